@@ -1,0 +1,145 @@
+package registry
+
+import (
+	"context"
+	"time"
+)
+
+// Roles a user can have.
+const (
+	RoleAdmin    = "admin"
+	RoleIssuer   = "issuer"   // belongs to one issuing organisation
+	RoleOfficial = "official" // national (Province == "") or one province
+)
+
+// Certificate statuses as stored.
+const (
+	StatusValid   = "valid"
+	StatusRevoked = "revoked"
+)
+
+// Scope is what an issuing organisation may certify: occupation code
+// prefixes ("6-18", "4-04-05") and the highest level (1 is the highest, so
+// MaxLevel 2 allows levels 2 to 5).
+type Scope struct {
+	Occupations []string `json:"occupations"`
+	MaxLevel    Level    `json:"max_level"`
+}
+
+// Issuer is an issuing organisation (评价机构 or employer). Its ID is the
+// first 13 characters of every certificate number it issues: kind, 4-digit
+// organisation code, 2-digit province and 6-digit site.
+type Issuer struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Kind      string    `json:"kind"` // "S" social organisation, "Y" employer
+	OrgCode   string    `json:"org_code"`
+	Province  string    `json:"province"`
+	Site      string    `json:"site"`
+	Scope     Scope     `json:"scope"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// User is a person who logs in.
+type User struct {
+	ID           string    `json:"id"`
+	Username     string    `json:"username"`
+	PasswordHash string    `json:"-"`
+	Role         string    `json:"role"`
+	IssuerID     string    `json:"issuer_id,omitempty"`
+	Province     string    `json:"province,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Certificate is a skill certificate as the registry stores it. The holder's
+// ID number is kept only encrypted (HolderIDCipher) and as a keyed hash
+// (HolderIDHash) that finds all certificates of one person.
+type Certificate struct {
+	Number         string     `json:"number"`
+	IssuerID       string     `json:"issuer_id"`
+	HolderName     string     `json:"holder_name"`
+	HolderIDMasked string     `json:"holder_id_masked"`
+	HolderIDHash   string     `json:"-"`
+	HolderIDCipher []byte     `json:"-"`
+	OccupationCode string     `json:"occupation_code"`
+	Level          Level      `json:"level"`
+	Channel        Channel    `json:"channel"`
+	IssuedOn       string     `json:"issued_on"` // YYYY-MM-DD
+	ExternalRef    string     `json:"external_ref,omitempty"`
+	Status         string     `json:"status"`
+	RevokedAt      *time.Time `json:"revoked_at,omitempty"`
+	RevokeReason   string     `json:"revoke_reason,omitempty"`
+	KeyID          string     `json:"key_id"` // the signing key of its token
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+// SigningKey is a certificate-signing key as stored: the private key is
+// sealed with the registry's master key. Exactly one key is active at a
+// time; retired keys stay so that older certificates keep verifying.
+type SigningKey struct {
+	ID        string    // kid
+	Algorithm string    // "EdDSA"
+	Public    []byte    // raw Ed25519 public key
+	Sealed    []byte    // private key sealed with the master key
+	Active    bool      // signs new certificates
+	CreatedAt time.Time // when it was made
+}
+
+// CertificateFilter selects certificates for a listing.
+type CertificateFilter struct {
+	IssuerID   string // "" for all issuers (admin)
+	Status     string
+	Level      Level
+	Occupation string // code prefix
+	Query      string // number prefix or holder name substring
+	Page       int    // 1-based
+	PerPage    int
+}
+
+// Store keeps the registry's records. It is declared here, by its user;
+// registry/sqlite implements it, and registry/storetest is the contract
+// every implementation passes.
+type Store interface {
+	// CreateIssuer stores a new issuer. ECONFLICT if its ID exists.
+	CreateIssuer(ctx context.Context, is *Issuer) error
+	// Issuer returns one issuer. ENOTFOUND if there is none.
+	Issuer(ctx context.Context, id string) (*Issuer, error)
+	// Issuers lists all issuers ordered by ID.
+	Issuers(ctx context.Context) ([]*Issuer, error)
+
+	// CreateUser stores a new user. ECONFLICT if the username is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByUsername returns one user. ENOTFOUND if there is none.
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	// UserByID returns one user. ENOTFOUND if there is none.
+	UserByID(ctx context.Context, id string) (*User, error)
+
+	// CreateCertificate stores c with the next serial of prefix, which it
+	// also writes into c.Number: serials start at 1 and have no gaps. If
+	// c.ExternalRef is not empty and the issuer already has a certificate
+	// with it, nothing is written, c is overwritten with the stored one and
+	// created is false. EINVALID if the prefix has no serials left.
+	CreateCertificate(ctx context.Context, prefix string, c *Certificate) (created bool, err error)
+	// Certificate returns one certificate. ENOTFOUND if there is none.
+	Certificate(ctx context.Context, number string) (*Certificate, error)
+	// Certificates lists certificates matching f, newest first, with the
+	// total number of matches.
+	Certificates(ctx context.Context, f CertificateFilter) ([]*Certificate, int, error)
+	// CertificatesByHolder returns every certificate of the holder whose
+	// ID-number hash is given, newest first.
+	CertificatesByHolder(ctx context.Context, holderHash string) ([]*Certificate, error)
+	// RevokeCertificate marks a valid certificate revoked. ENOTFOUND if
+	// there is none, ECONFLICT if it is already revoked.
+	RevokeCertificate(ctx context.Context, number, reason string, at time.Time) (*Certificate, error)
+
+	// CreateSigningKey stores a key. If k.Active, every other key stops
+	// being active in the same atomic step.
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// SigningKeys returns every key, oldest first.
+	SigningKeys(ctx context.Context) ([]*SigningKey, error)
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the store.
+	Close() error
+}

@@ -1,0 +1,109 @@
+package registry
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+)
+
+// MasterKeySize is the size in bytes of the registry's master key.
+const MasterKeySize = 32
+
+// Vault holds the keys derived from the registry's master key: one to
+// encrypt ID numbers at rest (AES-256-GCM), one to hash them for lookups
+// (HMAC-SHA-256), one to seal signing keys, and one for login tokens. Every
+// process of one registry must share the master key.
+type Vault struct {
+	idAEAD   cipher.AEAD
+	sealAEAD cipher.AEAD
+	hashKey  []byte
+	loginKey []byte
+}
+
+// NewVault derives the vault's keys from a 32-byte master key.
+func NewVault(master []byte) (*Vault, error) {
+	if len(master) != MasterKeySize {
+		return nil, errors.New("registry: master key must be 32 bytes")
+	}
+	derive := func(info string) []byte {
+		k, err := hkdf.Key(sha256.New, master, nil, "skillreg "+info, 32)
+		if err != nil {
+			panic(err) // only for lengths hkdf cannot make
+		}
+		return k
+	}
+	aead := func(key []byte) cipher.AEAD {
+		b, err := aes.NewCipher(key)
+		if err != nil {
+			panic(err)
+		}
+		g, err := cipher.NewGCM(b)
+		if err != nil {
+			panic(err)
+		}
+		return g
+	}
+	return &Vault{
+		idAEAD:   aead(derive("id-number encryption v1")),
+		sealAEAD: aead(derive("signing-key seal v1")),
+		hashKey:  derive("id-number hash v1"),
+		loginKey: derive("login token v1"),
+	}, nil
+}
+
+// HashID returns the keyed hash (hex HMAC-SHA-256) that finds every
+// certificate of one person without storing the ID number in clear.
+func (v *Vault) HashID(id string) string {
+	m := hmac.New(sha256.New, v.hashKey)
+	m.Write([]byte(id))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// EncryptID encrypts an ID number with AES-256-GCM: nonce || ciphertext.
+func (v *Vault) EncryptID(id string) ([]byte, error) {
+	return seal(v.idAEAD, []byte(id), []byte("id"))
+}
+
+// DecryptID reverses EncryptID.
+func (v *Vault) DecryptID(b []byte) (string, error) {
+	p, err := open(v.idAEAD, b, []byte("id"))
+	return string(p), err
+}
+
+// Seal encrypts a secret (a private signing key) for storage.
+func (v *Vault) Seal(secret []byte) ([]byte, error) {
+	return seal(v.sealAEAD, secret, []byte("signing-key"))
+}
+
+// Open reverses Seal.
+func (v *Vault) Open(b []byte) ([]byte, error) {
+	return open(v.sealAEAD, b, []byte("signing-key"))
+}
+
+// LoginKey returns the HMAC key for login tokens. It is not, and cannot be
+// turned into, a certificate-signing key.
+func (v *Vault) LoginKey() []byte { return v.loginKey }
+
+func seal(a cipher.AEAD, plain, ad []byte) ([]byte, error) {
+	nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(plain)+a.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return a.Seal(nonce, nonce, plain, ad), nil
+}
+
+func open(a cipher.AEAD, b, ad []byte) ([]byte, error) {
+	if len(b) < a.NonceSize() {
+		return nil, errors.New("registry: sealed value too short")
+	}
+	p, err := a.Open(nil, b[:a.NonceSize()], b[a.NonceSize():], ad)
+	if err != nil {
+		return nil, errors.New("registry: sealed value does not open with this master key")
+	}
+	return p, nil
+}
