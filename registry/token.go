@@ -44,4 +44,7 @@ type TokenCodec interface {
 	// the kid that signed it. A token that fails returns a *TokenError;
 	// any other error is internal (the keys could not be loaded).
 	Parse(ctx context.Context, token string) (*TokenClaims, string, error)
+	// ActiveKeyID returns the kid of the key that signs new certificates,
+	// so that the registry can record it before signing.
+	ActiveKeyID(ctx context.Context) (string, error)
 }
