@@ -1,0 +1,296 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/skillreg/skillreg/registry"
+)
+
+// Listing page sizes: the default when a filter asks for none, and the most
+// one page may hold.
+const (
+	DefaultPerPage = 20
+	MaxPerPage     = 100
+)
+
+const certificateColumns = `number, issuer_id, holder_name, holder_id_masked, holder_id_hash, holder_id_cipher,
+	occupation_code, level, channel, issued_on, external_ref, status, revoked_at, revoke_reason, key_id, created_at`
+
+// CreateCertificate stores c with the next serial of prefix, which it also
+// writes into c.Number. The lookup of an existing external_ref, the serial
+// and the insert are one transaction: if the insert fails the serial is not
+// used up, so serials stay gap-free. If c.ExternalRef is not empty and the
+// issuer already has a certificate with it, c is overwritten with the
+// stored one and created is false. EINVALID if the prefix has no serials
+// left or c.IssuerID names no stored issuer.
+func (s *Store) CreateCertificate(ctx context.Context, prefix string, c *registry.Certificate) (bool, error) {
+	created, err := s.createCertificate(ctx, prefix, c)
+	if errors.Is(err, errRefTaken) {
+		// A safety net: BEGIN IMMEDIATE already makes the lookup and the
+		// insert atomic against every writer that uses this package, in
+		// this process or another. If the unique index fires anyway (a
+		// writer that skipped the lookup), that writer won; answer as if it
+		// had committed before we looked.
+		stored, err := s.certificateByRef(ctx, c.IssuerID, c.ExternalRef)
+		if err != nil {
+			return false, err
+		}
+		*c = *stored
+		return false, nil
+	}
+	return created, err
+}
+
+// errRefTaken says that the insert lost a race on (issuer_id, external_ref).
+var errRefTaken = errors.New("sqlite: external_ref taken by a concurrent writer")
+
+func (s *Store) createCertificate(ctx context.Context, prefix string, c *registry.Certificate) (bool, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, internal(err, "begin issuing in %s", prefix)
+	}
+	defer rollback(tx)
+
+	if c.ExternalRef != "" {
+		stored, err := scanCertificate(tx.QueryRowContext(ctx,
+			`SELECT `+certificateColumns+` FROM certificates WHERE issuer_id = ? AND external_ref = ?`,
+			c.IssuerID, c.ExternalRef))
+		switch {
+		case err == nil:
+			*c = *stored
+			return false, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return false, internal(err, "look up external_ref %q of issuer %s", c.ExternalRef, c.IssuerID)
+		}
+	}
+
+	var serial int
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO serials (prefix, last) VALUES (?, 1)
+		ON CONFLICT (prefix) DO UPDATE SET last = last + 1
+		RETURNING last`, prefix).Scan(&serial)
+	if err != nil {
+		return false, internal(err, "next serial of %s", prefix)
+	}
+	if serial > registry.MaxSerial {
+		return false, registry.Errorf(registry.EINVALID, "no serials left for prefix %s: all %d are used", prefix, registry.MaxSerial)
+	}
+	number := registry.FormatNumber(prefix, serial)
+
+	var revokedAt sql.NullString
+	if c.RevokedAt != nil {
+		revokedAt = sql.NullString{String: formatTime(*c.RevokedAt), Valid: true}
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO certificates (`+certificateColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		number, c.IssuerID, c.HolderName, c.HolderIDMasked, c.HolderIDHash, nonNil(c.HolderIDCipher),
+		c.OccupationCode, int(c.Level), string(c.Channel), c.IssuedOn, c.ExternalRef, c.Status,
+		revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt))
+	switch {
+	case isUnique(err) && c.ExternalRef != "" && strings.Contains(err.Error(), "external_ref"):
+		return false, errRefTaken
+	case isUnique(err):
+		return false, registry.Errorf(registry.ECONFLICT, "certificate number %s already exists: the serial counter of %s is behind the stored certificates", number, prefix)
+	case isForeignKey(err):
+		return false, registry.FieldError("issuer_id", "no issuer has the id %q", c.IssuerID)
+	case err != nil:
+		return false, internal(err, "insert certificate %s", number)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, internal(err, "commit certificate %s", number)
+	}
+	c.Number = number
+	return true, nil
+}
+
+func (s *Store) certificateByRef(ctx context.Context, issuerID, ref string) (*registry.Certificate, error) {
+	c, err := scanCertificate(s.write.QueryRowContext(ctx,
+		`SELECT `+certificateColumns+` FROM certificates WHERE issuer_id = ? AND external_ref = ?`, issuerID, ref))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, registry.Errorf(registry.ENOTFOUND, "issuer %s has no certificate with external_ref %q", issuerID, ref)
+	case err != nil:
+		return nil, internal(err, "look up external_ref %q of issuer %s", ref, issuerID)
+	}
+	return c, nil
+}
+
+// Certificate returns one certificate. ENOTFOUND if there is none.
+func (s *Store) Certificate(ctx context.Context, number string) (*registry.Certificate, error) {
+	c, err := scanCertificate(s.read.QueryRowContext(ctx,
+		`SELECT `+certificateColumns+` FROM certificates WHERE number = ?`, number))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, registry.Errorf(registry.ENOTFOUND, "no certificate %s", number)
+	case err != nil:
+		return nil, internal(err, "read certificate %s", number)
+	}
+	return c, nil
+}
+
+// Certificates lists certificates matching f, newest first (ties by number,
+// highest first), with the total number of matches. Page counts from 1;
+// PerPage defaults to DefaultPerPage and is capped at MaxPerPage. The page
+// and the total come from one snapshot, so they agree.
+func (s *Store) Certificates(ctx context.Context, f registry.CertificateFilter) ([]*registry.Certificate, int, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.IssuerID != "" {
+		where = append(where, `issuer_id = ?`)
+		args = append(args, f.IssuerID)
+	}
+	if f.Status != "" {
+		where = append(where, `status = ?`)
+		args = append(args, f.Status)
+	}
+	if f.Level != 0 {
+		where = append(where, `level = ?`)
+		args = append(args, int(f.Level))
+	}
+	if f.Occupation != "" {
+		// A prefix is a whole code or a parent category: "6-18" matches
+		// "6-18-01-01" but not "6-180".
+		where = append(where, `(occupation_code = ? OR occupation_code LIKE ? ESCAPE '\')`)
+		args = append(args, f.Occupation, escapeLike(f.Occupation)+"-%")
+	}
+	if f.Query != "" {
+		// LIKE, not GLOB, because only LIKE has ESCAPE for every wildcard
+		// a user may type. Its ASCII case-folding is harmless: numbers are
+		// S or Y and digits, and Chinese names have no case.
+		q := escapeLike(f.Query)
+		where = append(where, `(number LIKE ? ESCAPE '\' OR holder_name LIKE ? ESCAPE '\')`)
+		args = append(args, q+"%", "%"+q+"%")
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	page, perPage := max(f.Page, 1), f.PerPage
+	if perPage < 1 {
+		perPage = DefaultPerPage
+	}
+	perPage = min(perPage, MaxPerPage)
+
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, internal(err, "list certificates")
+	}
+	defer rollback(tx)
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM certificates`+cond, args...).Scan(&total); err != nil {
+		return nil, 0, internal(err, "count certificates")
+	}
+	list, err := queryCertificates(ctx, tx,
+		`SELECT `+certificateColumns+` FROM certificates`+cond+` ORDER BY created_at DESC, number DESC LIMIT ? OFFSET ?`,
+		append(args, perPage, (page-1)*perPage)...)
+	if err != nil {
+		return nil, 0, internal(err, "list certificates")
+	}
+	return list, total, nil
+}
+
+// CertificatesByHolder returns every certificate of the holder whose
+// ID-number hash is given, newest first.
+func (s *Store) CertificatesByHolder(ctx context.Context, holderHash string) ([]*registry.Certificate, error) {
+	list, err := queryCertificates(ctx, s.read,
+		`SELECT `+certificateColumns+` FROM certificates WHERE holder_id_hash = ? ORDER BY created_at DESC, number DESC`,
+		holderHash)
+	if err != nil {
+		return nil, internal(err, "list certificates of a holder")
+	}
+	return list, nil
+}
+
+// RevokeCertificate marks a valid certificate revoked. ENOTFOUND if there
+// is none, ECONFLICT if it is already revoked. The update is conditional on
+// the status, so of two concurrent revocations exactly one wins.
+func (s *Store) RevokeCertificate(ctx context.Context, number, reason string, at time.Time) (*registry.Certificate, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, internal(err, "begin revoking %s", number)
+	}
+	defer rollback(tx)
+	c, err := scanCertificate(tx.QueryRowContext(ctx, `
+		UPDATE certificates SET status = 'revoked', revoked_at = ?, revoke_reason = ?
+		WHERE number = ? AND status = 'valid'
+		RETURNING `+certificateColumns,
+		formatTime(at), reason, number))
+	if errors.Is(err, sql.ErrNoRows) {
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM certificates WHERE number = ?`, number).Scan(&status)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil, registry.Errorf(registry.ENOTFOUND, "no certificate %s", number)
+		case err != nil:
+			return nil, internal(err, "revoke certificate %s", number)
+		}
+		return nil, registry.Errorf(registry.ECONFLICT, "certificate %s is already revoked", number)
+	}
+	if err != nil {
+		return nil, internal(err, "revoke certificate %s", number)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, internal(err, "commit revocation of %s", number)
+	}
+	return c, nil
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func queryCertificates(ctx context.Context, q querier, query string, args ...any) ([]*registry.Certificate, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []*registry.Certificate
+	for rows.Next() {
+		c, err := scanCertificate(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, c)
+	}
+	return list, rows.Err()
+}
+
+func scanCertificate(r scanner) (*registry.Certificate, error) {
+	var (
+		c                  registry.Certificate
+		level              int
+		channel, created   string
+		revokedAt          sql.NullString
+		holderIDCipherBlob []byte
+	)
+	err := r.Scan(&c.Number, &c.IssuerID, &c.HolderName, &c.HolderIDMasked, &c.HolderIDHash, &holderIDCipherBlob,
+		&c.OccupationCode, &level, &channel, &c.IssuedOn, &c.ExternalRef, &c.Status,
+		&revokedAt, &c.RevokeReason, &c.KeyID, &created)
+	if err != nil {
+		return nil, err
+	}
+	c.Level, c.Channel = registry.Level(level), registry.Channel(channel)
+	if len(holderIDCipherBlob) > 0 {
+		c.HolderIDCipher = holderIDCipherBlob
+	}
+	if c.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if revokedAt.Valid {
+		t, err := parseTime(revokedAt.String)
+		if err != nil {
+			return nil, err
+		}
+		c.RevokedAt = &t
+	}
+	return &c, nil
+}

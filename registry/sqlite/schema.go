@@ -1,0 +1,112 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations is the schema's history, oldest first: migration i brings the
+// database to version i+1. Never edit or reorder a released entry; append a
+// new one instead, so that every existing database can follow.
+var migrations = []string{
+	// 1: the first schema.
+	`
+CREATE TABLE issuers (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	kind       TEXT NOT NULL,
+	org_code   TEXT NOT NULL,
+	province   TEXT NOT NULL,
+	site       TEXT NOT NULL,
+	scope      TEXT NOT NULL, -- JSON of registry.Scope
+	created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE users (
+	id            TEXT PRIMARY KEY,
+	username      TEXT NOT NULL UNIQUE,
+	password_hash TEXT NOT NULL,
+	role          TEXT NOT NULL,
+	issuer_id     TEXT REFERENCES issuers(id), -- NULL unless role is issuer
+	province      TEXT NOT NULL,
+	created_at    TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE certificates (
+	number           TEXT PRIMARY KEY,
+	issuer_id        TEXT NOT NULL REFERENCES issuers(id),
+	holder_name      TEXT NOT NULL,
+	holder_id_masked TEXT NOT NULL,
+	holder_id_hash   TEXT NOT NULL,
+	holder_id_cipher BLOB NOT NULL,
+	occupation_code  TEXT NOT NULL,
+	level            INTEGER NOT NULL,
+	channel          TEXT NOT NULL,
+	issued_on        TEXT NOT NULL,
+	external_ref     TEXT NOT NULL,
+	status           TEXT NOT NULL CHECK (status IN ('valid', 'revoked')),
+	revoked_at       TEXT,
+	revoke_reason    TEXT NOT NULL,
+	key_id           TEXT NOT NULL,
+	created_at       TEXT NOT NULL
+) STRICT;
+
+-- Idempotent issuance: one certificate per (issuer, external_ref).
+CREATE UNIQUE INDEX certificates_external_ref ON certificates (issuer_id, external_ref)
+	WHERE external_ref <> '';
+-- All certificates of one person.
+CREATE INDEX certificates_holder ON certificates (holder_id_hash, created_at);
+-- Listings, newest first: one issuer's, and everyone's (admin).
+CREATE INDEX certificates_issuer_created ON certificates (issuer_id, created_at, number);
+CREATE INDEX certificates_created ON certificates (created_at, number);
+
+-- The last serial handed out per number prefix (registry.NumberPrefix).
+CREATE TABLE serials (
+	prefix TEXT PRIMARY KEY,
+	last   INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE signing_keys (
+	id         TEXT PRIMARY KEY,
+	algorithm  TEXT NOT NULL,
+	public     BLOB NOT NULL,
+	sealed     BLOB NOT NULL,
+	active     INTEGER NOT NULL CHECK (active IN (0, 1)),
+	created_at TEXT NOT NULL
+) STRICT;
+
+-- At most one active key, whatever a caller does.
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;
+`,
+}
+
+// migrate brings the schema up to date in one IMMEDIATE transaction, so
+// that two processes opening a new file at once do not both migrate it.
+// Running it again on an up-to-date database changes nothing.
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer rollback(tx)
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT`); err != nil {
+		return err
+	}
+	var version int
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&version); err != nil {
+		return err
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this program knows (%d): upgrade skillreg", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, i+1); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return tx.Commit()
+}

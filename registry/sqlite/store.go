@@ -1,0 +1,213 @@
+// Package sqlite is the embedded registry.Store on modernc.org/sqlite (pure
+// Go, no cgo), the default for a single-binary registry.
+//
+// A Store holds two connection pools on one database file. Writes go
+// through a pool of exactly one connection whose transactions start with
+// BEGIN IMMEDIATE, so writers of this process queue in Go instead of
+// failing with SQLITE_BUSY, and writers of other processes wait on the
+// busy timeout. Reads use a separate pool and, thanks to WAL, never wait
+// for a writer. Every connection of both pools gets the same pragmas from
+// the DSN: WAL journal, synchronous=FULL (a commit is acknowledged only
+// once it is on disk, including a crash of the machine), foreign keys and
+// a busy timeout.
+//
+// All SQL of the registry lives in this package; driver errors become
+// *registry.Error values here, at the edge.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/skillreg/skillreg/registry"
+)
+
+var _ registry.Store = (*Store)(nil)
+
+// BusyTimeout is how long a connection waits for a lock held by another
+// process before SQLite gives up with SQLITE_BUSY. Within one process
+// writers never reach it: they queue for the single write connection.
+const BusyTimeout = 10 * time.Second
+
+// Store is a registry.Store in one SQLite database file.
+type Store struct {
+	path  string
+	write *sql.DB // one connection, BEGIN IMMEDIATE
+	read  *sql.DB // many connections, read-only
+}
+
+// Open opens the database at path, creating it and its parent directory if
+// missing, and brings its schema up to date. path is a file name, not a
+// URI; ":memory:" is refused because the two pools would see two different
+// databases.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsRune(path, '?') {
+		return nil, registry.Errorf(registry.EINVALID, "sqlite: %q is not a database file path", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("sqlite: create directory for %s: %w", path, err)
+		}
+	}
+
+	s := &Store{path: path}
+	var err error
+	// The write pool opens and migrates first: it is the one connection
+	// allowed to switch the file to WAL and create tables, so the read pool,
+	// which is query_only, finds both done.
+	s.write, err = sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.write.SetMaxOpenConns(1)
+	s.write.SetMaxIdleConns(1)
+	s.write.SetConnMaxLifetime(0)
+	s.write.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, s.write); err != nil {
+		s.write.Close()
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
+
+	s.read, err = sql.Open("sqlite", dsn(path, url.Values{"_query_only": {"1"}}))
+	if err != nil {
+		s.write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, 2*runtime.NumCPU())
+	s.read.SetMaxOpenConns(n)
+	s.read.SetMaxIdleConns(n)
+	if err := s.read.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// dsn builds the data source name. The pragmas travel in it, and not as
+// statements run after Open, because database/sql opens connections
+// whenever it likes: only the DSN reaches every one of them.
+func dsn(path string, extra url.Values) string {
+	q := url.Values{"_pragma": {
+		fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()),
+		"foreign_keys(1)",
+		"journal_mode(WAL)",
+		"synchronous(FULL)",
+	}}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return path + "?" + q.Encode()
+}
+
+// Close releases both pools. In-flight calls finish first.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Ping checks that both pools can reach the database file.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM schema_version`).Scan(&n); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the database to destPath with VACUUM
+// INTO while the store keeps serving: it reads one snapshot on a connection
+// of its own, so writers are not blocked and the copy contains exactly the
+// transactions committed before it started. The copy is compacted and is
+// an ordinary SQLite file that Open accepts. destPath must not exist yet
+// (SQLite refuses to overwrite); its directory is created if missing.
+func (s *Store) Backup(ctx context.Context, destPath string) error {
+	if destPath == "" {
+		return registry.Errorf(registry.EINVALID, "sqlite: backup needs a destination path")
+	}
+	if _, err := os.Lstat(destPath); err == nil {
+		return registry.Errorf(registry.ECONFLICT, "backup destination %s already exists", destPath)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(destPath), 0o750); err != nil {
+		return fmt.Errorf("sqlite: backup: create directory: %w", err)
+	}
+	// Not on the read pool: its connections are query_only, which SQLite
+	// applies to VACUUM INTO as well, though only the copy is written.
+	db, err := sql.Open("sqlite", dsn(s.path, nil))
+	if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, destPath); err != nil {
+		return fmt.Errorf("sqlite: backup to %s: %w", destPath, err)
+	}
+	return db.Close()
+}
+
+// Time is stored as fixed-width UTC text with nanoseconds: it reads well in
+// the sqlite3 shell, sorts as text in time order (unlike RFC3339Nano, which
+// drops trailing zeros) and round-trips exactly, zero time included.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sqlite: stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// sqliteCode returns the extended result code of a driver error, or 0.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// isForeignKey reports whether err is a FOREIGN KEY violation.
+func isForeignKey(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// internal wraps an unexpected driver error with what the store was doing;
+// registry.ErrorCode reports it as EINTERNAL.
+func internal(err error, format string, args ...any) error {
+	return fmt.Errorf("sqlite: %s: %w", fmt.Sprintf(format, args...), err)
+}
+
+// escapeLike escapes the LIKE wildcards of s for use with ESCAPE '\'.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// rollback ends a transaction that did not commit. Its error is dropped on
+// purpose: the caller already returns the error that made it roll back, and
+// a rollback after a successful Commit is a harmless no-op.
+func rollback(tx *sql.Tx) { _ = tx.Rollback() }
