@@ -32,6 +32,10 @@ type KeySource func(ctx context.Context) ([]Key, error)
 
 // Tokens signs and parses certificate tokens; it implements
 // registry.TokenCodec. It is safe for concurrent use.
+//
+// Keys are cached and never used more than 5 seconds past their load: if
+// the KeySource then fails, Sign, Parse and ActiveKeyID return its error
+// (internal) rather than trust keys that may have been retired.
 type Tokens struct {
 	src    KeySource // nil for static keys
 	now    func() time.Time
@@ -102,13 +106,13 @@ func newTokens(opts []Option) *Tokens {
 // refreshInterval, or when kid is not in it and the last attempt was at
 // least missInterval ago.
 func (t *Tokens) keys(ctx context.Context, kid string) (*keySet, error) {
-	if set, ok := t.cached(kid, false); ok {
+	if set, ok := t.cached(kid); ok {
 		return set, nil
 	}
 	t.loadMu.Lock()
 	defer t.loadMu.Unlock()
 	// Another caller may have loaded while this one waited.
-	if set, ok := t.cached(kid, true); ok {
+	if set, ok := t.cached(kid); ok {
 		return set, nil
 	}
 	now := t.now()
@@ -130,9 +134,9 @@ func (t *Tokens) keys(ctx context.Context, kid string) (*keySet, error) {
 }
 
 // cached returns the cached key set and whether it will do without a
-// reload. A kid that is missing will do when a reload for it is not yet
-// allowed (rateLimit) and the set is otherwise fresh.
-func (t *Tokens) cached(kid string, rateLimit bool) (*keySet, bool) {
+// reload: it is fresh, and it has kid or a reload for kid is not yet
+// allowed.
+func (t *Tokens) cached(kid string) (*keySet, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.src == nil {
@@ -148,7 +152,7 @@ func (t *Tokens) cached(kid string, rateLimit bool) (*keySet, bool) {
 	if _, ok := t.set.byID[kid]; kid == "" || ok {
 		return t.set, true
 	}
-	if rateLimit && within(now, t.triedAt, missInterval) {
+	if within(now, t.triedAt, missInterval) {
 		return t.set, true
 	}
 	return nil, false

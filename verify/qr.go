@@ -1,0 +1,110 @@
+package verify
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // DecodeQR reads phone photos
+	_ "image/png"
+	"io"
+
+	"github.com/makiuchi-d/gozxing"
+	gzqrcode "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/skillreg/skillreg/registry"
+	"github.com/skip2/go-qrcode"
+)
+
+// MaxQRVersion is the largest QR version (69x69 modules) a certificate's
+// code may need at error-correction level M. Printed about 25 mm wide in a
+// corner of an A4 certificate, that is still a module of over 0.3 mm, which
+// ordinary phone cameras (and WeChat's scanner) read reliably; a bigger
+// version would need a bigger print or fail on worn paper.
+const MaxQRVersion = 13
+
+// QR image sizes, in pixels, that QRPNG clamps to.
+const (
+	MinQRSize = 64
+	MaxQRSize = 2048
+)
+
+// Limits on images given to DecodeQR, so that an upload cannot make the
+// server decode a gigapixel image.
+const (
+	maxQRImageBytes  = 20 << 20
+	maxQRImageSide   = 8192
+	maxQRImagePixels = 40_000_000
+)
+
+// QRVersion returns the QR version that content needs at error-correction
+// level M.
+func QRVersion(content string) (int, error) {
+	q, err := qrcode.New(content, qrcode.Medium)
+	if err != nil {
+		return 0, registry.Errorf(registry.EINVALID, "cannot encode %d bytes as a QR code: %v", len(content), err)
+	}
+	return q.VersionNumber, nil
+}
+
+// QRPNG returns a PNG QR code for content at error-correction level M,
+// size pixels wide (clamped to MinQRSize..MaxQRSize). Content that needs a
+// version above MaxQRVersion is an ETOOLARGE *registry.Error.
+func QRPNG(content string, size int) ([]byte, error) {
+	q, err := qrcode.New(content, qrcode.Medium)
+	if err != nil {
+		return nil, registry.Errorf(registry.EINVALID, "cannot encode %d bytes as a QR code: %v", len(content), err)
+	}
+	if q.VersionNumber > MaxQRVersion {
+		return nil, registry.Errorf(registry.ETOOLARGE, "%d bytes need QR version %d; at most %d prints legibly", len(content), q.VersionNumber, MaxQRVersion)
+	}
+	size = max(MinQRSize, min(size, MaxQRSize))
+	png, err := q.PNG(size)
+	if err != nil {
+		return nil, fmt.Errorf("verify: encoding QR PNG: %w", err)
+	}
+	return png, nil
+}
+
+// DecodeQR reads a PNG or JPEG image (e.g. a phone photo of a certificate)
+// and returns the text of the QR code in it. An image that cannot be
+// read, is too large or holds no readable QR code is an EINVALID or
+// ETOOLARGE *registry.Error.
+func DecodeQR(r io.Reader) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxQRImageBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("verify: reading image: %w", err)
+	}
+	if len(b) > maxQRImageBytes {
+		return "", registry.Errorf(registry.ETOOLARGE, "the image is larger than %d MiB", maxQRImageBytes>>20)
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return "", registry.Errorf(registry.EINVALID, "not a PNG or JPEG image")
+	}
+	if cfg.Width > maxQRImageSide || cfg.Height > maxQRImageSide || cfg.Width*cfg.Height > maxQRImagePixels {
+		return "", registry.Errorf(registry.ETOOLARGE, "the image is %dx%d pixels; at most %d on a side and %d megapixels", cfg.Width, cfg.Height, maxQRImageSide, maxQRImagePixels/1_000_000)
+	}
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return "", registry.Errorf(registry.EINVALID, "the image cannot be decoded: %v", err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", registry.Errorf(registry.EINVALID, "the image cannot be read: %v", err)
+	}
+	hints := map[gozxing.DecodeHintType]any{
+		gozxing.DecodeHintType_TRY_HARDER: true,
+		// Our codes hold URLs; without this hint zxing guesses the
+		// charset of byte-mode data and may guess wrong.
+		gozxing.DecodeHintType_CHARACTER_SET: "UTF-8",
+	}
+	res, err := gzqrcode.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil {
+		var nf gozxing.NotFoundException
+		if errors.As(err, &nf) {
+			return "", registry.Errorf(registry.EINVALID, "no QR code found in the image")
+		}
+		return "", registry.Errorf(registry.EINVALID, "the QR code in the image cannot be read: %v", err)
+	}
+	return res.GetText(), nil
+}
