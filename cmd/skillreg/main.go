@@ -1,0 +1,75 @@
+// Command skillreg is the skill-certificate registry: one binary, many
+// subcommands.
+//
+//	skillreg serve            run the service (embedded SQLite by default)
+//	skillreg keys rotate      make a new certificate-signing key active
+//	skillreg keys list        list signing keys
+//	skillreg verify TOKEN|URL|PNG [--jwks FILE|URL]   check a certificate offline
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `skillreg: a registry of vocational skill certificates
+
+Usage:
+  skillreg serve [flags]                 run the HTTP service
+  skillreg keys rotate [--data DIR]      make a new certificate-signing key active
+  skillreg keys list [--data DIR]        list the signing keys
+  skillreg verify [--jwks FILE|URL] [--data DIR] TOKEN|VERIFY-URL|QR.png
+                                         check a certificate's signature offline
+Run "skillreg <command> -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = cmdServe(ctx, args[1:], stderr)
+	case "keys":
+		err = cmdKeys(ctx, args[1:], stdout)
+	case "verify":
+		return cmdVerify(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "skillreg: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "skillreg %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+// envOr returns the environment variable's value, or def when it is unset.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}

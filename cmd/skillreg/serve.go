@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/verify"
+)
+
+func nowUTC() time.Time { return time.Now().UTC() }
+
+type serveFlags struct {
+	dataFlags
+	addr      string
+	publicURL string
+	logLevel  string
+}
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f serveFlags
+	f.register(fs)
+	fs.StringVar(&f.addr, "addr", envOr("SKILLREG_ADDR", "127.0.0.1:8080"), "listen address (env SKILLREG_ADDR)")
+	fs.StringVar(&f.publicURL, "public-url", envOr("SKILLREG_PUBLIC_URL", "http://127.0.0.1:8080"), "base URL put into QR codes (env SKILLREG_PUBLIC_URL)")
+	fs.StringVar(&f.logLevel, "log-level", envOr("SKILLREG_LOG_LEVEL", "info"), "debug, info, warn or error (env SKILLREG_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	// Validate everything before touching the data directory.
+	u, err := url.Parse(f.publicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--public-url must be an http(s) URL without query, e.g. https://zs.example.gov.cn, got %q", f.publicURL)
+	}
+	publicURL := strings.TrimRight(f.publicURL, "/")
+	if err := verify.CheckPublicURL(publicURL); err != nil {
+		return fmt.Errorf("--public-url: %w", err)
+	}
+	if _, _, err := net.SplitHostPort(f.addr); err != nil {
+		return fmt.Errorf("--addr must be host:port, got %q", f.addr)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	e, err := openEnv(ctx, f.dataFlags, true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	if made, err := e.keys().Ensure(ctx, nowUTC()); err != nil {
+		return fmt.Errorf("creating the signing key: %w", err)
+	} else if made {
+		logger.Info("created the first certificate-signing key")
+	}
+	tokens := verify.NewTokens(e.keys().Source())
+	metrics := handlers.NewMetrics()
+	reg := registry.New(registry.Config{Store: e.store, Tokens: tokens, Vault: e.vault, Logger: logger, Hooks: metrics.Hooks()})
+
+	pw, generated := os.Getenv("SKILLREG_ADMIN_PASSWORD"), false
+	if pw == "" {
+		pw, generated = registry.GeneratePassword(), true
+	}
+	created, err := reg.EnsureAdmin(ctx, pw)
+	if err != nil {
+		return fmt.Errorf("creating the admin user: %w", err)
+	}
+	if created && generated {
+		fmt.Fprintf(stderr, "\n  Created user \"admin\" with password: %s\n  It is shown only this once; set SKILLREG_ADMIN_PASSWORD to choose it instead.\n\n", pw)
+	}
+
+	srv := handlers.New(handlers.Config{
+		Registry:  reg,
+		JWKS:      e.keys().JWKS,
+		QRPNG:     verify.QRPNG,
+		PublicURL: publicURL,
+		LoginKey:  e.vault.LoginKey(),
+		Logger:    logger,
+		Metrics:   metrics,
+	})
+	return listenAndServe(ctx, f.addr, srv, logger)
+}
+
+// listenAndServe serves until ctx is cancelled (SIGTERM or SIGINT), then
+// stops accepting connections and lets in-flight requests finish.
+func listenAndServe(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("serving", "addr", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}

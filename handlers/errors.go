@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/skillreg/skillreg/registry"
+)
+
+// statusOf is the one table that maps domain error codes to HTTP statuses.
+var statusOf = map[string]int{
+	registry.EINVALID:      http.StatusBadRequest,
+	registry.ETOOLARGE:     http.StatusBadRequest,
+	registry.EUNAUTHORIZED: http.StatusUnauthorized,
+	registry.EFORBIDDEN:    http.StatusForbidden,
+	registry.ENOTFOUND:     http.StatusNotFound,
+	registry.ECONFLICT:     http.StatusConflict,
+	registry.ERATELIMIT:    http.StatusTooManyRequests,
+	registry.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// codeOfStatus turns echo's own HTTP errors (404 for no route, 405, ...)
+// into our codes.
+var codeOfStatus = map[int]string{
+	http.StatusBadRequest:            registry.EINVALID,
+	http.StatusUnauthorized:          registry.EUNAUTHORIZED,
+	http.StatusForbidden:             registry.EFORBIDDEN,
+	http.StatusNotFound:              registry.ENOTFOUND,
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusRequestEntityTooLarge: registry.ETOOLARGE,
+	http.StatusTooManyRequests:       registry.ERATELIMIT,
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// errorHandler renders every error as {"error":{"code","message"}}.
+// Internal errors are logged with the request id and shown only as
+// "internal error".
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	rid := c.Response().Header().Get(echo.HeaderXRequestID)
+	var he *echo.HTTPError
+	var body errorBody
+	status := http.StatusInternalServerError
+	switch {
+	case errors.As(err, &he):
+		status = he.Code
+		code, ok := codeOfStatus[status]
+		if !ok {
+			code = registry.EINTERNAL
+		}
+		msg := http.StatusText(status)
+		if m, ok := he.Message.(string); ok && status < 500 {
+			msg = m
+		}
+		body.Error = errorDetail{Code: code, Message: msg}
+	default:
+		code := registry.ErrorCode(err)
+		status = statusOf[code]
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		body.Error = errorDetail{Code: code, Message: registry.ErrorMessage(err), Field: registry.ErrorField(err)}
+	}
+	if status >= 500 {
+		s.log.Error("internal error", "request_id", rid, "method", c.Request().Method, "path", c.Path(), "err", err)
+		body.Error = errorDetail{Code: registry.EINTERNAL, Message: "internal error", RequestID: rid}
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	if err := c.JSON(status, body); err != nil {
+		s.log.Error("writing error response", "request_id", rid, "err", err)
+	}
+}

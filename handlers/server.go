@@ -1,0 +1,122 @@
+// Package handlers is the HTTP face of skillreg: one route table, thin
+// handlers that bind, make one call into registry or verify, and render,
+// one error table, and the middleware. It is the only package besides cmd
+// that knows echo.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/web"
+)
+
+// Config wires a Server.
+type Config struct {
+	Registry  *registry.Registry
+	JWKS      func(ctx context.Context) ([]byte, error) // the public keys as RFC 7517 JSON
+	QRPNG     func(content string, size int) ([]byte, error)
+	PublicURL string // base of verify URLs put into QR codes, without a trailing slash
+	LoginKey  []byte // HMAC key for login tokens
+	Logger    *slog.Logger
+	Metrics   *Metrics
+	Clock     func() time.Time
+}
+
+// Server is the HTTP API and pages.
+type Server struct {
+	reg       *registry.Registry
+	jwks      func(ctx context.Context) ([]byte, error)
+	qrPNG     func(content string, size int) ([]byte, error)
+	publicURL string
+	loginKey  []byte
+	log       *slog.Logger
+	metrics   *Metrics
+	now       func() time.Time
+	pages     *web.Pages
+	echo      *echo.Echo
+}
+
+// maxBody is the largest request body accepted.
+const maxBody = 1 << 20
+
+// New builds the server and its route table.
+func New(cfg Config) *Server {
+	s := &Server{
+		reg: cfg.Registry, jwks: cfg.JWKS, qrPNG: cfg.QRPNG,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"), loginKey: cfg.LoginKey,
+		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Clock,
+		pages: web.New(),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(middleware.RequestID())
+	e.Use(s.requestLog)
+	e.Use(s.metrics.middleware)
+	e.Use(middleware.Recover())
+	e.Use(securityHeaders)
+	e.Use(s.authenticate)
+	for _, r := range s.routes() {
+		e.Add(r.Method, r.Path, r.Handler)
+	}
+	s.echo = e
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Route is one entry of the route table. Access says who may call it, for
+// documentation and the authorization tests.
+type Route struct {
+	Method  string
+	Path    string
+	Access  string // "public", "login", "admin", "issuer", "issuer,admin"
+	Handler echo.HandlerFunc
+}
+
+// Routes returns the route table.
+func (s *Server) Routes() []Route { return s.routes() }
+
+func (s *Server) routes() []Route {
+	return []Route{
+		{http.MethodGet, "/", "public", s.home},
+		{http.MethodGet, "/static/*", "public", s.static},
+		{http.MethodGet, "/healthz", "public", s.healthz},
+		{http.MethodGet, "/readyz", "public", s.readyz},
+		{http.MethodGet, "/metrics", "public", s.metrics.handler},
+		{http.MethodGet, "/api/openapi.yaml", "public", s.openAPIDoc},
+		{http.MethodGet, "/.well-known/jwks.json", "public", s.jwksDoc},
+		{http.MethodGet, "/v/:token", "public", s.verifyPage},
+		{http.MethodPost, "/api/v1/verify", "public", s.verifyAPI},
+		{http.MethodGet, "/api/v1/occupations", "public", s.occupations},
+		{http.MethodGet, "/api/v1/regions", "public", s.regions},
+		{http.MethodPost, "/api/v1/auth/login", "public", s.login},
+		{http.MethodGet, "/api/v1/issuers", "login", s.listIssuers},
+		{http.MethodPost, "/api/v1/issuers", "admin", s.createIssuer},
+		{http.MethodPost, "/api/v1/users", "admin", s.createUser},
+		{http.MethodPost, "/api/v1/certificates", "issuer", s.issueCertificate},
+		{http.MethodGet, "/api/v1/certificates", "issuer,admin", s.listCertificates},
+		{http.MethodGet, "/api/v1/certificates/:number", "login", s.getCertificate},
+		{http.MethodGet, "/api/v1/certificates/:number/qr.png", "login", s.certificateQR},
+		{http.MethodPost, "/api/v1/certificates/:number/revoke", "issuer,admin", s.revokeCertificate},
+	}
+}

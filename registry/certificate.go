@@ -1,0 +1,235 @@
+package registry
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/skillreg/skillreg/registry/refdata"
+)
+
+// IssueInput is what an issuer's user sends to issue a certificate.
+type IssueInput struct {
+	HolderName     string  `json:"holder_name"`
+	IDNumber       string  `json:"id_number"`
+	OccupationCode string  `json:"occupation_code"`
+	Level          Level   `json:"level"`
+	Channel        Channel `json:"channel"`
+	IssuedOn       string  `json:"issued_on"` // YYYY-MM-DD; empty means today (China time)
+	ExternalRef    string  `json:"external_ref"`
+}
+
+// validate checks and normalises the input; it returns the canonical ID
+// number and the issue date.
+func (in *IssueInput) validate(today time.Time) (string, time.Time, error) {
+	in.HolderName = strings.TrimSpace(in.HolderName)
+	switch n := utf8.RuneCountInString(in.HolderName); {
+	case n == 0:
+		return "", time.Time{}, FieldError("holder_name", "the holder's name is required")
+	case n > 50:
+		return "", time.Time{}, FieldError("holder_name", "a name may have at most 50 characters")
+	}
+	if strings.ContainsAny(in.HolderName, "\x00\r\n\t*") {
+		return "", time.Time{}, FieldError("holder_name", "a name may not contain control characters or '*'")
+	}
+	id, err := NormalizeIDNumber(in.IDNumber)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if _, ok := refdata.LookupOccupation(in.OccupationCode); !ok {
+		return "", time.Time{}, FieldError("occupation_code", "%q is not an occupation of the 2022 classification (format X-XX-XX-XX, e.g. 6-18-01-01)", in.OccupationCode)
+	}
+	if !in.Level.Valid() {
+		return "", time.Time{}, FieldError("level", "level must be 1 (一级/高级技师, highest) to 5 (五级/初级工)")
+	}
+	if !in.Channel.Valid() {
+		return "", time.Time{}, FieldError("channel", `channel must be one of "social", "enterprise", "school", "special"`)
+	}
+	day := today
+	if in.IssuedOn != "" {
+		d, err := time.ParseInLocation("2006-01-02", in.IssuedOn, ChinaTime)
+		if err != nil {
+			return "", time.Time{}, FieldError("issued_on", "issued_on must be a date YYYY-MM-DD")
+		}
+		if d.After(today) {
+			return "", time.Time{}, FieldError("issued_on", "issued_on cannot be in the future")
+		}
+		if d.Year() < 2000 {
+			return "", time.Time{}, FieldError("issued_on", "issued_on must be in 2000 or later (older certificates use legacy numbers)")
+		}
+		day = d
+	}
+	in.ExternalRef = strings.TrimSpace(in.ExternalRef)
+	if len(in.ExternalRef) > 128 {
+		return "", time.Time{}, FieldError("external_ref", "external_ref may have at most 128 bytes")
+	}
+	return id, day, nil
+}
+
+// Issue issues a certificate for the actor's organisation. Issuer users
+// only. EINVALID for bad fields (the error names the field), EFORBIDDEN for
+// an occupation or level outside the issuer's scope. If the issuer already
+// issued a certificate with the same external_ref, that certificate is
+// returned with created false and nothing new is written.
+func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Certificate, bool, error) {
+	if err := requireRole(actor, RoleIssuer); err != nil {
+		return nil, false, err
+	}
+	is, err := r.store.Issuer(ctx, actor.IssuerID)
+	if err != nil {
+		return nil, false, err
+	}
+	today := time.Date(r.now().In(ChinaTime).Year(), r.now().In(ChinaTime).Month(), r.now().In(ChinaTime).Day(), 0, 0, 0, 0, ChinaTime)
+	id, day, err := in.validate(today)
+	if err != nil {
+		return nil, false, err
+	}
+	if !is.InScope(in.OccupationCode, in.Level) {
+		return nil, false, Errorf(EFORBIDDEN, "%s may certify occupations %s up to level %d (%s); %s at level %d (%s) is outside its scope",
+			is.Name, strings.Join(is.Scope.Occupations, ", "), is.Scope.MaxLevel, is.Scope.MaxLevel.Name(), in.OccupationCode, in.Level, in.Level.Name())
+	}
+	kid, err := r.tokens.ActiveKeyID(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	cipher, err := r.vault.EncryptID(id)
+	if err != nil {
+		return nil, false, err
+	}
+	c := &Certificate{
+		IssuerID:       is.ID,
+		HolderName:     in.HolderName,
+		HolderIDMasked: MaskIDNumber(id),
+		HolderIDHash:   r.vault.HashID(id),
+		HolderIDCipher: cipher,
+		OccupationCode: in.OccupationCode,
+		Level:          in.Level,
+		Channel:        in.Channel,
+		IssuedOn:       day.Format("2006-01-02"),
+		ExternalRef:    in.ExternalRef,
+		Status:         StatusValid,
+		KeyID:          kid,
+		CreatedAt:      r.now().UTC(),
+	}
+	created, err := r.store.CreateCertificate(ctx, NumberPrefix(is.ID, day.Year(), in.Level), c)
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		r.audit(ctx, "certificate.issued", actor, "number", c.Number, "issuer", c.IssuerID, "level", int(c.Level), "occupation", c.OccupationCode)
+		if r.hooks.Issued != nil {
+			r.hooks.Issued(c)
+		}
+	}
+	return c, created, nil
+}
+
+// canRead reports whether actor may read certificate c: the admin, users
+// of the issuing organisation, national officials, and officials of the
+// issuer's province.
+func canRead(actor *User, c *Certificate) bool {
+	switch actor.Role {
+	case RoleAdmin:
+		return true
+	case RoleIssuer:
+		return actor.IssuerID == c.IssuerID
+	case RoleOfficial:
+		return actor.Province == "" || actor.Province == c.IssuerID[5:7]
+	}
+	return false
+}
+
+// Certificate returns one certificate to a user allowed to read it. A
+// certificate the actor may not read is ENOTFOUND, exactly as a missing
+// one, so that the answer leaks nothing.
+func (r *Registry) Certificate(ctx context.Context, actor *User, number string) (*Certificate, error) {
+	if actor == nil {
+		return nil, Errorf(EUNAUTHORIZED, "login required")
+	}
+	c, err := r.store.Certificate(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	if !canRead(actor, c) {
+		return nil, Errorf(ENOTFOUND, "no certificate %s", number)
+	}
+	return c, nil
+}
+
+// Certificates lists certificates the actor may read: an issuer its own,
+// the admin all. Officials use statistics, not listings.
+func (r *Registry) Certificates(ctx context.Context, actor *User, f CertificateFilter) ([]*Certificate, int, error) {
+	if err := requireRole(actor, RoleAdmin, RoleIssuer); err != nil {
+		return nil, 0, err
+	}
+	if actor.Role == RoleIssuer {
+		f.IssuerID = actor.IssuerID
+	}
+	if f.Status != "" && f.Status != StatusValid && f.Status != StatusRevoked {
+		return nil, 0, FieldError("status", `status must be "valid" or "revoked"`)
+	}
+	if f.Level != 0 && !f.Level.Valid() {
+		return nil, 0, FieldError("level", "level must be 1 to 5")
+	}
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	if f.PerPage < 1 || f.PerPage > 100 {
+		f.PerPage = 20
+	}
+	if len(f.Query) > 64 {
+		return nil, 0, FieldError("q", "q may have at most 64 bytes")
+	}
+	return r.store.Certificates(ctx, f)
+}
+
+// Revoke revokes a certificate. Users of the issuing organisation and the
+// admin may; to anyone else the certificate does not exist (ENOTFOUND).
+// EINVALID without a reason, ECONFLICT if it is already revoked.
+func (r *Registry) Revoke(ctx context.Context, actor *User, number, reason string) (*Certificate, error) {
+	if err := requireRole(actor, RoleAdmin, RoleIssuer); err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	switch n := utf8.RuneCountInString(reason); {
+	case n == 0:
+		return nil, FieldError("reason", "say why the certificate is revoked")
+	case n > 500:
+		return nil, FieldError("reason", "a reason may have at most 500 characters")
+	}
+	c, err := r.store.Certificate(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	if actor.Role == RoleIssuer && actor.IssuerID != c.IssuerID {
+		return nil, Errorf(ENOTFOUND, "no certificate %s", number)
+	}
+	c, err = r.store.RevokeCertificate(ctx, number, reason, r.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	r.audit(ctx, "certificate.revoked", actor, "number", c.Number, "issuer", c.IssuerID, "reason", reason)
+	if r.hooks.Revoked != nil {
+		r.hooks.Revoked(c)
+	}
+	return c, nil
+}
+
+// Claims returns the token claims of a certificate.
+func (c *Certificate) Claims() TokenClaims {
+	return TokenClaims{
+		Number:         c.Number,
+		OccupationCode: c.OccupationCode,
+		Level:          c.Level,
+		IssuedOn:       c.IssuedOn,
+		HolderMasked:   MaskName(c.HolderName),
+	}
+}
+
+// Token returns the certificate's signed token, made with the key recorded
+// at issue; signing is deterministic, so it is the same token every time.
+func (r *Registry) Token(ctx context.Context, c *Certificate) (string, error) {
+	tok, _, err := r.tokens.Sign(ctx, c.Claims(), c.KeyID)
+	return tok, err
+}

@@ -1,0 +1,102 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/skillreg/skillreg/registry/refdata"
+)
+
+// PublicCertificate is what anyone verifying a certificate may see: no ID
+// number, and the holder's name masked.
+type PublicCertificate struct {
+	Number         string     `json:"number"`
+	HolderName     string     `json:"holder_name"` // masked: 张*三
+	OccupationCode string     `json:"occupation_code"`
+	OccupationName string     `json:"occupation_name"`
+	Level          Level      `json:"level"`
+	LevelName      string     `json:"level_name"`
+	IssuerID       string     `json:"issuer_id"`
+	IssuerName     string     `json:"issuer_name"`
+	IssuedOn       string     `json:"issued_on"`
+	Status         string     `json:"status"`
+	RevokedAt      *time.Time `json:"revoked_at,omitempty"`
+	RevokeReason   string     `json:"revoke_reason,omitempty"`
+}
+
+// VerifyResult is the answer to a verification. Certificate is set for
+// valid and revoked certificates only.
+type VerifyResult struct {
+	Status      string             `json:"status"`
+	Reason      string             `json:"reason,omitempty"`
+	Certificate *PublicCertificate `json:"certificate,omitempty"`
+}
+
+// Public returns the public view of c; issuerName may be "".
+func (c *Certificate) Public(issuerName string) *PublicCertificate {
+	p := &PublicCertificate{
+		Number:         c.Number,
+		HolderName:     MaskName(c.HolderName),
+		OccupationCode: c.OccupationCode,
+		Level:          c.Level,
+		LevelName:      c.Level.Name(),
+		IssuerID:       c.IssuerID,
+		IssuerName:     issuerName,
+		IssuedOn:       c.IssuedOn,
+		Status:         c.Status,
+		RevokedAt:      c.RevokedAt,
+		RevokeReason:   c.RevokeReason,
+	}
+	if o, ok := refdata.LookupOccupation(c.OccupationCode); ok {
+		p.OccupationName = o.Name
+	}
+	return p
+}
+
+// Verify checks a certificate token against its signature and the
+// registry's current record, which decides the status: a revoked
+// certificate with a perfect signature is revoked. Everything a presenter
+// can cause is a status in the result; the error is only for internal
+// failures (the store is down), never "this token is bad".
+func (r *Registry) Verify(ctx context.Context, token string) (VerifyResult, error) {
+	res, err := r.verify(ctx, token)
+	if err == nil && r.hooks.Verified != nil {
+		r.hooks.Verified(res.Status)
+	}
+	return res, err
+}
+
+func (r *Registry) verify(ctx context.Context, token string) (VerifyResult, error) {
+	claims, _, err := r.tokens.Parse(ctx, token)
+	if err != nil {
+		var te *TokenError
+		if errors.As(err, &te) {
+			return VerifyResult{Status: te.Status, Reason: te.Reason}, nil
+		}
+		return VerifyResult{}, err
+	}
+	c, err := r.store.Certificate(ctx, claims.Number)
+	if ErrorCode(err) == ENOTFOUND {
+		return VerifyResult{Status: VerifyUnknown, Reason: "the signature is good but this registry has no certificate " + claims.Number}, nil
+	}
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	if c.Claims() != *claims {
+		// Only our key could have signed these claims, yet they differ
+		// from the record: treat as forged rather than vouch for either.
+		return VerifyResult{Status: VerifyForged, Reason: "the token's contents do not match the registry's record"}, nil
+	}
+	name := ""
+	if is, err := r.store.Issuer(ctx, c.IssuerID); err == nil {
+		name = is.Name
+	} else if ErrorCode(err) != ENOTFOUND {
+		return VerifyResult{}, err
+	}
+	res := VerifyResult{Status: VerifyValid, Certificate: c.Public(name)}
+	if c.Status == StatusRevoked {
+		res.Status = VerifyRevoked
+	}
+	return res, nil
+}

@@ -1,0 +1,103 @@
+// Package web holds the pages' templates and static assets, embedded in
+// the binary (no CDN: these systems run on government intranets). It has no
+// data access: handlers give it what to show.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"mime"
+	"path"
+	"time"
+
+	"github.com/skillreg/skillreg/registry"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Pages renders the HTML pages.
+type Pages struct {
+	pages map[string]*template.Template
+}
+
+// New parses every page with the shared layout. It panics on a template
+// error, which is a programming error caught by any test.
+func New() *Pages {
+	p := &Pages{pages: map[string]*template.Template{}}
+	for _, name := range []string{"home", "verify"} {
+		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+		p.pages[name] = t
+	}
+	return p
+}
+
+var funcs = template.FuncMap{
+	"date": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.In(registry.ChinaTime).Format("2006-01-02")
+	},
+}
+
+// Render executes the named page with data.
+func (p *Pages) Render(name string, data any) ([]byte, error) {
+	t, ok := p.pages[name]
+	if !ok {
+		return nil, registry.Errorf(registry.EINTERNAL, "no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Static returns an embedded asset under static/ and its content type.
+func Static(name string) ([]byte, string, bool) {
+	clean := path.Clean("/" + name)[1:]
+	b, err := staticFS.ReadFile("static/" + clean)
+	if err != nil {
+		return nil, "", false
+	}
+	ct := mime.TypeByExtension(path.Ext(clean))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	return b, ct, true
+}
+
+// verifyView is what the verify page shows.
+type verifyView struct {
+	Status   string
+	Title    string // 有效, 已撤销, ...
+	Headline string // one sentence for the employer
+	Class    string // CSS class for the colour of the answer
+	Cert     *registry.PublicCertificate
+	Reason   string
+}
+
+var verdicts = map[string]struct{ title, headline, class string }{
+	registry.VerifyValid:     {"有效", "证书真实有效 · This certificate is genuine and valid.", "ok"},
+	registry.VerifyRevoked:   {"已撤销", "证书已被发证机构撤销 · This certificate has been revoked.", "warn"},
+	registry.VerifyForged:    {"伪造", "签名无效，证书系伪造或被篡改 · The signature is not ours: forged or altered.", "bad"},
+	registry.VerifyUnknown:   {"未登记", "签名有效，但本系统没有该证书的登记记录 · Signed, but not in this registry.", "bad"},
+	registry.VerifyMalformed: {"无法识别", "这不是有效的证书二维码 · This is not a certificate code.", "bad"},
+}
+
+// VerifyView turns a verification result into the verify page's data.
+func VerifyView(res registry.VerifyResult) any {
+	v := verdicts[res.Status]
+	return verifyView{Status: res.Status, Title: v.title, Headline: v.headline, Class: v.class, Cert: res.Certificate, Reason: res.Reason}
+}
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// OpenAPI returns the OpenAPI 3 description of the HTTP API.
+func OpenAPI() []byte { return openAPI }
