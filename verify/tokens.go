@@ -286,13 +286,8 @@ func (t *Tokens) Parse(ctx context.Context, token string) (*registry.TokenClaims
 		// not understand, and we understand none.
 		return nil, "", malformed("header: critical extensions are not supported")
 	}
-	claims, err := decodePayload(seg[1])
-	if err != nil {
-		return nil, "", malformed("%v", err)
-	}
-
 	var kid string
-	_, err = t.parser.ParseWithClaims(token, &payload{}, func(tok *jwt.Token) (any, error) {
+	_, err = t.parser.ParseWithClaims(token, &opaque{}, func(tok *jwt.Token) (any, error) {
 		kid, _ = tok.Header["kid"].(string)
 		if kid == "" {
 			return nil, errNoKID
@@ -323,6 +318,10 @@ func (t *Tokens) Parse(ctx context.Context, token string) (*registry.TokenClaims
 		default:
 			return nil, "", forged("bad signature")
 		}
+	}
+	claims, err := decodePayload(seg[1])
+	if err != nil {
+		return nil, "", malformed("%v", err)
 	}
 	return &claims, kid, nil
 }

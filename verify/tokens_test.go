@@ -223,8 +223,8 @@ func TestParseRejectsAttacks(t *testing.T) {
 		{"alg a number", signRaw(k.Private, `{"alg":1,"kid":"`+k.ID+`"}`, string(goodPayload)), registry.VerifyMalformed},
 		{"crit header", signRaw(k.Private, `{"alg":"EdDSA","crit":["b64"],"b64":false,"kid":"`+k.ID+`"}`, string(goodPayload)), registry.VerifyMalformed},
 		{"trailing data after header", signRaw(k.Private, goodHdr+`{}`, string(goodPayload)), registry.VerifyMalformed},
-		{"login token HS256", login(jwt.SigningMethodHS256, []byte("server-secret")), registry.VerifyMalformed},
-		{"login token HS256 keyed with public key", login(jwt.SigningMethodHS256, []byte(k.Public)), registry.VerifyMalformed},
+		{"login token HS256", login(jwt.SigningMethodHS256, []byte("server-secret")), registry.VerifyForged},
+		{"login token HS256 keyed with public key", login(jwt.SigningMethodHS256, []byte(k.Public)), registry.VerifyForged},
 		{"login claims signed by our key", signRaw(k.Private, goodHdr, `{"sub":"admin","role":"admin","exp":4102444800,"aud":"skillreg"}`), registry.VerifyMalformed},
 	}
 	// Claims that our own key signed but that are not a certificate token:
