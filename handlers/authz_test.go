@@ -1,0 +1,137 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/registry"
+)
+
+// TestAuthorizationMatrix sends every route in the route table as every
+// kind of caller and checks the status. The table of expectations is keyed
+// by the route, so a new route without an entry here fails the test.
+func TestAuthorizationMatrix(t *testing.T) {
+	h := newHarness(t)
+	tokens := map[string]string{
+		"anonymous": "",
+		"issuerA":   h.issuer("S000111000001", "11", []string{"6-18"}, 2),
+		"issuerB":   h.issuer("S000244000001", "44", []string{"6-18"}, 2),
+		"admin":     h.admin(),
+	}
+	for name, province := range map[string]string{"officialOther": "44", "officialNational": ""} {
+		h.expect(h.do("POST", "/api/v1/users", h.admin(), map[string]any{"username": strings.ToLower(name), "password": userPassword, "role": "official", "province": province}), 201)
+		tokens[name] = h.login(strings.ToLower(name), userPassword)
+	}
+	actors := []string{"anonymous", "issuerA", "issuerB", "officialOther", "officialNational", "admin"}
+
+	// Certificates of issuer A (province 11): one to read, one per actor
+	// that may revoke.
+	issue := func(name string) (number, token string) {
+		c := h.expect(h.do("POST", "/api/v1/certificates", tokens["issuerA"], certBody(map[string]any{"holder_name": name})), 201).json(t)
+		return c["number"].(string), c["token"].(string)
+	}
+	readNumber, certToken := issue("张三")
+	revocable := map[string]string{}
+	for _, a := range actors {
+		revocable[a], _ = issue("李" + a)
+	}
+	n := 0
+	unique := func() int { n++; return n }
+
+	type fixture struct {
+		req  func(actor string) (path string, body any)
+		want map[string]int // status per actor
+	}
+	static := func(path string, body any) func(string) (string, any) {
+		return func(string) (string, any) { return path, body }
+	}
+	all := func(status int) map[string]int {
+		m := map[string]int{}
+		for _, a := range actors {
+			m[a] = status
+		}
+		return m
+	}
+	with := func(base map[string]int, overrides map[string]int) map[string]int {
+		m := map[string]int{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range overrides {
+			m[k] = v
+		}
+		return m
+	}
+	loggedIn := with(all(200), map[string]int{"anonymous": 401})
+	fixtures := map[string]fixture{
+		"GET /":                      {static("/", nil), all(200)},
+		"GET /static/*":              {static("/static/app.css", nil), all(200)},
+		"GET /healthz":               {static("/healthz", nil), all(200)},
+		"GET /readyz":                {static("/readyz", nil), all(200)},
+		"GET /metrics":               {static("/metrics", nil), all(200)},
+		"GET /api/openapi.yaml":      {static("/api/openapi.yaml", nil), all(200)},
+		"GET /.well-known/jwks.json": {static("/.well-known/jwks.json", nil), all(200)},
+		"GET /v/:token":              {static("/v/"+certToken, nil), all(200)},
+		"POST /api/v1/verify":        {static("/api/v1/verify", map[string]string{"token": certToken}), all(200)},
+		"GET /api/v1/occupations":    {static("/api/v1/occupations?q=车工", nil), all(200)},
+		"GET /api/v1/regions":        {static("/api/v1/regions", nil), all(200)},
+		"POST /api/v1/auth/login":    {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
+		"GET /api/v1/issuers":        {static("/api/v1/issuers", nil), loggedIn},
+		"POST /api/v1/issuers": {func(string) (string, any) {
+			return "/api/v1/issuers", map[string]any{"name": "机构", "kind": "S", "org_code": "0009", "province": "11", "site": fmt.Sprintf("%06d", unique()), "scope": map[string]any{"occupations": []string{"6-18"}, "max_level": 3}}
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
+		"POST /api/v1/users": {func(string) (string, any) {
+			return "/api/v1/users", map[string]any{"username": fmt.Sprintf("matrix-%d", unique()), "password": userPassword, "role": "official"}
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
+		"POST /api/v1/certificates": {func(string) (string, any) {
+			return "/api/v1/certificates", certBody(map[string]any{"holder_name": fmt.Sprintf("王%d", unique())})
+		}, with(all(403), map[string]int{"anonymous": 401, "issuerA": 201, "issuerB": 201})},
+		"GET /api/v1/certificates": {static("/api/v1/certificates", nil), with(all(403), map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 200, "admin": 200})},
+		"GET /api/v1/certificates/:number": {static("/api/v1/certificates/"+readNumber, nil),
+			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 404, "officialNational": 200, "admin": 200}},
+		"GET /api/v1/certificates/:number/qr.png": {static("/api/v1/certificates/"+readNumber+"/qr.png", nil),
+			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 404, "officialNational": 200, "admin": 200}},
+		"POST /api/v1/certificates/:number/revoke": {func(actor string) (string, any) {
+			return "/api/v1/certificates/" + revocable[actor] + "/revoke", map[string]string{"reason": "matrix"}
+		}, map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
+	}
+
+	srv := handlers.New(handlers.Config{Registry: registry.New(registry.Config{}), JWKS: func(context.Context) ([]byte, error) { return nil, nil }})
+	seen := map[string]bool{}
+	for _, r := range srv.Routes() {
+		key := r.Method + " " + r.Path
+		seen[key] = true
+		f, ok := fixtures[key]
+		if !ok {
+			t.Errorf("route %s has no entry in the authorization matrix: add one", key)
+			continue
+		}
+		for _, a := range actors {
+			want, ok := f.want[a]
+			if !ok {
+				t.Errorf("%s: no expectation for %s", key, a)
+				continue
+			}
+			path, body := f.req(a)
+			got := h.do(r.Method, path, tokens[a], body)
+			if got.status != want {
+				t.Errorf("%s as %s: status %d, want %d: %.200s", key, a, got.status, want, got.body)
+			}
+			if got.status >= 400 && got.status != http.StatusNotFound || got.status == http.StatusNotFound && strings.HasPrefix(path, "/api/") {
+				// Refusals never show the record they refuse.
+				if strings.Contains(string(got.body), "张三") || strings.Contains(string(got.body), "holder_id_masked") {
+					t.Errorf("%s as %s: a refusal leaks the record: %s", key, a, got.body)
+				}
+			}
+		}
+	}
+	for key := range fixtures {
+		if !seen[key] {
+			t.Errorf("the matrix has %s, which is not a route", key)
+		}
+	}
+}
