@@ -4,7 +4,7 @@
 //	skillreg serve            run the service (embedded SQLite by default)
 //	skillreg keys rotate      make a new certificate-signing key active
 //	skillreg keys list        list signing keys
-//	skillreg verify TOKEN|URL|PNG [--jwks FILE|URL]   check a certificate offline
+//	skillreg verify [--jwks FILE|URL] TOKEN|URL|PNG   check a certificate offline
 package main
 
 import (
