@@ -61,6 +61,9 @@ func jsonError(err error) error {
 		return registry.FieldError(field, "must be a JSON %s, not %s", jsonKind(te.Type.Kind().String()), te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" {
+			return registry.FieldError("body", `unknown field ""`)
+		}
 		return registry.FieldError(name, "unknown field %q", name)
 	default:
 		return registry.FieldError("body", "malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))

@@ -135,3 +135,24 @@ func FuzzParseJWKS(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeQR: any bytes give a QR text or an EINVALID/ETOOLARGE error,
+// never a panic.
+func FuzzDecodeQR(f *testing.F) {
+	png, err := QRPNG("http://127.0.0.1:8080/v/abc", 64)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(png)
+	f.Add([]byte{})
+	f.Add([]byte("\x89PNG\r\n\x1a\n"))
+	f.Add(png[:len(png)/2])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, err := DecodeQR(bytes.NewReader(b))
+		if err != nil {
+			if c := registry.ErrorCode(err); c != registry.EINVALID && c != registry.ETOOLARGE && c != registry.EINTERNAL {
+				t.Fatalf("code %q", c)
+			}
+		}
+	})
+}
