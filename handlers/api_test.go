@@ -90,6 +90,7 @@ func newHarness(t *testing.T) *harness {
 	srv = handlers.New(handlers.Config{
 		Registry: reg, JWKS: ks.JWKS, QRPNG: verify.QRPNG, PublicURL: ts.URL,
 		LoginKey: vault.LoginKey(), Logger: logger, Metrics: metrics, Clock: h.clock.Now,
+		SignJSON: h.tokens.SignJSON,
 	})
 	h.url = ts.URL
 	return h

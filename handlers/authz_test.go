@@ -78,9 +78,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /v/:token":              {static("/v/"+certToken, nil), all(200)},
 		"POST /api/v1/verify":        {static("/api/v1/verify", map[string]string{"token": certToken}), all(200)},
 		"GET /api/v1/occupations":    {static("/api/v1/occupations?q=车工", nil), all(200)},
-		"GET /api/v1/regions":        {static("/api/v1/regions", nil), all(200)},
-		"POST /api/v1/auth/login":    {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
-		"GET /api/v1/issuers":        {static("/api/v1/issuers", nil), loggedIn},
+		"GET /scan":                  {static("/scan", nil), all(200)},
+		// The page forms take form bodies; the matrix sends JSON, which
+		// every caller gets the same 400 page for.
+		"POST /scan/upload":       {static("/scan/upload", map[string]string{}), all(400)},
+		"POST /lookup":            {static("/lookup", map[string]string{}), all(400)},
+		"GET /api/v1/regions":     {static("/api/v1/regions", nil), all(200)},
+		"POST /api/v1/auth/login": {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
+		"GET /api/v1/issuers":     {static("/api/v1/issuers", nil), loggedIn},
 		"POST /api/v1/issuers": {func(string) (string, any) {
 			return "/api/v1/issuers", map[string]any{"name": "机构", "kind": "S", "org_code": "0009", "province": "11", "site": fmt.Sprintf("%06d", unique()), "scope": map[string]any{"occupations": []string{"6-18"}, "max_level": 3}}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
@@ -94,6 +99,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /api/v1/certificates/:number": {static("/api/v1/certificates/"+readNumber, nil),
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 404, "officialNational": 200, "admin": 200}},
 		"GET /api/v1/certificates/:number/qr.png": {static("/api/v1/certificates/"+readNumber+"/qr.png", nil),
+			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 404, "officialNational": 200, "admin": 200}},
+		"GET /api/v1/certificates/:number/vc": {static("/api/v1/certificates/"+readNumber+"/vc", nil),
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 404, "officialNational": 200, "admin": 200}},
 		"POST /api/v1/certificates/:number/revoke": {func(actor string) (string, any) {
 			return "/api/v1/certificates/" + revocable[actor] + "/revoke", map[string]string{"reason": "matrix"}

@@ -25,26 +25,6 @@ func (s *Server) verifyPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "verify", web.VerifyView(res))
 }
 
-type verifyRequest struct {
-	Token string `json:"token"`
-}
-
-func (s *Server) verifyAPI(c echo.Context) error {
-	var req verifyRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	if req.Token == "" {
-		return registry.FieldError("token", "send the certificate token (the part of the QR link after /v/)")
-	}
-	res, err := s.reg.Verify(c.Request().Context(), req.Token)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, res)
-}
-
 func (s *Server) occupations(c echo.Context) error {
 	limit := 50
 	if v := c.QueryParam("limit"); v != "" {

@@ -28,6 +28,12 @@ type Config struct {
 	Logger    *slog.Logger
 	Metrics   *Metrics
 	Clock     func() time.Time
+	// Limits are the per-client rate limits of the public routes and the
+	// proxies trusted for client addresses; the zero value limits nothing.
+	Limits Limits
+	// SignJSON signs other documents with the certificate key (a VC-JWT);
+	// verify.Tokens.SignJSON. Without it the /vc route is an internal error.
+	SignJSON func(ctx context.Context, header map[string]any, payload any) (string, string, error)
 }
 
 // Server is the HTTP API and pages.
@@ -42,6 +48,8 @@ type Server struct {
 	now       func() time.Time
 	pages     *web.Pages
 	echo      *echo.Echo
+	limits    *limiters
+	signJSON  func(ctx context.Context, header map[string]any, payload any) (string, string, error)
 }
 
 // maxBody is the largest request body accepted.
@@ -53,7 +61,7 @@ func New(cfg Config) *Server {
 		reg: cfg.Registry, jwks: cfg.JWKS, qrPNG: cfg.QRPNG,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"), loginKey: cfg.LoginKey,
 		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Clock,
-		pages: web.New(),
+		pages: web.New(), signJSON: cfg.SignJSON,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -64,7 +72,9 @@ func New(cfg Config) *Server {
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
 	}
+	s.limits = newLimiters(cfg.Limits, s.metrics)
 	e := echo.New()
+	e.IPExtractor = ipExtractor(cfg.Limits.Trusted)
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.errorHandler
@@ -75,7 +85,7 @@ func New(cfg Config) *Server {
 	e.Use(securityHeaders)
 	e.Use(s.authenticate)
 	for _, r := range s.routes() {
-		e.Add(r.Method, r.Path, r.Handler)
+		e.Add(r.Method, r.Path, s.limited(r))
 	}
 	s.echo = e
 	return s
@@ -106,6 +116,9 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/api/openapi.yaml", "public", s.openAPIDoc},
 		{http.MethodGet, "/.well-known/jwks.json", "public", s.jwksDoc},
 		{http.MethodGet, "/v/:token", "public", s.verifyPage},
+		{http.MethodGet, "/scan", "public", s.scanPage},
+		{http.MethodPost, "/scan/upload", "public", s.scanUpload},
+		{http.MethodPost, "/lookup", "public", s.lookupPage},
 		{http.MethodPost, "/api/v1/verify", "public", s.verifyAPI},
 		{http.MethodGet, "/api/v1/occupations", "public", s.occupations},
 		{http.MethodGet, "/api/v1/regions", "public", s.regions},
@@ -117,6 +130,7 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/api/v1/certificates", "issuer,admin", s.listCertificates},
 		{http.MethodGet, "/api/v1/certificates/:number", "login", s.getCertificate},
 		{http.MethodGet, "/api/v1/certificates/:number/qr.png", "login", s.certificateQR},
+		{http.MethodGet, "/api/v1/certificates/:number/vc", "login", s.certificateVC},
 		{http.MethodPost, "/api/v1/certificates/:number/revoke", "issuer,admin", s.revokeCertificate},
 	}
 }

@@ -29,7 +29,7 @@ type Pages struct {
 // error, which is a programming error caught by any test.
 func New() *Pages {
 	p := &Pages{pages: map[string]*template.Template{}}
-	for _, name := range []string{"home", "verify"} {
+	for _, name := range []string{"home", "verify", "scan", "message"} {
 		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 		p.pages[name] = t
 	}
@@ -80,20 +80,35 @@ type verifyView struct {
 	Class    string // CSS class for the colour of the answer
 	Cert     *registry.PublicCertificate
 	Reason   string
+	Hint     string // what to do next, for answers without a certificate
 }
 
-var verdicts = map[string]struct{ title, headline, class string }{
-	registry.VerifyValid:     {"有效", "证书真实有效 · This certificate is genuine and valid.", "ok"},
-	registry.VerifyRevoked:   {"已撤销", "证书已被发证机构撤销 · This certificate has been revoked.", "warn"},
-	registry.VerifyForged:    {"伪造", "签名无效，证书系伪造或被篡改 · The signature is not ours: forged or altered.", "bad"},
-	registry.VerifyUnknown:   {"未登记", "签名有效，但本系统没有该证书的登记记录 · Signed, but not in this registry.", "bad"},
-	registry.VerifyMalformed: {"无法识别", "这不是有效的证书二维码 · This is not a certificate code.", "bad"},
+var verdicts = map[string]struct{ title, headline, class, hint string }{
+	registry.VerifyValid:     {"有效", "证书真实有效 · This certificate is genuine and valid.", "ok", ""},
+	registry.VerifyRevoked:   {"已撤销", "证书已被发证机构撤销 · This certificate has been revoked.", "warn", ""},
+	registry.VerifyForged:    {"伪造", "签名无效，证书系伪造或被篡改 · The signature is not ours: forged or altered.", "bad", ""},
+	registry.VerifyUnknown:   {"未登记", "签名有效，但本系统没有该证书的登记记录 · Signed, but not in this registry.", "bad", ""},
+	registry.VerifyMalformed: {"无法识别", "这不是有效的证书二维码 · This is not a certificate code.", "bad", ""},
+	registry.VerifyNotFound: {"未查到", "没有与该编号和姓名相符的证书 · No certificate matches this number and name.", "bad",
+		"请核对证书编号（22 位，以 S 或 Y 开头）和持证人姓名是否与纸质证书完全一致。Check the number and the full name against the paper certificate."},
 }
 
 // VerifyView turns a verification result into the verify page's data.
 func VerifyView(res registry.VerifyResult) any {
 	v := verdicts[res.Status]
-	return verifyView{Status: res.Status, Title: v.title, Headline: v.headline, Class: v.class, Cert: res.Certificate, Reason: res.Reason}
+	return verifyView{Status: res.Status, Title: v.title, Headline: v.headline, Class: v.class, Cert: res.Certificate, Reason: res.Reason, Hint: v.hint}
+}
+
+// messageView is what the message page shows: an error a person can act on.
+type messageView struct {
+	Title   string
+	Message string
+}
+
+// MessageView is the data of the message page, which answers a browser's
+// failed form (no QR code in the photo, too many requests, ...) in words.
+func MessageView(title, message string) any {
+	return messageView{Title: title, Message: message}
 }
 
 //go:embed openapi.yaml

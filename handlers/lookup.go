@@ -1,0 +1,82 @@
+package handlers
+
+import (
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/web"
+)
+
+// verifyRequest is the body of POST /api/v1/verify: a token (from a QR
+// code), or a number and name with an optional ID number.
+type verifyRequest struct {
+	Token    string `json:"token"`
+	Number   string `json:"number"`
+	Name     string `json:"name"`
+	IDNumber string `json:"id_number"`
+}
+
+// verifyAPI answers POST /api/v1/verify. The two kinds of request have
+// different limits: a token cannot be guessed, a number and name can.
+func (s *Server) verifyAPI(c echo.Context) error {
+	var req verifyRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	byNumber := req.Number != "" || req.Name != "" || req.IDNumber != ""
+	c.Response().Header().Set("Cache-Control", "no-store")
+	switch {
+	case req.Token != "" && byNumber:
+		return registry.FieldError("token", "send either the token, or number and name, not both")
+	case req.Token != "":
+		if err := s.take(c, limitVerify); err != nil {
+			return err
+		}
+		res, err := s.reg.Verify(c.Request().Context(), req.Token)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, res)
+	case byNumber:
+		if err := s.take(c, limitLookup); err != nil {
+			return err
+		}
+		if strings.TrimSpace(req.Number) == "" {
+			return registry.FieldError("number", "send the certificate number with the name")
+		}
+		res, err := s.reg.Lookup(c.Request().Context(), req.Number, req.Name, req.IDNumber)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, res)
+	default:
+		if err := s.take(c, limitVerify); err != nil {
+			return err
+		}
+		return registry.FieldError("token", "send the certificate token (the part of the QR link after /v/), or number and name")
+	}
+}
+
+// lookupPage answers the home page's form (POST /lookup, number and name
+// as an ordinary form): the verify page with the answer. It changes
+// nothing, so it needs no CSRF token.
+func (s *Server) lookupPage(c echo.Context) error {
+	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); mt != echo.MIMEApplicationForm {
+		return s.pageError(c, registry.FieldError("body", "请使用页面上的表单提交 · send the form as application/x-www-form-urlencoded"))
+	}
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, 8<<10)
+	number, name := c.FormValue("number"), c.FormValue("name")
+	if strings.TrimSpace(number) == "" || strings.TrimSpace(name) == "" {
+		return s.pageError(c, registry.FieldError("number", "请填写证书编号和持证人姓名 · Enter the certificate number and the holder's name."))
+	}
+	res, err := s.reg.Lookup(c.Request().Context(), number, name, "")
+	if err != nil {
+		return s.pageError(c, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.render(c, http.StatusOK, "verify", web.VerifyView(res.VerifyResult))
+}
