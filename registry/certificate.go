@@ -73,21 +73,9 @@ func (in *IssueInput) validate(today time.Time) (string, time.Time, error) {
 // issued a certificate with the same external_ref, that certificate is
 // returned with created false and nothing new is written.
 func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Certificate, bool, error) {
-	if err := requireRole(actor, RoleIssuer); err != nil {
-		return nil, false, err
-	}
-	is, err := r.store.Issuer(ctx, actor.IssuerID)
+	is, id, day, err := r.prepareIssue(ctx, actor, &in)
 	if err != nil {
 		return nil, false, err
-	}
-	today := time.Date(r.now().In(ChinaTime).Year(), r.now().In(ChinaTime).Month(), r.now().In(ChinaTime).Day(), 0, 0, 0, 0, ChinaTime)
-	id, day, err := in.validate(today)
-	if err != nil {
-		return nil, false, err
-	}
-	if !is.InScope(in.OccupationCode, in.Level) {
-		return nil, false, Errorf(EFORBIDDEN, "%s may certify occupations %s up to level %d (%s); %s at level %d (%s) is outside its scope",
-			is.Name, strings.Join(is.Scope.Occupations, ", "), is.Scope.MaxLevel, is.Scope.MaxLevel.Name(), in.OccupationCode, in.Level, in.Level.Name())
 	}
 	kid, err := r.tokens.ActiveKeyID(ctx)
 	if err != nil {
@@ -123,6 +111,32 @@ func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Cert
 		}
 	}
 	return c, created, nil
+}
+
+// prepareIssue makes every check Issue makes before it writes: the role,
+// the actor's issuer, the fields (normalising in) and the scope. It
+// returns the issuer, the canonical ID number and the issue date. Issue
+// and CheckIssue share it so that a dry run can never disagree with a
+// real one about the input.
+func (r *Registry) prepareIssue(ctx context.Context, actor *User, in *IssueInput) (*Issuer, string, time.Time, error) {
+	if err := requireRole(actor, RoleIssuer); err != nil {
+		return nil, "", time.Time{}, err
+	}
+	is, err := r.store.Issuer(ctx, actor.IssuerID)
+	if err != nil {
+		return nil, "", time.Time{}, err
+	}
+	now := r.now().In(ChinaTime)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ChinaTime)
+	id, day, err := in.validate(today)
+	if err != nil {
+		return nil, "", time.Time{}, err
+	}
+	if !is.InScope(in.OccupationCode, in.Level) {
+		return nil, "", time.Time{}, Errorf(EFORBIDDEN, "%s may certify occupations %s up to level %d (%s); %s at level %d (%s) is outside its scope",
+			is.Name, strings.Join(is.Scope.Occupations, ", "), is.Scope.MaxLevel, is.Scope.MaxLevel.Name(), in.OccupationCode, in.Level, in.Level.Name())
+	}
+	return is, id, day, nil
 }
 
 // canRead reports whether actor may read certificate c: the admin, users
