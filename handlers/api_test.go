@@ -59,7 +59,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness starts the harness; opts may change the server's config
+// (rate limits, trusted proxies, its clock).
+func newHarness(t *testing.T, opts ...func(*handlers.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "skillreg.db"))
@@ -87,11 +89,15 @@ func newHarness(t *testing.T) *harness {
 	var srv *handlers.Server
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { srv.ServeHTTP(w, r) }))
 	t.Cleanup(ts.Close)
-	srv = handlers.New(handlers.Config{
+	cfg := handlers.Config{
 		Registry: reg, JWKS: ks.JWKS, QRPNG: verify.QRPNG, PublicURL: ts.URL,
 		LoginKey: vault.LoginKey(), Logger: logger, Metrics: metrics, Clock: h.clock.Now,
 		SignJSON: h.tokens.SignJSON,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv = handlers.New(cfg)
 	h.url = ts.URL
 	return h
 }

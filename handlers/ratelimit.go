@@ -212,7 +212,9 @@ func newLimiter(r Rate) *limiter {
 // refill returns key's bucket brought up to now, creating it full; the
 // caller holds l.mu.
 func (l *limiter) refill(key string, now time.Time) *bucket {
-	if now.Sub(l.lastSweep) >= l.rate.Per || len(l.buckets) >= maxBuckets {
+	// At most one sweep a period, so that a flood of new keys costs O(1)
+	// each rather than a sweep each.
+	if now.Sub(l.lastSweep) >= l.rate.Per {
 		l.sweep(now)
 	}
 	b, ok := l.buckets[key]
