@@ -67,7 +67,14 @@ func (r Rate) String() string {
 	case r.Per == time.Hour:
 		return fmt.Sprintf("%d/h", r.N)
 	}
-	return fmt.Sprintf("%d/%s", r.N, r.Per)
+	d := r.Per.String() // 15m0s: drop the zero tails
+	if strings.HasSuffix(d, "m0s") {
+		d = strings.TrimSuffix(d, "0s")
+	}
+	if strings.HasSuffix(d, "h0m") {
+		d = strings.TrimSuffix(d, "0m")
+	}
+	return fmt.Sprintf("%d/%s", r.N, d)
 }
 
 // Set makes *Rate a flag.Value.

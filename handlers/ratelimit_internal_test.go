@@ -28,6 +28,9 @@ func TestParseRate(t *testing.T) {
 		{"60/10ms", Rate{}, true},
 		{"60/48h", Rate{}, true},
 		{"2000000/s", Rate{}, true},
+		{"3/90m", Rate{3, 90 * time.Minute}, false},
+		{"3/2h", Rate{3, 2 * time.Hour}, false},
+		{"3/90s", Rate{3, 90 * time.Second}, false},
 	}
 	for _, tt := range tests {
 		got, err := ParseRate(tt.in)

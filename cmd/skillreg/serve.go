@@ -36,6 +36,15 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&f.addr, "addr", envOr("SKILLREG_ADDR", "127.0.0.1:8080"), "listen address (env SKILLREG_ADDR)")
 	fs.StringVar(&f.publicURL, "public-url", envOr("SKILLREG_PUBLIC_URL", "http://127.0.0.1:8080"), "base URL put into QR codes (env SKILLREG_PUBLIC_URL)")
 	fs.StringVar(&f.logLevel, "log-level", envOr("SKILLREG_LOG_LEVEL", "info"), "debug, info, warn or error (env SKILLREG_LOG_LEVEL)")
+	limits := handlers.DefaultLimits()
+	for _, lf := range limits.Flags() {
+		if v := os.Getenv(lf.Env); v != "" {
+			if err := lf.Value.Set(v); err != nil {
+				return fmt.Errorf("%s: %w", lf.Env, err)
+			}
+		}
+		fs.Var(lf.Value, lf.Name, lf.Usage+" (env "+lf.Env+")")
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,6 +103,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		LoginKey:  e.vault.LoginKey(),
 		Logger:    logger,
 		Metrics:   metrics,
+		Limits:    limits,
+		SignJSON:  tokens.SignJSON,
 	})
 	return listenAndServe(ctx, f.addr, srv, logger)
 }
