@@ -13,37 +13,46 @@ import (
 	"strings"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/mongo"
 	"github.com/skillreg/skillreg/registry/sqlite"
 	"github.com/skillreg/skillreg/verify"
 )
 
 // dataFlags are the flags every command that opens the registry shares.
 type dataFlags struct {
-	dataDir string
+	dataDir  string
+	mongoURI string
 }
 
 func (d *dataFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.dataDir, "data", envOr("SKILLREG_DATA", "./skillreg-data"), "data directory of the embedded store and keys (env SKILLREG_DATA)")
+	fs.StringVar(&d.mongoURI, "mongo-uri", envOr("SKILLREG_MONGO_URI", ""), "keep the registry in MongoDB at this mongodb:// URI instead of the embedded store in --data (env SKILLREG_MONGO_URI)")
 }
 
 // env holds what an open registry needs.
 type env struct {
-	store *sqlite.Store
-	vault *registry.Vault
+	store  registry.Store
+	sqlite *sqlite.Store // the embedded store, when that is what is open; nil on MongoDB
+	vault  *registry.Vault
 }
 
 func (e *env) Close() error { return e.store.Close() }
 
-// openEnv opens (creating when create is true) the data directory: the
-// master key and the SQLite store.
+// openEnv opens the registry's store, MongoDB when d.mongoURI is set and
+// the SQLite file in the data directory otherwise, and its master key:
+// SKILLREG_MASTER_KEY, or master.key in the data directory (made there on
+// first start when create is true). With MongoDB and SKILLREG_MASTER_KEY
+// the data directory is not used at all, as on a stateless server.
 func openEnv(ctx context.Context, d dataFlags, create bool) (*env, error) {
-	if !create {
-		if _, err := os.Stat(d.dataDir); err != nil {
-			return nil, fmt.Errorf("no data directory at %s (start the server once, or pass --data)", d.dataDir)
+	if d.mongoURI == "" || os.Getenv("SKILLREG_MASTER_KEY") == "" {
+		if !create {
+			if _, err := os.Stat(d.dataDir); err != nil {
+				return nil, fmt.Errorf("no data directory at %s (start the server once, or pass --data)", d.dataDir)
+			}
 		}
-	}
-	if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating data directory: %w", err)
+		if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating data directory: %w", err)
+		}
 	}
 	master, err := loadMasterKey(d.dataDir)
 	if err != nil {
@@ -53,11 +62,18 @@ func openEnv(ctx context.Context, d dataFlags, create bool) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.mongoURI != "" {
+		st, err := mongo.Open(ctx, d.mongoURI)
+		if err != nil {
+			return nil, fmt.Errorf("opening the MongoDB store: %w", err)
+		}
+		return &env{store: st, vault: vault}, nil
+	}
 	st, err := sqlite.Open(ctx, filepath.Join(d.dataDir, "skillreg.db"))
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}
-	return &env{store: st, vault: vault}, nil
+	return &env{store: st, sqlite: st, vault: vault}, nil
 }
 
 // loadMasterKey returns the master key from SKILLREG_MASTER_KEY (64 hex

@@ -5,6 +5,7 @@
 //	skillreg keys rotate      make a new certificate-signing key active
 //	skillreg keys list        list signing keys
 //	skillreg verify [--jwks FILE|URL] TOKEN|URL|PNG   check a certificate offline
+//	skillreg migrate --from DIR --to URI   copy the embedded store into MongoDB
 package main
 
 import (
@@ -26,6 +27,10 @@ Usage:
   skillreg keys list [--data DIR]        list the signing keys
   skillreg verify [--jwks FILE|URL] [--data DIR] TOKEN|VERIFY-URL|QR.png
                                          check a certificate's signature offline
+  skillreg migrate --from DIR --to mongodb://HOST/DB
+                                         copy the embedded store into MongoDB (resumable)
+Every command that opens the registry takes --mongo-uri URI (env SKILLREG_MONGO_URI)
+to use MongoDB instead of the embedded store.
 Run "skillreg <command> -h" for a command's flags.
 `
 
@@ -49,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdKeys(ctx, args[1:], stdout)
 	case "verify":
 		return cmdVerify(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -16,6 +16,7 @@ import (
 
 	"github.com/skillreg/skillreg/handlers"
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/mongo"
 	"github.com/skillreg/skillreg/verify"
 )
 
@@ -74,10 +75,18 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer e.Close()
+	if ms, ok := e.store.(*mongo.Store); ok {
+		logger.Info("using the MongoDB store", "database", ms.Database()) // never the URI: it can hold a password
+	}
 	if made, err := e.keys().Ensure(ctx, nowUTC()); err != nil {
 		return fmt.Errorf("creating the signing key: %w", err)
 	} else if made {
 		logger.Info("created the first certificate-signing key")
+	}
+	// Every server of one registry must open the same sealed keys: a server
+	// started with another master key would fail at its first signature.
+	if _, err := e.keys().Source()(ctx); err != nil {
+		return fmt.Errorf("the stored signing keys do not open with this master key (every server of one registry needs the same SKILLREG_MASTER_KEY): %w", err)
 	}
 	tokens := verify.NewTokens(e.keys().Source())
 	metrics := handlers.NewMetrics()

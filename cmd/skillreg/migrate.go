@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/mongo"
+	"github.com/skillreg/skillreg/registry/sqlite"
+)
+
+// migrationKinds are the record kinds a migration copies and checks, in
+// the order it copies them: certificates before serials, so that the
+// target's serial hints never name a certificate it does not hold yet.
+var migrationKinds = []string{"issuers", "users", "signing_keys", "certificates", "external_refs", "serials"}
+
+// cmdMigrate copies an embedded store into MongoDB. Every record is
+// inserted only if missing (and checked equal if present), so the command
+// can be stopped at any point and run again: the next run copies what is
+// missing and nothing twice. That also makes a short cut-over possible:
+// migrate while the old server runs, stop it, migrate again to copy the
+// rest.
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "data directory of the embedded store to copy (required)")
+	to := fs.String("to", envOr("SKILLREG_MONGO_URI", ""), "mongodb:// URI to copy into, database in the path (env SKILLREG_MONGO_URI; required)")
+	batch := fs.Int("batch", 1000, "certificates per bulk insert")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	case *from == "":
+		return errors.New("--from DIR is required: the data directory of the embedded store")
+	case *to == "":
+		return errors.New("--to URI is required: mongodb://host:port/database")
+	case *batch < 1 || *batch > 100_000:
+		return fmt.Errorf("--batch must be 1 to 100000, got %d", *batch)
+	}
+	path := filepath.Join(*from, "skillreg.db")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no embedded store at %s: %w", path, err)
+	}
+	src, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", path, err)
+	}
+	defer src.Close()
+	dst, err := mongo.Open(ctx, *to)
+	if err != nil {
+		return fmt.Errorf("opening the MongoDB store: %w", err)
+	}
+	defer dst.Close()
+	m := &migration{src: src, dst: dst, batch: *batch, progress: newProgress(stderr)}
+	return m.run(ctx, stdout)
+}
+
+// migration copies one embedded store into one MongoDB store.
+type migration struct {
+	src      *sqlite.Store
+	dst      *mongo.Store
+	batch    int
+	progress *progress
+	copied   map[string]int // per kind, this run
+}
+
+func (m *migration) run(ctx context.Context, stdout io.Writer) error {
+	m.copied = map[string]int{}
+	before, err := m.src.Counts(ctx)
+	if err != nil {
+		return err
+	}
+
+	issuers, err := m.src.Issuers(ctx)
+	if err != nil {
+		return err
+	}
+	if m.copied["issuers"], err = m.dst.ImportIssuers(ctx, issuers); err != nil {
+		return fmt.Errorf("issuers: %w", err)
+	}
+	m.progress.line("issuers: %d, copied %d", len(issuers), m.copied["issuers"])
+
+	users, err := m.src.Users(ctx)
+	if err != nil {
+		return err
+	}
+	if m.copied["users"], err = m.dst.ImportUsers(ctx, users); err != nil {
+		return fmt.Errorf("users: %w (migrate into a database no server has run on yet)", err)
+	}
+	m.progress.line("users: %d, copied %d", len(users), m.copied["users"])
+
+	keys, err := m.src.SigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	if m.copied["signing_keys"], err = m.dst.ImportSigningKeys(ctx, keys); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	m.progress.line("signing keys: %d, copied %d (still sealed: servers on MongoDB need this store's master key)", len(keys), m.copied["signing_keys"])
+
+	if err := m.certificates(ctx, int(before["certificates"])); err != nil {
+		return err
+	}
+
+	serials, err := m.src.Serials(ctx)
+	if err != nil {
+		return err
+	}
+	if err := m.dst.ImportSerials(ctx, serials); err != nil {
+		return err
+	}
+	m.progress.line("serials: %d prefixes", len(serials))
+
+	return m.check(ctx, stdout)
+}
+
+// certificates copies every certificate in number order, one bulk insert
+// per batch.
+func (m *migration) certificates(ctx context.Context, total int) error {
+	seen, after := 0, ""
+	start := time.Now()
+	for {
+		list, err := m.src.CertificatesAfter(ctx, after, m.batch)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			break
+		}
+		n, err := m.dst.ImportCertificates(ctx, list)
+		if err != nil {
+			return fmt.Errorf("certificates after %s: %w", after, err)
+		}
+		m.copied["certificates"] += n
+		seen += len(list)
+		after = list[len(list)-1].Number
+		m.progress.bar("certificates", seen, total)
+	}
+	m.progress.line("certificates: %d, copied %d, in %.1f s", seen, m.copied["certificates"], time.Since(start).Seconds())
+	return nil
+}
+
+// check compares the record counts of both stores, kind by kind.
+func (m *migration) check(ctx context.Context, stdout io.Writer) error {
+	src, err := m.src.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	dst, err := m.dst.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	var bad []string
+	fmt.Fprintf(stdout, "%-14s %12s %12s %12s\n", "collection", "embedded", "mongodb", "copied now")
+	for _, k := range migrationKinds {
+		mark := "ok"
+		if src[k] != dst[k] {
+			mark = "MISMATCH"
+			bad = append(bad, k)
+		}
+		copied := fmt.Sprint(m.copied[k])
+		if k == "external_refs" || k == "serials" {
+			copied = "-" // written along with certificates, or raised in place
+		}
+		fmt.Fprintf(stdout, "%-14s %12d %12d %12s  %s\n", k, src[k], dst[k], copied, mark)
+	}
+	if len(bad) > 0 {
+		return registry.Errorf(registry.ECONFLICT, "counts differ for %s: was the embedded store written to during the copy (run migrate again), or did the target hold other records?", strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// progress reports on stderr: a bar redrawn in place on a terminal, and
+// a line per 10 % otherwise (a log file should not get a line per batch).
+type progress struct {
+	w        io.Writer
+	terminal bool
+	lastTen  int
+	open     bool // a bar is drawn without its newline yet
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w, lastTen: -1}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+func (p *progress) line(format string, args ...any) {
+	if p.open {
+		fmt.Fprintln(p.w)
+		p.open = false
+	}
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+func (p *progress) bar(what string, done, total int) {
+	pct := 100
+	if total > 0 {
+		pct = min(100, done*100/total)
+	}
+	if p.terminal {
+		const width = 30
+		filled := pct * width / 100
+		fmt.Fprintf(p.w, "\r%s [%s%s] %d/%d %3d%%", what, strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total, pct)
+		p.open = true
+		return
+	}
+	if ten := pct / 10; ten != p.lastTen {
+		p.lastTen = ten
+		fmt.Fprintf(p.w, "%s: %d/%d (%d%%)\n", what, done, total, pct)
+	}
+}
