@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -62,7 +63,7 @@ func newLookupFixture(tb testing.TB) *lookupFixture {
 	}
 	cs := &countingStore{Store: st}
 	tokens := verify.NewTokens(ks.Source())
-	reg := registry.New(registry.Config{Store: cs, Tokens: tokens, Vault: vault})
+	reg := registry.New(registry.Config{Store: cs, Tokens: tokens, Vault: vault, Logger: slog.New(slog.DiscardHandler)})
 	admin := &registry.User{Username: "admin", Role: registry.RoleAdmin}
 	if _, err := reg.CreateIssuer(ctx, admin, registry.IssuerInput{
 		Name: "北京市职业技能鉴定指导中心", Kind: "S", OrgCode: "0001", Province: "11", Site: "000001",
@@ -229,5 +230,45 @@ func TestLookupCountsVerifications(t *testing.T) {
 	}
 	if len(got) != 2 || got[0] != "valid" || got[1] != "not_found" {
 		t.Fatalf("hook saw %v", got)
+	}
+}
+
+// BenchmarkVerify is a QR verification through SQLite: token check (one
+// Ed25519 verify), the certificate read and the issuer read.
+func BenchmarkVerify(b *testing.B) {
+	ctx := context.Background()
+	f := newLookupFixture(b)
+	c := f.issue(b, "张小三", "11010519491231002X")
+	tok, err := f.reg.Token(ctx, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if res, err := f.reg.Verify(ctx, tok); err != nil || res.Status != registry.VerifyValid {
+			b.Fatal(res, err)
+		}
+	}
+}
+
+// BenchmarkLookup is a number+name lookup through SQLite, matching and
+// not: the two differ by the issuer read a match adds.
+func BenchmarkLookup(b *testing.B) {
+	ctx := context.Background()
+	f := newLookupFixture(b)
+	c := f.issue(b, "张小三", "11010519491231002X")
+	for _, bb := range []struct{ name, number, holder, want string }{
+		{"match", c.Number, "张小三", registry.VerifyValid},
+		{"wrong_name", c.Number, "张小四", registry.VerifyNotFound},
+		{"unknown_number", "S000111000001262000099", "张小三", registry.VerifyNotFound},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if res, err := f.reg.Lookup(ctx, bb.number, bb.holder, ""); err != nil || res.Status != bb.want {
+					b.Fatal(res, err)
+				}
+			}
+		})
 	}
 }
