@@ -1,0 +1,421 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"io"
+	"strconv"
+
+	"github.com/skillreg/skillreg/registry"
+)
+
+// Options choose what an import does.
+type Options struct {
+	// DryRun checks every row and writes nothing.
+	DryRun bool `json:"dry_run"`
+	// AllOrNothing issues no row unless every row is good: a full check
+	// pass runs first, then the issue pass.
+	AllOrNothing bool `json:"all_or_nothing"`
+}
+
+// Row statuses in a RowResult.
+const (
+	StatusIssued    = "issued"     // issued by this run
+	StatusExists    = "exists"     // already in the registry: skipped
+	StatusValid     = "valid"      // dry run: would be issued
+	StatusNotIssued = "not_issued" // all or nothing: good, but other rows were bad
+	StatusInvalid   = "invalid"    // see Errors
+)
+
+// RowResult is the outcome of one data row.
+type RowResult struct {
+	Row         int       `json:"row"`
+	Status      string    `json:"status"`
+	Number      string    `json:"number,omitempty"` // the issued or existing certificate
+	ExternalRef string    `json:"external_ref,omitempty"`
+	Errors      []Problem `json:"errors,omitempty"`
+}
+
+// Phases of an import, as reported in Counts.
+const (
+	PhaseCounting = "counting"
+	PhaseChecking = "checking" // all or nothing's first pass, or a dry run
+	PhaseIssuing  = "issuing"
+	PhaseDone     = "done"
+)
+
+// Counts is an import's progress. Processed counts the rows of the current
+// phase; Issued, Skipped (already existing), Valid (dry run), NotIssued
+// (all or nothing) and Errors count rows with a final result.
+type Counts struct {
+	Phase     string `json:"phase"`
+	Total     int    `json:"total"`
+	Processed int    `json:"processed"`
+	Issued    int    `json:"issued"`
+	Skipped   int    `json:"skipped"`
+	Valid     int    `json:"valid"`
+	NotIssued int    `json:"not_issued"`
+	Errors    int    `json:"errors"`
+}
+
+// Source is a spreadsheet on disk. SHA256 (hex) identifies its content:
+// rows without an external_ref get one derived from it and the row
+// number, so that importing the same file again issues nothing new.
+type Source struct {
+	Path   string
+	Format Format
+	SHA256 string
+}
+
+// FileRef is the prefix of derived external_refs: "file-" and the first
+// 16 hex digits of the file's SHA-256.
+func (s Source) FileRef() string {
+	h := s.SHA256
+	if len(h) > 16 {
+		h = h[:16]
+	}
+	return "file-" + h
+}
+
+// Outcome is what Run found out about the file as a whole.
+type Outcome struct {
+	Counts
+	FileErrors []Problem // header problems (missing column, ...); no row was looked at
+	HeaderRow  int       // the header's row number (0 if none was found)
+	Width      int       // the most cells any row has
+	Encoding   string    // a CSV's text encoding
+}
+
+// Run imports src for actor, an issuer's user. It counts the rows, then
+// makes one pass (dry run, or a plain import) or two (all or nothing: a
+// check pass, then the issue pass, or, if any row is bad, a pass that
+// reports every row and issues none). emit receives each data row's final
+// result, in file order; progress is called as rows are done. Both may be
+// nil.
+//
+// A row is bad if it cannot be parsed, repeats an earlier row of the file,
+// or the registry refuses it (CheckIssue's or Issue's EINVALID or
+// EFORBIDDEN). A row whose certificate exists already (same external_ref,
+// or same holder, occupation and level: registry.FindDuplicate) is
+// skipped with that certificate's number, which makes a re-run of an
+// interrupted import finish the work without issuing anything twice.
+//
+// The error is for the run as a whole: EUNAUTHORIZED or EFORBIDDEN for an
+// actor who may not issue, an unreadable file, a cancelled context, or a
+// store failure. Rows already issued stay issued; running the same file
+// again completes the import.
+func Run(ctx context.Context, reg *registry.Registry, actor *registry.User, src Source, opts Options, emit func(RowResult) error, progress func(Counts)) (Outcome, error) {
+	if actor == nil {
+		return Outcome{}, registry.Errorf(registry.EUNAUTHORIZED, "login required")
+	}
+	if actor.Role != registry.RoleIssuer {
+		return Outcome{}, registry.Errorf(registry.EFORBIDDEN, "only an issuing organisation's users import certificates")
+	}
+	issuer, err := reg.Issuer(ctx, actor.IssuerID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if progress == nil {
+		progress = func(Counts) {}
+	}
+	r := &run{ctx: ctx, reg: reg, actor: actor, issuer: issuer, src: src, progress: progress}
+	out, err := r.count()
+	if err != nil || len(out.FileErrors) > 0 || out.Total == 0 {
+		out.Phase = PhaseDone
+		out.Errors = len(out.FileErrors)
+		progress(out.Counts)
+		return out, err
+	}
+	final := modeIssue
+	switch {
+	case opts.DryRun:
+		final = modeCheck
+	case opts.AllOrNothing:
+		c, err := r.pass(&out, modeCheck, nil)
+		if err != nil {
+			return out, err
+		}
+		if c.Errors > 0 {
+			final = modeWithhold
+		}
+	}
+	c, err := r.pass(&out, final, emit)
+	out.Counts = c
+	if err == nil {
+		out.Phase = PhaseDone
+		progress(out.Counts)
+	}
+	return out, err
+}
+
+type mode int
+
+const (
+	modeCheck    mode = iota // check only: valid, exists or invalid
+	modeWithhold             // all or nothing with bad rows: not_issued, exists or invalid
+	modeIssue                // issue: issued, exists or invalid
+)
+
+type run struct {
+	ctx      context.Context
+	reg      *registry.Registry
+	actor    *registry.User
+	issuer   *registry.Issuer
+	src      Source
+	progress func(Counts)
+}
+
+// headerSearchRows is how many non-blank rows may precede the header (a
+// title such as "2026 年第 3 期车工培训证书发放表").
+const headerSearchRows = 10
+
+// rows opens the file and returns the reader positioned after the header,
+// and the header. A file whose header lacks a column comes back with its
+// problems.
+func (r *run) rows() (Reader, *header, []Problem, error) {
+	rd, err := Open(r.src.Path, r.src.Format)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var first *Row
+	for seen := 0; seen < headerSearchRows; {
+		row, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			rd.Close()
+			return nil, nil, nil, err
+		}
+		if row.blank() {
+			continue
+		}
+		seen++
+		if first == nil {
+			first = &row
+		}
+		if recognised(row.Cells) >= 2 {
+			h, problems := parseHeader(row)
+			return rd, h, problems, nil
+		}
+	}
+	rd.Close()
+	if first == nil {
+		return nil, nil, []Problem{newProblem(1, "", "", CodeNoHeader)}, nil
+	}
+	_, problems := parseHeader(*first)
+	return nil, nil, problems, nil
+}
+
+// count makes the first, cheap pass: it finds the header and counts the
+// data rows, so that progress has a total.
+func (r *run) count() (Outcome, error) {
+	out := Outcome{Counts: Counts{Phase: PhaseCounting}}
+	r.progress(out.Counts)
+	rd, h, problems, err := r.rows()
+	if err != nil || problems != nil {
+		out.FileErrors = problems
+		if h != nil {
+			out.HeaderRow = h.row
+		}
+		if rd != nil {
+			rd.Close()
+		}
+		return out, err
+	}
+	defer rd.Close()
+	out.HeaderRow = h.row
+	out.Width = len(h.names)
+	if cr, ok := rd.(*CSVReader); ok {
+		out.Encoding = cr.Encoding()
+	}
+	for {
+		if err := r.ctx.Err(); err != nil {
+			return out, err
+		}
+		row, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out.Width = max(out.Width, len(row.Cells))
+		if row.blank() {
+			continue
+		}
+		out.Total++
+		if out.Total > MaxRows {
+			out.Total = 0
+			out.FileErrors = []Problem{newProblem(row.Number, "", "", CodeTooManyRows, MaxRows)}
+			return out, nil
+		}
+		if out.Total%1000 == 0 {
+			out.Processed = out.Total
+			r.progress(out.Counts)
+		}
+	}
+}
+
+// pass reads every data row once in mode m.
+func (r *run) pass(out *Outcome, m mode, emit func(RowResult) error) (Counts, error) {
+	rd, h, _, err := r.rows()
+	if err != nil {
+		return out.Counts, err
+	}
+	if rd == nil {
+		return out.Counts, registry.Errorf(registry.ECONFLICT, "the file changed during the import")
+	}
+	defer rd.Close()
+	c := Counts{Phase: PhaseIssuing, Total: out.Total}
+	if m != modeIssue {
+		c.Phase = PhaseChecking
+	}
+	r.progress(c)
+	chk := &checker{run: r, head: h, fileRef: r.src.FileRef(), keys: newDupIndex(), refs: newDupIndex()}
+	for {
+		if err := r.ctx.Err(); err != nil {
+			return c, err
+		}
+		row, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return c, nil
+		}
+		if err != nil {
+			return c, err
+		}
+		if row.blank() {
+			continue
+		}
+		res, err := chk.row(row, m)
+		if err != nil {
+			return c, err
+		}
+		c.Processed++
+		switch res.Status {
+		case StatusIssued:
+			c.Issued++
+		case StatusExists:
+			c.Skipped++
+		case StatusValid:
+			c.Valid++
+		case StatusNotIssued:
+			c.NotIssued++
+		case StatusInvalid:
+			c.Errors++
+		}
+		if emit != nil {
+			if err := emit(res); err != nil {
+				return c, err
+			}
+		}
+		r.progress(c)
+	}
+}
+
+// checker checks (and issues) the rows of one pass.
+type checker struct {
+	*run
+	head    *header
+	fileRef string
+	keys    *dupIndex // ID number + occupation + level -> first row
+	refs    *dupIndex // given external_ref -> first row
+}
+
+// row returns the result of one data row. The error is for failures that
+// are not the row's fault (the store, the context): the run stops.
+func (c *checker) row(row Row, m mode) (RowResult, error) {
+	p, problems := c.head.parseRow(row, c.fileRef)
+	res := RowResult{Row: row.Number, ExternalRef: p.in.ExternalRef}
+	if len(problems) == 0 {
+		if first, dup := c.keys.add(p.id+"\x00"+p.in.OccupationCode+"\x00"+strconv.Itoa(int(p.in.Level)), row.Number); dup {
+			problems = append(problems, newProblem(row.Number, c.head.columnName("id_number"), "id_number", CodeDuplicateInFile, first))
+		}
+		if !p.derivedRef {
+			if first, dup := c.refs.add(p.in.ExternalRef, row.Number); dup {
+				problems = append(problems, newProblem(row.Number, c.head.columnName("external_ref"), "external_ref", CodeDuplicateRef, first))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		res.Status, res.Errors = StatusInvalid, problems
+		return res, nil
+	}
+
+	existing, err := c.reg.FindDuplicate(c.ctx, c.actor, p.in)
+	switch {
+	case err == nil:
+		res.Status, res.Number = StatusExists, existing.Number
+		return res, nil
+	case registry.ErrorCode(err) != registry.ENOTFOUND:
+		return c.refused(res, &p.in, err)
+	}
+
+	if m != modeIssue {
+		if err := c.reg.CheckIssue(c.ctx, c.actor, p.in); err != nil {
+			return c.refused(res, &p.in, err)
+		}
+		res.Status = StatusValid
+		if m == modeWithhold {
+			res.Status = StatusNotIssued
+		}
+		return res, nil
+	}
+	cert, created, err := c.reg.Issue(c.ctx, c.actor, p.in)
+	if err != nil {
+		return c.refused(res, &p.in, err)
+	}
+	res.Number = cert.Number
+	switch {
+	case created:
+		res.Status = StatusIssued
+	case cert.HolderIDHash != c.reg.Vault().HashID(p.id) || cert.OccupationCode != p.in.OccupationCode || cert.Level != p.in.Level:
+		// The external_ref names another person's (or another level's)
+		// certificate: Issue returned that one and wrote nothing.
+		res.Number = ""
+		res.Status = StatusInvalid
+		res.Errors = []Problem{newProblem(row.Number, c.head.columnName("external_ref"), "external_ref", CodeRefConflict, p.in.ExternalRef, cert.Number)}
+	default:
+		res.Status = StatusExists
+	}
+	return res, nil
+}
+
+// refused turns the registry's refusal of a row into its result, or stops
+// the run for an error that is not about the row.
+func (c *checker) refused(res RowResult, in *registry.IssueInput, err error) (RowResult, error) {
+	switch registry.ErrorCode(err) {
+	case registry.EINVALID, registry.EFORBIDDEN:
+		res.Status = StatusInvalid
+		res.Errors = []Problem{c.problemFromError(res.Row, in, err)}
+		return res, nil
+	}
+	return res, err
+}
+
+// dupIndex remembers keys by a 64-bit keyed hash and the row that first
+// had them: 12 bytes of payload per key (about 40 with the map's overhead),
+// so 500,000 rows with two keys each stay near 40 MB at worst, and
+// derived external_refs, unique by construction, are not stored at all.
+// The seed is random per pass, so a collision (odds about 1 in 10^8 for a
+// million keys) cannot be arranged by the file's author; it would show as
+// a spurious "repeats row N" that the clerk can see is wrong.
+type dupIndex struct {
+	seed maphash.Seed
+	rows map[uint64]int32
+}
+
+func newDupIndex() *dupIndex {
+	return &dupIndex{seed: maphash.MakeSeed(), rows: map[uint64]int32{}}
+}
+
+// add records key for row and reports the first row that had it, if any.
+func (d *dupIndex) add(key string, row int) (int, bool) {
+	h := maphash.String(d.seed, key)
+	if first, ok := d.rows[h]; ok {
+		return int(first), true
+	}
+	d.rows[h] = int32(row)
+	return 0, false
+}

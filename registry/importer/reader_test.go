@@ -1,0 +1,280 @@
+package importer
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/skillreg/skillreg/registry"
+)
+
+func readAll(t *testing.T, r Reader) []Row {
+	t.Helper()
+	var rows []Row
+	for {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return rows
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, row)
+	}
+}
+
+func gb18030(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := simplifiedchinese.GB18030.NewEncoder().String(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(b)
+}
+
+func TestCSVReader(t *testing.T) {
+	const text = "姓名,身份证号\r\n张三,11010519491231002X\r\n\r\n\"李\n四\",440524188001010014\r\n欧阳娜娜,34052419800101001X\r\n"
+	tests := []struct {
+		name string
+		data []byte
+		enc  string
+	}{
+		{"utf-8", []byte(text), EncodingUTF8},
+		{"utf-8 with BOM", append([]byte("\xEF\xBB\xBF"), text...), EncodingUTF8},
+		{"gb18030", gb18030(t, text), EncodingGB18030},
+		{"tab separated", []byte(strings.ReplaceAll(text, ",", "\t")), EncodingUTF8},
+	}
+	for _, tt := range tests {
+		r, err := NewCSVReader(bytes.NewReader(tt.data))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if r.Encoding() != tt.enc {
+			t.Errorf("%s: encoding %s, want %s", tt.name, r.Encoding(), tt.enc)
+		}
+		rows := readAll(t, r)
+		// Row numbers are what a spreadsheet shows: the blank line is row
+		// 3, and the quoted line break keeps 李四 on one row (4).
+		want := []Row{
+			{Number: 1, Cells: []string{"姓名", "身份证号"}},
+			{Number: 2, Cells: []string{"张三", "11010519491231002X"}},
+			{Number: 4, Cells: []string{"李\n四", "440524188001010014"}},
+			{Number: 5, Cells: []string{"欧阳娜娜", "34052419800101001X"}},
+		}
+		if len(rows) != len(want) {
+			t.Fatalf("%s: rows %+v", tt.name, rows)
+		}
+		for i := range want {
+			if rows[i].Number != want[i].Number || strings.Join(rows[i].Cells, "|") != strings.Join(want[i].Cells, "|") {
+				t.Errorf("%s: row %d = %+v, want %+v", tt.name, i, rows[i], want[i])
+			}
+		}
+	}
+}
+
+// TestCSVReaderBadQuote: a quoting error spoils one row, not the file.
+func TestCSVReaderBadQuote(t *testing.T) {
+	r, err := NewCSVReader(strings.NewReader("姓名,身份证号\n张\"三\",1\n李四,2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readAll(t, r)
+	if len(rows) != 3 || rows[1].Number != 2 || rows[1].Err == nil || rows[2].Number != 3 || rows[2].Cells[0] != "李四" {
+		t.Fatalf("rows %+v", rows)
+	}
+}
+
+func TestCSVReaderRefusesUTF16(t *testing.T) {
+	if _, err := NewCSVReader(bytes.NewReader([]byte("\xFF\xFEa\x00"))); registry.ErrorCode(err) != registry.EINVALID {
+		t.Fatalf("UTF-16: %v", err)
+	}
+}
+
+// TestIsUTF8Chunks: a character split across the 64 KiB read boundary is
+// still valid UTF-8; a stray byte anywhere is not.
+func TestIsUTF8Chunks(t *testing.T) {
+	for pad := 0; pad < 4; pad++ {
+		s := strings.Repeat("a", 64<<10-1-pad) + strings.Repeat("张", 3)
+		if ok, err := isUTF8(strings.NewReader(s)); !ok || err != nil {
+			t.Errorf("pad %d: %v %v", pad, ok, err)
+		}
+		bad := s[:len(s)-1]
+		if ok, _ := isUTF8(strings.NewReader(bad)); ok {
+			t.Errorf("pad %d: truncated character accepted", pad)
+		}
+	}
+	if ok, _ := isUTF8(bytes.NewReader(gb18030(t, "张三"))); ok {
+		t.Error("GB18030 taken for UTF-8")
+	}
+}
+
+func TestDetectFormat(t *testing.T) {
+	tests := []struct {
+		name string
+		head string
+		want Format
+		ok   bool
+	}{
+		{"a.xlsx", "PK\x03\x04rest", FormatXLSX, true},
+		{"A.XLSX", "PK\x03\x04", FormatXLSX, true},
+		{"a.csv", "姓名,身份证号", FormatCSV, true},
+		{"a.txt", "a\tb", FormatCSV, true},
+		{"a.csv", "PK\x03\x04", "", false},
+		{"a.xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "", false},
+		{"a.csv", "\xFF\xFEa\x00", "", false},
+		{"a.xlsx", "姓名", "", false},
+		{"a.pdf", "%PDF", "", false},
+	}
+	for _, tt := range tests {
+		got, err := DetectFormat(tt.name, []byte(tt.head))
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("DetectFormat(%q, %q) = %q, %v", tt.name, tt.head, got, err)
+		}
+		if err != nil && (registry.ErrorCode(err) != registry.EINVALID || registry.ErrorField(err) != "file") {
+			t.Errorf("DetectFormat(%q): error %v is not EINVALID on file", tt.name, err)
+		}
+	}
+}
+
+// TestXLSXReader: rows keep Excel's numbers across gaps, a date cell comes
+// back as its serial (which ParseDate reads), and a number-typed ID cell
+// comes back as the rounded number Excel stored.
+func TestXLSXReader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.xlsx")
+	f := excelize.NewFile()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(f.SetSheetRow("Sheet1", "A1", &[]any{"姓名", "身份证号", "发证日期"}))
+	must(f.SetSheetRow("Sheet1", "A2", &[]any{"张三", "11010519491231002X", "2026-01-05"}))
+	must(f.SetSheetRow("Sheet1", "A4", &[]any{"李四", 110105194912310021.0}))
+	dateStyle, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+	must(err)
+	must(f.SetCellValue("Sheet1", "C4", 46027))
+	must(f.SetCellStyle("Sheet1", "C4", "C4", dateStyle))
+	must(f.SaveAs(path))
+	must(f.Close())
+
+	r, err := Open(path, FormatXLSX)
+	must(err)
+	defer r.Close()
+	rows := readAll(t, r)
+	if len(rows) != 4 || rows[1].Number != 2 || rows[2].Number != 3 || len(rows[2].Cells) != 0 || rows[3].Number != 4 {
+		t.Fatalf("rows %+v", rows)
+	}
+	if d, ok := ParseDate(rows[3].Cells[2]); !ok || d != "2026-01-05" {
+		t.Errorf("date cell %q -> %q", rows[3].Cells[2], d)
+	}
+	if _, code, _ := parseID(rows[3].Cells[1]); code != CodeIDExcelNumber && code != CodeIDCheckDigit {
+		t.Errorf("number-typed ID %q gave %q", rows[3].Cells[1], code)
+	}
+}
+
+// FuzzReadCSV: any bytes either fail to open with EINVALID or read as rows
+// with rising numbers and bounded cells; every row parses without panic,
+// and a row the parser accepts is one the registry's own checks accept.
+func FuzzReadCSV(f *testing.F) {
+	f.Add([]byte("姓名,身份证号,职业编码,等级,评价类型,发证日期,外部编号\n张三,11010519491231002X,6-18-01-01,2,social,2026-01-05,\n"))
+	f.Add([]byte("\xEF\xBB\xBF姓名,身份证号\n\"a\n\",b\n\n,\n"))
+	f.Add(gb18030(f, "姓名,身份证号,职业编码,等级,评价类型\n欧阳娜娜,34052419800101001X,4-04-05-05,三级/高级工,企业评价\n"))
+	f.Add([]byte("a\tb\n\"x\"y,z\n"))
+	f.Add([]byte("\xFF\xFE"))
+	h, _ := parseHeader(Row{Number: 1, Cells: []string{"姓名", "身份证号", "职业编码", "等级", "评价类型", "发证日期", "外部编号"}})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := NewCSVReader(bytes.NewReader(data))
+		if err != nil {
+			if registry.ErrorCode(err) != registry.EINVALID {
+				t.Fatalf("open: %v", err)
+			}
+			return
+		}
+		last := 0
+		for {
+			row, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				t.Fatalf("next: %v", err)
+			}
+			if row.Number <= last {
+				t.Fatalf("row %d after %d", row.Number, last)
+			}
+			last = row.Number
+			for _, c := range row.Cells {
+				if len(c) > maxCellBytes+1 {
+					t.Fatalf("cell of %d bytes", len(c))
+				}
+			}
+			if r.Encoding() == EncodingUTF8 {
+				for _, c := range row.Cells {
+					if !utf8.ValidString(c) {
+						t.Fatalf("invalid UTF-8 cell %q from a file taken as UTF-8", c)
+					}
+				}
+			}
+			p, problems := h.parseRow(row, "file-0")
+			if len(problems) == 0 {
+				checkAccepted(t, p)
+			}
+		}
+	})
+}
+
+// FuzzParseRow: whatever the cells, parseRow does not panic, every problem
+// has both messages and a row, and an accepted row passes the registry's
+// own field rules.
+func FuzzParseRow(f *testing.F) {
+	f.Add("张小三", "11010519491231002X", "6-18-01-01", "二级/技师", "社会化职业技能鉴定", "2026-01-05", "")
+	f.Add("", "1.1E+17", "6-18", "六级", "x", "46027", "ref")
+	f.Add("欧阳**", "110105491231002", "６－１８－０１－０１", "2.0", "Social", "2026年1月5日", strings.Repeat("r", 200))
+	h, _ := parseHeader(Row{Number: 1, Cells: []string{"姓名", "身份证号", "职业编码", "等级", "评价类型", "发证日期", "外部编号"}})
+	f.Fuzz(func(t *testing.T, name, id, occ, level, channel, date, ref string) {
+		p, problems := h.parseRow(Row{Number: 2, Cells: []string{name, id, occ, level, channel, date, ref}}, "file-0")
+		inputs := name + id + occ + level + channel + date + ref
+		for _, pr := range problems {
+			if pr.Row != 2 || pr.Message == "" || pr.MessageEN == "" || pr.Code == "" || strings.Contains(pr.Message+pr.MessageEN, "%!") && !strings.Contains(inputs, "%!") {
+				t.Fatalf("bad problem %+v", pr)
+			}
+		}
+		if len(problems) == 0 {
+			checkAccepted(t, p)
+		}
+	})
+}
+
+func checkAccepted(t *testing.T, p parsed) {
+	t.Helper()
+	id, err := registry.NormalizeIDNumber(p.in.IDNumber)
+	if err != nil || id != p.id {
+		t.Fatalf("accepted ID %q: %v", p.in.IDNumber, err)
+	}
+	if !p.in.Level.Valid() || !p.in.Channel.Valid() || p.in.HolderName == "" || p.in.ExternalRef == "" || len(p.in.ExternalRef) > 128 {
+		t.Fatalf("accepted %+v", p.in)
+	}
+	if _, err := parseOccupationCheck(p.in.OccupationCode); err != nil {
+		t.Fatal(err)
+	}
+	if p.in.IssuedOn != "" {
+		if d, ok := ParseDate(p.in.IssuedOn); !ok || d != p.in.IssuedOn {
+			t.Fatalf("accepted date %q", p.in.IssuedOn)
+		}
+	}
+}
+
+func parseOccupationCheck(code string) (string, error) {
+	if c, pcode, _ := parseOccupation(code); pcode != "" || c != code {
+		return "", errors.New("accepted occupation " + code + " is not canonical")
+	}
+	return code, nil
+}
