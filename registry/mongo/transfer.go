@@ -204,22 +204,52 @@ func (s *Store) ImportSigningKeys(ctx context.Context, keys []*registry.SigningK
 }
 
 // ImportCertificates stores certificates that are not stored yet, keeping
-// their numbers, and returns how many it stored. The external_refs
-// documents of the batch are written first, already issued ({_id,
-// number}): if the import stops between the two, a CreateCertificate with
-// one of those refs reports a conflict rather than issue a second
-// certificate for it, and the re-run fills in the certificates. Serials are
-// not touched: import them with ImportSerials after all certificates, so
-// that the serial hint never names a certificate that is not stored.
-// ECONFLICT if a stored certificate or ref differs from the offered one.
+// their numbers, and returns how many it stored. It first reads which of
+// them the target holds (one range read over the _id index: pass them in
+// number order, as CertificatesAfter returns them, or the range grows),
+// checks those are equal, and writes only the missing ones, so a re-run
+// over a finished copy writes nothing. For the missing certificates that
+// have an external_ref, the external_refs documents are written first,
+// already issued ({_id, number}): if the import stops between the two, a
+// CreateCertificate with one of those refs reports a conflict rather than
+// issue a second certificate for it, and the re-run fills in the
+// certificates. (A certificate that is present therefore has its ref.)
+// Serials are not touched: import them with ImportSerials after all
+// certificates, so that the serial hint never names a certificate that is
+// not stored. ECONFLICT if a stored certificate or ref differs from the
+// offered one.
 func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certificate) (int, error) {
-	var refs []*registry.Certificate
+	if len(list) == 0 {
+		return 0, nil
+	}
+	lo, hi := list[0].Number, list[0].Number
 	for _, c := range list {
-		if c.ExternalRef != "" {
-			refs = append(refs, c)
+		lo, hi = min(lo, c.Number), max(hi, c.Number)
+	}
+	present, err := s.findCertificates(ctx, s.certsLocal,
+		bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: lo}, {Key: "$lte", Value: hi}}}}, options.Find())
+	if err != nil {
+		return 0, internal(err, "read certificates %s to %s", lo, hi)
+	}
+	stored := make(map[string]*registry.Certificate, len(present))
+	for _, c := range present {
+		stored[c.Number] = c
+	}
+	var missing, refs []*registry.Certificate
+	for _, c := range list {
+		got, ok := stored[c.Number]
+		if !ok {
+			missing = append(missing, c)
+			if c.ExternalRef != "" {
+				refs = append(refs, c)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, toCertDoc(c).certificate()) {
+			return 0, registry.Errorf(registry.ECONFLICT, "certificate %s: the target holds a different record under this number", c.Number)
 		}
 	}
-	_, err := importDocs(ctx, s.refs, "external_ref", refs,
+	_, err = importDocs(ctx, s.refs, "external_ref", refs,
 		func(c *registry.Certificate) *refDoc {
 			return &refDoc{Key: refKey(c.IssuerID, c.ExternalRef), Number: c.Number}
 		},
@@ -227,7 +257,7 @@ func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certifi
 	if err != nil {
 		return 0, err
 	}
-	return importDocs(ctx, s.certsLocal, "certificate", list, toCertDoc,
+	return importDocs(ctx, s.certsLocal, "certificate", missing, toCertDoc,
 		func(d *certDoc) string { return d.Number }, func(d *certDoc) any { return d.certificate() })
 }
 
