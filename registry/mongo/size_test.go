@@ -58,6 +58,7 @@ func TestDocumentSizes(t *testing.T) {
 		{"external_refs, issued", &refDoc{Key: refKey(withRef.IssuerID, withRef.ExternalRef), Number: withRef.Number}, 100},
 		{"external_refs, claimed (transient)", &refDoc{Key: refKey(withRef.IssuerID, withRef.ExternalRef), First: withRef.Number,
 			Prefix: withRef.Number[:16], Cert: body, Claimed: &since}, 640},
+		{"external_ref_rebinds", &rebindDoc{ID: rebindKey(refKey(withRef.IssuerID, withRef.ExternalRef), 1), Number: withRef.Number}, 100},
 		{"revocations", &revocationDoc{Number: revoked.Number, Reason: revoked.RevokeReason, RevokedAt: revokedAt}, 110},
 		{"serials", &serialDoc{Prefix: cert.Number[:16], Last: 123}, 60},
 		{"issuer (3 occupations)", toIssuerDoc(&registry.Issuer{ID: "S000111000001", Name: "北京市职业技能鉴定指导中心", Kind: "S",
