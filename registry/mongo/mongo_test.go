@@ -378,7 +378,8 @@ func TestOpen(t *testing.T) {
 	if s.Database() != DefaultDatabase {
 		t.Errorf("database without a path in the URI = %q, want %q", s.Database(), DefaultDatabase)
 	}
-	// Opening again creates the same indexes again: a no-op, not an error.
+	// Opening again finds the indexes made: a no-op, not an error; and so
+	// is opening a new database from several servers at the same moment.
 	fresh := freshURI(t)
 	for i := range 2 {
 		s, err := Open(ctx, fresh)
@@ -386,5 +387,23 @@ func TestOpen(t *testing.T) {
 			t.Fatalf("Open #%d of one database: %v", i+1, err)
 		}
 		s.Close()
+	}
+	fresh = freshURI(t)
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			s, err := Open(ctx, fresh)
+			if err == nil {
+				s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent Open #%d of a new database: %v", i+1, err)
+		}
 	}
 }

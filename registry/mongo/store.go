@@ -186,7 +186,12 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			Keys: ix.keys, Options: options.Index().SetName(ix.name).SetUnique(ix.unique),
 		})
 		if err != nil {
-			return fmt.Errorf("%s: index %s: %w", ix.coll, ix.name, err)
+			// Another server starting at the same moment may have created
+			// it between our list and our create.
+			specs, lerr := s.db.Collection(ix.coll).Indexes().ListSpecifications(ctx)
+			if lerr != nil || !slices.ContainsFunc(specs, func(sp mongo.IndexSpecification) bool { return sp.Name == ix.name }) {
+				return fmt.Errorf("%s: index %s: %w", ix.coll, ix.name, err)
+			}
 		}
 	}
 	return nil
