@@ -133,12 +133,15 @@ func (r response) errorCode(t *testing.T) (string, string) {
 func (h *harness) do(method, path, token string, body any, headers ...string) response {
 	h.t.Helper()
 	var rd io.Reader
+	ctype := "application/json"
 	switch b := body.(type) {
 	case nil:
 	case string:
 		rd = strings.NewReader(b)
 	case []byte:
 		rd = bytes.NewReader(b)
+	case upload: // a multipart form (imports_test.go)
+		rd, ctype = bytes.NewReader(b.body), b.contentType
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
@@ -151,7 +154,7 @@ func (h *harness) do(method, path, token string, body any, headers ...string) re
 		h.t.Fatal(err)
 	}
 	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

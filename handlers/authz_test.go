@@ -39,6 +39,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, a := range actors {
 		revocable[a], _ = issue("李" + a)
 	}
+	jobID := matrixImport(t, h, tokens["issuerA"]) // an import of issuer A
 	n := 0
 	unique := func() int { n++; return n }
 
@@ -105,6 +106,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /api/v1/certificates/:number/revoke": {func(actor string) (string, any) {
 			return "/api/v1/certificates/" + revocable[actor] + "/revoke", map[string]string{"reason": "matrix"}
 		}, map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
+		"GET /api/v1/imports/template.xlsx": {static("/api/v1/imports/template.xlsx", nil), all(200)},
+		"POST /api/v1/imports": {static("/api/v1/imports?dry_run=true&wait=true", matrixUpload(t)),
+			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 200, "officialOther": 403, "officialNational": 403, "admin": 403}},
+		"GET /api/v1/imports/:id": {static("/api/v1/imports/"+jobID, nil),
+			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 403}},
+		"GET /api/v1/imports/:id/report.xlsx": {static("/api/v1/imports/"+jobID+"/report.xlsx", nil),
+			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 403}},
+		"POST /api/v1/print-tickets": {static("/api/v1/print-tickets", map[string]any{"numbers": []string{readNumber}}),
+			map[string]int{"anonymous": 401, "issuerA": 201, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 201}},
+		"GET /certificates/print": {static("/certificates/print?numbers="+readNumber, nil),
+			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
+		"GET /certificates/:number/print": {static("/certificates/"+readNumber+"/print", nil),
+			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
 	}
 
 	srv := handlers.New(handlers.Config{Registry: registry.New(registry.Config{}), JWKS: func(context.Context) ([]byte, error) { return nil, nil }})

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/importer"
 	"github.com/skillreg/skillreg/web"
 )
 
@@ -34,6 +35,9 @@ type Config struct {
 	// SignJSON signs other documents with the certificate key (a VC-JWT);
 	// verify.Tokens.SignJSON. Without it the /vc route is an internal error.
 	SignJSON func(ctx context.Context, header map[string]any, payload any) (string, string, error)
+	// Imports runs spreadsheet imports; nil makes one that keeps its files
+	// in the system's temporary directory.
+	Imports *importer.Manager
 }
 
 // Server is the HTTP API and pages.
@@ -50,6 +54,7 @@ type Server struct {
 	echo      *echo.Echo
 	limits    *limiters
 	signJSON  func(ctx context.Context, header map[string]any, payload any) (string, string, error)
+	imports   *importer.Manager
 }
 
 // maxBody is the largest request body accepted.
@@ -73,6 +78,10 @@ func New(cfg Config) *Server {
 		s.metrics = NewMetrics()
 	}
 	s.limits = newLimiters(cfg.Limits, s.metrics)
+	s.imports = cfg.Imports
+	if s.imports == nil {
+		s.imports = importer.NewManager(cfg.Registry, importer.ManagerConfig{Logger: s.log, Clock: s.now})
+	}
 	e := echo.New()
 	e.IPExtractor = ipExtractor(cfg.Limits.Trusted)
 	e.HideBanner = true
@@ -132,5 +141,12 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/api/v1/certificates/:number/qr.png", "login", s.certificateQR},
 		{http.MethodGet, "/api/v1/certificates/:number/vc", "login", s.certificateVC},
 		{http.MethodPost, "/api/v1/certificates/:number/revoke", "issuer,admin", s.revokeCertificate},
+		{http.MethodGet, "/api/v1/imports/template.xlsx", "public", s.importTemplate},
+		{http.MethodPost, "/api/v1/imports", "issuer", s.createImport},
+		{http.MethodGet, "/api/v1/imports/:id", "issuer", s.getImport},
+		{http.MethodGet, "/api/v1/imports/:id/report.xlsx", "issuer", s.importReport},
+		{http.MethodPost, "/api/v1/print-tickets", "issuer,admin", s.createPrintTicket},
+		{http.MethodGet, "/certificates/print", "issuer,admin", s.printMany},
+		{http.MethodGet, "/certificates/:number/print", "issuer,admin", s.printOne},
 	}
 }
