@@ -6,6 +6,7 @@
 //	skillreg keys list        list signing keys
 //	skillreg verify [--jwks FILE|URL] TOKEN|URL|PNG   check a certificate offline
 //	skillreg migrate --from DIR --to URI   copy the embedded store into MongoDB
+//	skillreg import FILE --server URL --token T   issue a spreadsheet of certificates
 package main
 
 import (
@@ -29,6 +30,8 @@ Usage:
                                          check a certificate's signature offline
   skillreg migrate --from DIR --to mongodb://HOST/DB
                                          copy the embedded store into MongoDB (resumable)
+  skillreg import FILE --server URL --token T [--dry-run] [--all-or-nothing] [--report OUT.xlsx]
+                                         issue a spreadsheet of certificates (.xlsx or .csv)
 Every command that opens the registry takes --mongo-uri URI (env SKILLREG_MONGO_URI)
 to use MongoDB instead of the embedded store.
 Run "skillreg <command> -h" for a command's flags.
@@ -56,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdVerify(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
+	case "import":
+		return cmdImport(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
