@@ -4,6 +4,7 @@
 //	skillreg serve            run the service (embedded SQLite by default)
 //	skillreg keys rotate      make a new certificate-signing key active
 //	skillreg keys list        list signing keys
+//	skillreg backup FILE      online copy of the embedded store, verified
 //	skillreg verify [--jwks FILE|URL] TOKEN|URL|PNG   check a certificate offline
 //	skillreg migrate --from DIR --to URI   copy the embedded store into MongoDB
 //	skillreg import FILE --server URL --token T   issue a spreadsheet of certificates
@@ -26,6 +27,7 @@ Usage:
   skillreg serve [flags]                 run the HTTP service
   skillreg keys rotate [--data DIR]      make a new certificate-signing key active
   skillreg keys list [--data DIR]        list the signing keys
+  skillreg backup [--data DIR] FILE      online backup of the embedded store, verified by opening it
   skillreg verify [--jwks FILE|URL] [--data DIR] TOKEN|VERIFY-URL|QR.png
                                          check a certificate's signature offline
   skillreg migrate --from DIR --to mongodb://HOST/DB
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdKeys(ctx, args[1:], stdout)
 	case "verify":
 		return cmdVerify(ctx, args[1:], stdout, stderr)
+	case "backup":
+		err = cmdBackup(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "import":
