@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -235,7 +234,23 @@ func contentDisposition(name string) string {
 	if strings.Trim(ascii, "-_. ") == "" || ascii == ".xlsx" || strings.HasPrefix(ascii, "-") {
 		ascii = "report.xlsx"
 	}
-	return `attachment; filename="` + ascii + `"; filename*=UTF-8''` + url.PathEscape(name)
+	return `attachment; filename="` + ascii + `"; filename*=UTF-8''` + rfc5987(name)
+}
+
+// rfc5987 percent-encodes s as an RFC 5987 ext-value: every byte but the
+// attr-chars.
+func rfc5987(s string) string {
+	const attr = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(attr, c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }
 
 // importTemplate sends the spreadsheet template with the Chinese headers.

@@ -178,8 +178,12 @@ func (m *Manager) Start(actor *registry.User, name string, upload io.Reader, opt
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	display := filepath.Base(strings.ReplaceAll(name, "\\", "/"))
+	if name == "" || display == "." || display == "/" {
+		display = "upload"
+	}
 	j := &Job{
-		id: id, issuerID: actor.IssuerID, username: actor.Username, fileName: filepath.Base(name), src: src,
+		id: id, issuerID: actor.IssuerID, username: actor.Username, fileName: display, src: src,
 		opts: opts, dir: dir, created: m.cfg.Clock().UTC(), done: make(chan struct{}), status: JobRunning,
 		counts: Counts{Phase: PhaseCounting},
 	}
