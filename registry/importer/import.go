@@ -258,7 +258,14 @@ func (r *run) count() (Outcome, error) {
 	}
 }
 
-// pass reads every data row once in mode m.
+// pass reads every data row once in mode m. It is a pipeline of two
+// stages: one goroutine reads, parses and checks rows (the duplicate
+// checks and the registry's reads), the caller's goroutine issues them
+// in file order. Issuing waits on the disk (every certificate is synced
+// before it is acknowledged), so the next rows' reads overlap that wait
+// instead of adding to it. The stages cannot disagree: a repeat within
+// the file is caught by the first stage's index before either row is
+// issued, and the Manager runs one import per organisation at a time.
 func (r *run) pass(out *Outcome, m mode, emit func(RowResult) error) (Counts, error) {
 	rd, h, _, err := r.rows()
 	if err != nil {
@@ -267,30 +274,60 @@ func (r *run) pass(out *Outcome, m mode, emit func(RowResult) error) (Counts, er
 	if rd == nil {
 		return out.Counts, registry.Errorf(registry.ECONFLICT, "the file changed during the import")
 	}
-	defer rd.Close()
 	c := Counts{Phase: PhaseIssuing, Total: out.Total}
 	if m != modeIssue {
 		c.Phase = PhaseChecking
 	}
 	r.progress(c)
 	chk := &checker{run: r, head: h, fileRef: r.src.FileRef(), keys: newDupIndex(), refs: newDupIndex()}
-	for {
-		if err := r.ctx.Err(); err != nil {
-			return c, err
+
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	checked := make(chan checkedRow, pipelineDepth)
+	go func() {
+		defer close(checked)
+		defer rd.Close()
+		for ctx.Err() == nil {
+			row, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			var cr checkedRow
+			if err == nil && !row.blank() {
+				cr.res, cr.in, cr.id, cr.final, err = chk.check(ctx, row, m)
+			} else if err == nil {
+				continue
+			}
+			cr.err = err
+			select {
+			case checked <- cr:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
-		row, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return c, nil
+	}()
+	finish := func(err error) (Counts, error) {
+		cancel()
+		for range checked { // let the first stage end and close the file
 		}
-		if err != nil {
-			return c, err
+		return c, err
+	}
+
+	for cr := range checked {
+		if cr.err == nil {
+			cr.err = r.ctx.Err()
 		}
-		if row.blank() {
-			continue
+		if cr.err != nil {
+			return finish(cr.err)
 		}
-		res, err := chk.row(row, m)
-		if err != nil {
-			return c, err
+		res := cr.res
+		if !cr.final {
+			if res, err = chk.issue(res, &cr.in, cr.id); err != nil {
+				return finish(err)
+			}
 		}
 		c.Processed++
 		switch res.Status {
@@ -307,11 +344,26 @@ func (r *run) pass(out *Outcome, m mode, emit func(RowResult) error) (Counts, er
 		}
 		if emit != nil {
 			if err := emit(res); err != nil {
-				return c, err
+				return finish(err)
 			}
 		}
 		r.progress(c)
 	}
+	// The first stage stops early only when ctx is done.
+	return c, r.ctx.Err()
+}
+
+// pipelineDepth is how many checked rows may wait to be issued.
+const pipelineDepth = 64
+
+// checkedRow is a row through the first stage: a final result, or an
+// input to issue.
+type checkedRow struct {
+	res   RowResult
+	in    registry.IssueInput
+	id    string
+	final bool
+	err   error
 }
 
 // checker checks (and issues) the rows of one pass.
@@ -323,9 +375,12 @@ type checker struct {
 	refs    *dupIndex // given external_ref -> first row
 }
 
-// row returns the result of one data row. The error is for failures that
-// are not the row's fault (the store, the context): the run stops.
-func (c *checker) row(row Row, m mode) (RowResult, error) {
+// check takes a row as far as it goes without writing. A final result
+// (invalid, exists, or in a checking mode valid or not_issued) is the
+// row's outcome; otherwise the row is to be issued. The error is for
+// failures that are not the row's fault (the store, the context): the run
+// stops.
+func (c *checker) check(ctx context.Context, row Row, m mode) (RowResult, registry.IssueInput, string, bool, error) {
 	p, problems := c.head.parseRow(row, c.fileRef)
 	res := RowResult{Row: row.Number, ExternalRef: p.in.ExternalRef}
 	if len(problems) == 0 {
@@ -340,42 +395,48 @@ func (c *checker) row(row Row, m mode) (RowResult, error) {
 	}
 	if len(problems) > 0 {
 		res.Status, res.Errors = StatusInvalid, problems
-		return res, nil
+		return res, p.in, p.id, true, nil
 	}
 
-	existing, err := c.reg.FindDuplicate(c.ctx, c.actor, p.in)
+	existing, err := c.reg.FindDuplicate(ctx, c.actor, p.in)
 	switch {
 	case err == nil:
 		res.Status, res.Number = StatusExists, existing.Number
-		return res, nil
+		return res, p.in, p.id, true, nil
 	case registry.ErrorCode(err) != registry.ENOTFOUND:
-		return c.refused(res, &p.in, err)
+		res, err = c.refused(res, &p.in, err)
+		return res, p.in, p.id, true, err
 	}
+	if m == modeIssue {
+		return res, p.in, p.id, false, nil
+	}
+	if err := c.reg.CheckIssue(ctx, c.actor, p.in); err != nil {
+		res, err = c.refused(res, &p.in, err)
+		return res, p.in, p.id, true, err
+	}
+	res.Status = StatusValid
+	if m == modeWithhold {
+		res.Status = StatusNotIssued
+	}
+	return res, p.in, p.id, true, nil
+}
 
-	if m != modeIssue {
-		if err := c.reg.CheckIssue(c.ctx, c.actor, p.in); err != nil {
-			return c.refused(res, &p.in, err)
-		}
-		res.Status = StatusValid
-		if m == modeWithhold {
-			res.Status = StatusNotIssued
-		}
-		return res, nil
-	}
-	cert, created, err := c.reg.Issue(c.ctx, c.actor, p.in)
+// issue issues a checked row.
+func (c *checker) issue(res RowResult, in *registry.IssueInput, id string) (RowResult, error) {
+	cert, created, err := c.reg.Issue(c.ctx, c.actor, *in)
 	if err != nil {
-		return c.refused(res, &p.in, err)
+		return c.refused(res, in, err)
 	}
 	res.Number = cert.Number
 	switch {
 	case created:
 		res.Status = StatusIssued
-	case cert.HolderIDHash != c.reg.Vault().HashID(p.id) || cert.OccupationCode != p.in.OccupationCode || cert.Level != p.in.Level:
+	case cert.HolderIDHash != c.reg.Vault().HashID(id) || cert.OccupationCode != in.OccupationCode || cert.Level != in.Level:
 		// The external_ref names another person's (or another level's)
 		// certificate: Issue returned that one and wrote nothing.
 		res.Number = ""
 		res.Status = StatusInvalid
-		res.Errors = []Problem{newProblem(row.Number, c.head.columnName("external_ref"), "external_ref", CodeRefConflict, p.in.ExternalRef, cert.Number)}
+		res.Errors = []Problem{newProblem(res.Row, c.head.columnName("external_ref"), "external_ref", CodeRefConflict, in.ExternalRef, cert.Number)}
 	default:
 		res.Status = StatusExists
 	}
