@@ -76,13 +76,23 @@ func (s *Server) issueCertificate(c echo.Context) error {
 	return c.JSON(status, s.certificateJSON(cert, tok))
 }
 
-func (s *Server) getCertificate(c echo.Context) error {
+// readableCertificate returns the certificate named in the path, if the
+// actor may read it, with its token.
+func (s *Server) readableCertificate(c echo.Context) (*registry.Certificate, string, error) {
 	ctx := c.Request().Context()
 	cert, err := s.reg.Certificate(ctx, actor(c), c.Param("number"))
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	tok, err := s.reg.Token(ctx, cert)
+	if err != nil {
+		return nil, "", err
+	}
+	return cert, tok, nil
+}
+
+func (s *Server) getCertificate(c echo.Context) error {
+	cert, tok, err := s.readableCertificate(c)
 	if err != nil {
 		return err
 	}
@@ -166,12 +176,7 @@ func (s *Server) certificateQR(c echo.Context) error {
 		}
 		size = n
 	}
-	ctx := c.Request().Context()
-	cert, err := s.reg.Certificate(ctx, actor(c), c.Param("number"))
-	if err != nil {
-		return err
-	}
-	tok, err := s.reg.Token(ctx, cert)
+	_, tok, err := s.readableCertificate(c)
 	if err != nil {
 		return err
 	}

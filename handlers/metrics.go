@@ -60,21 +60,10 @@ func (m *Metrics) Hooks() registry.Hooks {
 	}
 }
 
-func (m *Metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		if err != nil {
-			c.Error(err)
-		}
-		route := c.Path()
-		if route == "" {
-			route = "unmatched"
-		}
-		m.requests.WithLabelValues(c.Request().Method, route, strconv.Itoa(c.Response().Status)).Inc()
-		m.latency.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
-		return nil
-	}
+// observe records one request.
+func (m *Metrics) observe(method, route string, status int, elapsed time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(method, route).Observe(elapsed.Seconds())
 }
 
 func (m *Metrics) handler(c echo.Context) error { return m.httpServe(c) }

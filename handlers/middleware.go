@@ -7,27 +7,30 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// requestLog writes one structured line per request: id, method, route,
-// status and duration. It never logs bodies or query strings, which may
-// carry personal data.
-func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
+// observe renders any error, then writes one structured log line per
+// request (id, method, route, status, duration) and records the request in
+// the metrics. It never logs bodies or query strings, which may carry
+// personal data.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		err := next(c)
-		if err != nil {
+		if err := next(c); err != nil {
 			c.Error(err)
 		}
+		elapsed := time.Since(start)
 		route := c.Path()
 		if route == "" {
 			route = "unmatched"
 		}
+		method, status := c.Request().Method, c.Response().Status
 		s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-			slog.String("method", c.Request().Method),
+			slog.String("method", method),
 			slog.String("route", route),
-			slog.Int("status", c.Response().Status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Int("status", status),
+			slog.Duration("duration", elapsed),
 		)
+		s.metrics.observe(method, route, status, elapsed)
 		return nil
 	}
 }

@@ -88,8 +88,7 @@ func New(cfg Config) *Server {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(middleware.RequestID())
-	e.Use(s.requestLog)
-	e.Use(s.metrics.middleware)
+	e.Use(s.observe)
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
 	e.Use(s.authenticate)
