@@ -57,7 +57,7 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 
 	if c.ExternalRef != "" {
 		stored, err := scanCertificate(tx.QueryRowContext(ctx,
-			`SELECT `+certificateColumns+` FROM certificates WHERE issuer_id = ? AND external_ref = ?`,
+			`SELECT `+certificateColumns+` FROM certificates WHERE `+externalRefWhere,
 			c.IssuerID, c.ExternalRef))
 		switch {
 		case err == nil:
@@ -110,7 +110,7 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 
 func (s *Store) certificateByRef(ctx context.Context, issuerID, ref string) (*registry.Certificate, error) {
 	c, err := scanCertificate(s.write.QueryRowContext(ctx,
-		`SELECT `+certificateColumns+` FROM certificates WHERE issuer_id = ? AND external_ref = ?`, issuerID, ref))
+		`SELECT `+certificateColumns+` FROM certificates WHERE `+externalRefWhere, issuerID, ref))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, registry.Errorf(registry.ENOTFOUND, "issuer %s has no certificate with external_ref %q", issuerID, ref)
@@ -294,3 +294,8 @@ func scanCertificate(r scanner) (*registry.Certificate, error) {
 	}
 	return &c, nil
 }
+
+// externalRefWhere finds a certificate by issuer and external_ref. It
+// repeats the partial index's condition (external_ref <> ”), without which
+// SQLite cannot use that index and scans every certificate of the issuer.
+const externalRefWhere = `issuer_id = ? AND external_ref = ? AND external_ref <> ''`
