@@ -59,6 +59,7 @@ func (s *Server) createImport(c echo.Context) error {
 		*dst = v
 	}
 	req := c.Request()
+	extendDeadlines(c, uploadTime, uploadTime+importWait)
 	req.Body = http.MaxBytesReader(c.Response(), req.Body, s.imports.MaxUpload()+1<<20)
 	mr, err := req.MultipartReader()
 	if err != nil {
@@ -99,6 +100,26 @@ func (s *Server) createImport(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/imports/"+job.ID())
 	return c.JSON(status, out)
+}
+
+// The server's read and write timeouts suit API calls, not a 100 MiB
+// upload over a slow line or a report of half a million rows: these routes
+// extend their own deadlines.
+const (
+	uploadTime = 30 * time.Minute
+	reportTime = 10 * time.Minute
+)
+
+// extendDeadlines moves this request's read and write deadlines (0 leaves
+// one alone). Where the writer cannot (a test recorder), nothing changes.
+func extendDeadlines(c echo.Context, read, write time.Duration) {
+	rc := http.NewResponseController(c.Response().Writer)
+	if read > 0 {
+		_ = rc.SetReadDeadline(time.Now().Add(read))
+	}
+	if write > 0 {
+		_ = rc.SetWriteDeadline(time.Now().Add(write))
+	}
 }
 
 // uploadReader turns the request-size limit into the domain's ETOOLARGE.
@@ -183,6 +204,7 @@ func (s *Server) importReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	extendDeadlines(c, 0, reportTime)
 	name := strings.TrimSuffix(job.Status().FileName, ".xlsx")
 	name = strings.TrimSuffix(name, ".csv")
 	w := &lazyDownload{c: c, name: "导入结果-" + name + ".xlsx"}

@@ -2,8 +2,13 @@ package handlers_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +16,10 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/verify"
 )
 
 // TestMain points the temporary directory, where import jobs keep their
@@ -428,4 +437,68 @@ func TestImportJobs(t *testing.T) {
 		t.Fatal("a refused upload issued certificates")
 	}
 	checkNoIDNumber(t, "logs", h.logs.String())
+}
+
+// slowReader yields its first part, pauses, then the rest: an upload over
+// a slow line.
+type slowReader struct {
+	parts [][]byte
+	pause time.Duration
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	if len(r.parts) == 0 {
+		return 0, io.EOF
+	}
+	if len(r.parts[0]) == 0 {
+		r.parts = r.parts[1:]
+		time.Sleep(r.pause)
+		return 0, nil
+	}
+	n := copy(p, r.parts[0])
+	r.parts[0] = r.parts[0][n:]
+	return n, nil
+}
+
+// TestImportOutlastsServerTimeouts: an upload slower than the server's read
+// timeout, and a wait longer than its write timeout, still succeed on the
+// import route, while another route is cut off as the timeouts intend.
+func TestImportOutlastsServerTimeouts(t *testing.T) {
+	h := newHarness(t)
+	tok := h.issuer("S000111000001", "11", []string{"6-18"}, 2)
+	vault, err := registry.NewVault(bytes.Repeat([]byte{7}, registry.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := registry.New(registry.Config{Store: h.store, Tokens: h.tokens, Vault: vault, Logger: slog.New(slog.DiscardHandler)})
+	ts := httptest.NewUnstartedServer(handlers.New(handlers.Config{Registry: reg, LoginKey: vault.LoginKey(), QRPNG: verify.QRPNG, Logger: slog.New(slog.DiscardHandler)}))
+	ts.Config.ReadTimeout = 300 * time.Millisecond
+	ts.Config.WriteTimeout = 300 * time.Millisecond
+	ts.Start()
+	t.Cleanup(ts.Close)
+
+	send := func(path, ctype string, body []byte) (int, error) {
+		half := len(body) / 2
+		req, err := http.NewRequest("POST", ts.URL+path, &slowReader{parts: [][]byte{append([]byte(nil), body[:half]...), {}, append([]byte(nil), body[half:]...)}, pause: 700 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, nil
+	}
+	up := fileUpload(t, "slow.csv", []byte(importHeader+"张三,"+testID(1)+",6-18-01-01,2,social,,\n"))
+	if status, err := send("/api/v1/imports?wait=true", up.contentType, up.body); err != nil || status != 200 {
+		t.Fatalf("slow upload: %d %v", status, err)
+	}
+	body, _ := json.Marshal(certBody(nil))
+	if status, err := send("/api/v1/certificates", "application/json", body); err == nil && status < 400 {
+		t.Fatalf("a slow body on another route was not cut off (%d): the test proves nothing", status)
+	}
 }
