@@ -162,6 +162,12 @@ func (h *harness) do(method, path, token string, body any, headers ...string) re
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	return h.send(req)
+}
+
+// send makes the request and keeps its body for the privacy checks.
+func (h *harness) send(req *http.Request) response {
+	h.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		h.t.Fatal(err)

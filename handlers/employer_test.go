@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -63,17 +62,7 @@ func (h *harness) raw(method, path, contentType string, body []byte, headers ...
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.bodies.Write(b)
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	return h.send(req)
 }
 
 // issued is one certificate issued through the API.
