@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/skillreg/skillreg/registry/importer"
 )
 
 const importUsage = `usage: skillreg import FILE [--server URL] [--token T] [--dry-run] [--all-or-nothing] [--report OUT.xlsx]
@@ -28,25 +30,18 @@ Exit status: 0 all rows issued or already there (or, with --dry-run, all good),
 
 // importJob is the part of the server's import status the command reads.
 type importJob struct {
-	ID           string          `json:"id"`
-	Status       string          `json:"status"`
-	FileName     string          `json:"file_name"`
-	Format       string          `json:"format"`
-	Encoding     string          `json:"encoding"`
-	SHA256       string          `json:"sha256"`
-	DryRun       bool            `json:"dry_run"`
-	AllOrNothing bool            `json:"all_or_nothing"`
-	Phase        string          `json:"phase"`
-	Total        int             `json:"total"`
-	Processed    int             `json:"processed"`
-	Issued       int             `json:"issued"`
-	Skipped      int             `json:"skipped"`
-	Valid        int             `json:"valid"`
-	NotIssued    int             `json:"not_issued"`
-	Errors       int             `json:"errors"`
-	Error        string          `json:"error"`
-	FileErrors   []importProblem `json:"file_errors"`
-	Rows         []struct {
+	ID           string `json:"id"`
+	Status       string `json:"status"`
+	FileName     string `json:"file_name"`
+	Format       string `json:"format"`
+	Encoding     string `json:"encoding"`
+	SHA256       string `json:"sha256"`
+	DryRun       bool   `json:"dry_run"`
+	AllOrNothing bool   `json:"all_or_nothing"`
+	importer.Counts
+	Error      string          `json:"error"`
+	FileErrors []importProblem `json:"file_errors"`
+	Rows       []struct {
 		Row    int             `json:"row"`
 		Status string          `json:"status"`
 		Errors []importProblem `json:"errors"`
