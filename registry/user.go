@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -121,10 +120,9 @@ func (r *Registry) Authenticate(ctx context.Context, username, password string) 
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return nil, bad
 	}
+	// A mismatch and a damaged stored hash both answer the same way, so
+	// the response says nothing about the account.
 	if err := bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)); err != nil {
-		if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
-			return nil, bad
-		}
 		return nil, bad
 	}
 	return u, nil
