@@ -60,13 +60,27 @@ func (s *Server) parseLoginToken(tok string) (*loginClaims, error) {
 
 type actorKey struct{}
 
-// authenticate turns a Bearer token into the acting user. No header means
-// an anonymous request (handlers decide whether that is enough); a bad
-// token is refused at once with 401.
+// authenticate turns a Bearer token, or else a browser's session cookie,
+// into the acting user. Neither means an anonymous request (handlers decide
+// whether that is enough); a bad Bearer token is refused at once with 401,
+// a bad cookie is ignored (see sessionActor), and an unsafe request
+// authenticated by cookie must pass the CSRF check.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		if h == "" {
+			u, ok := s.sessionActor(c)
+			if !ok {
+				return next(c)
+			}
+			if err := checkCSRF(c); err != nil {
+				if s.access[c.Request().Method+" "+c.Path()] == "public" {
+					return next(c) // a public form needs no login: go on as anonymous
+				}
+				return err
+			}
+			ctx := withSession(context.WithValue(c.Request().Context(), actorKey{}, u))
+			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
 		tok, ok := strings.CutPrefix(h, "Bearer ")

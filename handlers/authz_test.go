@@ -87,6 +87,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /api/v1/regions":     {static("/api/v1/regions", nil), all(200)},
 		"POST /api/v1/auth/login": {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
 		"GET /api/v1/issuers":     {static("/api/v1/issuers", nil), loggedIn},
+		// The browser login: the page (a logged-in caller is sent on to
+		// next); the form and logout refuse anything without the CSRF
+		// cookie and field, which no API caller has.
+		"GET /login":   {static("/login?next=/healthz", nil), all(200)},
+		"POST /login":  {static("/login", map[string]string{"username": "admin", "password": adminPassword}), all(403)},
+		"POST /logout": {static("/logout", nil), all(403)},
 		"POST /api/v1/issuers": {func(string) (string, any) {
 			return "/api/v1/issuers", map[string]any{"name": "机构", "kind": "S", "org_code": "0009", "province": "11", "site": fmt.Sprintf("%06d", unique()), "scope": map[string]any{"occupations": []string{"6-18"}, "max_level": 3}}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},

@@ -17,6 +17,8 @@ var pageRoutes = map[string]bool{
 	"/scan/upload": true,
 	"/lookup":      true,
 	"/v/:token":    true,
+	"/login":       true,
+	"/logout":      true,
 }
 
 // pageTitles are the headings of error pages, by error code.
@@ -25,6 +27,7 @@ var pageTitles = map[string]string{
 	registry.ETOOLARGE:  "文件过大",
 	registry.ERATELIMIT: "请求过于频繁",
 	registry.ENOTFOUND:  "未找到",
+	registry.EFORBIDDEN: "无权操作",
 }
 
 // pageError renders err as an HTML page when the request came from a

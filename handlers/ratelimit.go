@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -408,8 +409,12 @@ func (s *Server) limited(r Route) echo.HandlerFunc {
 		limit = limitPublic
 	}
 	h := r.Handler
-	if key == "POST /api/v1/auth/login" {
+	switch key {
+	case "POST /api/v1/auth/login":
 		h = s.throttleLogin(h)
+	case "POST /login":
+		th := s.throttleLogin(h)
+		h = func(c echo.Context) error { return s.pageError(c, th(c)) }
 	}
 	if limit == "" {
 		return h
@@ -460,7 +465,12 @@ func (s *Server) loginUsername(c echo.Context) string {
 	var v struct {
 		Username string `json:"username"`
 	}
-	_ = json.Unmarshal(body, &v)
+	if strings.HasPrefix(req.Header.Get(echo.HeaderContentType), echo.MIMEApplicationForm) {
+		q, _ := url.ParseQuery(string(body))
+		v.Username = strings.TrimSpace(q.Get("username"))
+	} else {
+		_ = json.Unmarshal(body, &v)
+	}
 	if len(v.Username) > 64 {
 		v.Username = v.Username[:64]
 	}

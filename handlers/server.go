@@ -55,6 +55,7 @@ type Server struct {
 	limits    *limiters
 	signJSON  func(ctx context.Context, header map[string]any, payload any) (string, string, error)
 	imports   *importer.Manager
+	access    map[string]string // "METHOD /path" → Route.Access
 }
 
 // maxBody is the largest request body accepted.
@@ -92,6 +93,10 @@ func New(cfg Config) *Server {
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
 	e.Use(s.authenticate)
+	s.access = map[string]string{}
+	for _, r := range s.routes() {
+		s.access[r.Method+" "+r.Path] = r.Access
+	}
 	for _, r := range s.routes() {
 		e.Add(r.Method, r.Path, s.limited(r))
 	}
@@ -131,6 +136,9 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/api/v1/occupations", "public", s.occupations},
 		{http.MethodGet, "/api/v1/regions", "public", s.regions},
 		{http.MethodPost, "/api/v1/auth/login", "public", s.login},
+		{http.MethodGet, "/login", "public", s.loginPage},
+		{http.MethodPost, "/login", "public", s.loginForm},
+		{http.MethodPost, "/logout", "public", s.logout},
 		{http.MethodGet, "/api/v1/issuers", "login", s.listIssuers},
 		{http.MethodPost, "/api/v1/issuers", "admin", s.createIssuer},
 		{http.MethodPost, "/api/v1/users", "admin", s.createUser},

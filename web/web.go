@@ -29,7 +29,7 @@ type Pages struct {
 // error, which is a programming error caught by any test.
 func New() *Pages {
 	p := &Pages{pages: map[string]*template.Template{}}
-	for _, name := range []string{"home", "verify", "scan", "message"} {
+	for _, name := range []string{"home", "verify", "scan", "message", "login"} {
 		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 		p.pages[name] = t
 	}
@@ -109,6 +109,16 @@ type messageView struct {
 // failed form (no QR code in the photo, too many requests, ...) in words.
 func MessageView(title, message string) any {
 	return messageView{Title: title, Message: message}
+}
+
+type loginView struct {
+	CSRF, Next, Username, Error string
+}
+
+// LoginView is the data of the login page: the form's CSRF token, where to
+// go after logging in, the username to fill in again and an error to show.
+func LoginView(csrf, next, username, errMsg string) any {
+	return loginView{CSRF: csrf, Next: next, Username: username, Error: errMsg}
 }
 
 //go:embed openapi.yaml
