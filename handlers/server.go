@@ -38,6 +38,9 @@ type Config struct {
 	// Imports runs spreadsheet imports; nil makes one that keeps its files
 	// in the system's temporary directory.
 	Imports *importer.Manager
+	// Employers configures API keys, batch verification and the trust
+	// bundle (employers.go).
+	Employers EmployerConfig
 }
 
 // Server is the HTTP API and pages.
@@ -55,6 +58,7 @@ type Server struct {
 	limits    *limiters
 	signJSON  func(ctx context.Context, header map[string]any, payload any) (string, string, error)
 	imports   *importer.Manager
+	emp       *employers
 }
 
 // maxBody is the largest request body accepted.
@@ -78,6 +82,7 @@ func New(cfg Config) *Server {
 		s.metrics = NewMetrics()
 	}
 	s.limits = newLimiters(cfg.Limits, s.metrics)
+	s.emp = newEmployers(cfg.Employers, s.metrics)
 	s.imports = cfg.Imports
 	if s.imports == nil {
 		s.imports = importer.NewManager(cfg.Registry, importer.ManagerConfig{Logger: s.log, Clock: s.now})
@@ -92,6 +97,7 @@ func New(cfg Config) *Server {
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
 	e.Use(s.authenticate)
+	e.Use(s.authenticateAPIKey)
 	for _, r := range s.routes() {
 		e.Add(r.Method, r.Path, s.limited(r))
 	}
@@ -107,7 +113,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 type Route struct {
 	Method  string
 	Path    string
-	Access  string // "public", "login", "admin", "issuer", "issuer,admin"
+	Access  string // "public", "login", "admin", "issuer", "issuer,admin", "apikey", "apikey,login"
 	Handler echo.HandlerFunc
 }
 
@@ -147,5 +153,12 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/api/v1/print-tickets", "issuer,admin", s.createPrintTicket},
 		{http.MethodGet, "/certificates/print", "issuer,admin", s.printMany},
 		{http.MethodGet, "/certificates/:number/print", "issuer,admin", s.printOne},
+		// employers (issue 6): API keys, batch verification, trust bundle
+		{http.MethodPost, "/api/v1/api-keys", "admin", s.createAPIKey},
+		{http.MethodGet, "/api/v1/api-keys", "admin", s.listAPIKeys},
+		{http.MethodGet, "/api/v1/api-keys/current", "apikey", s.currentAPIKey},
+		{http.MethodDelete, "/api/v1/api-keys/:id", "admin", s.revokeAPIKey},
+		{http.MethodPost, "/api/v1/verify/batch", "apikey,login", s.verifyBatch},
+		{http.MethodGet, "/api/v1/trust-bundle", "public", s.trustBundle},
 	}
 }

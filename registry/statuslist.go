@@ -261,3 +261,10 @@ func EncodeStatusList(size int, set []int) (string, error) {
 	}
 	return "u" + base64.RawURLEncoding.EncodeToString(buf.Bytes()), nil
 }
+
+// PublicIssuers returns every issuing organisation, for the public trust
+// bundle: issuers are organisations, not people, and their IDs are in
+// every certificate number anyway.
+func (r *Registry) PublicIssuers(ctx context.Context) ([]*Issuer, error) {
+	return r.store.Issuers(ctx)
+}
