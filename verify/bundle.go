@@ -313,3 +313,24 @@ func (ob *OpenedBundle) Check(ctx context.Context, token string, now time.Time) 
 	}
 	return res
 }
+
+// PeekTrustBundleJWKS returns the key set inside a bundle WITHOUT checking
+// its signature: only for trust on first use, where the caller then shows
+// the keys to a person and pins them.
+func PeekTrustBundleJWKS(jws []byte) ([]byte, error) {
+	parts := strings.Split(strings.TrimSpace(string(jws)), ".")
+	if len(parts) != 3 {
+		return nil, registry.Errorf(registry.EINVALID, "trust bundle: not a compact JWS")
+	}
+	body, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, registry.Errorf(registry.EINVALID, "trust bundle: the payload is not base64url")
+	}
+	var b struct {
+		JWKS json.RawMessage `json:"jwks"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil || len(b.JWKS) == 0 {
+		return nil, registry.Errorf(registry.EINVALID, "trust bundle: the payload has no jwks")
+	}
+	return b.JWKS, nil
+}
