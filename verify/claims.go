@@ -26,11 +26,11 @@ var occupationRe = regexp.MustCompile(`^[0-9]-[0-9]{2}-[0-9]{2}-[0-9]{2}$`)
 // the JSON order, which makes the encoding (and so the signature)
 // deterministic.
 type payload struct {
-	N string `json:"n"` // certificate number, 22-character format
-	O string `json:"o"` // occupation code X-XX-XX-XX
-	L int    `json:"l"` // level 1 (highest) to 5
-	D string `json:"d"` // issue date YYYYMMDD
-	H string `json:"h"` // masked holder name
+	N string `json:"n"`           // certificate number, 22-character format
+	O string `json:"o"`           // occupation code X-XX-XX-XX
+	L int    `json:"l"`           // level 1 (highest) to 5
+	D string `json:"d"`           // issue date YYYYMMDD
+	H string `json:"h"`           // masked holder name
 	S int    `json:"s,omitempty"` // revocation status-list index; absent in tokens made before status lists
 }
 
