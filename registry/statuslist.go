@@ -58,8 +58,12 @@ func StatusListSize(maxIndex int) int {
 	return n
 }
 
-// statusState is the registry's allocator and status-list cache.
+// statusState is the employer feature's state in the registry: the
+// status-list allocator and cache, and the issuer names of the
+// verification path (issuername.go).
 type statusState struct {
+	names issuerNames
+
 	capacity atomic.Int64  // current list length for new draws; 0 until loaded
 	gen      atomic.Uint64 // bumped by every revocation through this registry
 

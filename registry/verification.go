@@ -97,10 +97,8 @@ func (r *Registry) verify(ctx context.Context, token string) (VerifyResult, erro
 		// from the record: treat as forged rather than vouch for either.
 		return VerifyResult{Status: VerifyForged, Reason: "the token's contents do not match the registry's record"}, nil
 	}
-	name := ""
-	if is, err := r.store.Issuer(ctx, c.IssuerID); err == nil {
-		name = is.Name
-	} else if ErrorCode(err) != ENOTFOUND {
+	name, err := r.issuerName(ctx, c.IssuerID)
+	if err != nil {
 		return VerifyResult{}, err
 	}
 	res := VerifyResult{Status: VerifyValid, Certificate: c.Public(name)}

@@ -124,7 +124,7 @@ func (s *Store) certificateByRef(ctx context.Context, issuerID, ref string) (*re
 
 // Certificate returns one certificate. ENOTFOUND if there is none.
 func (s *Store) Certificate(ctx context.Context, number string) (*registry.Certificate, error) {
-	c, err := scanCertificate(s.read.QueryRowContext(ctx,
+	c, err := scanCertificate(s.readRow(ctx,
 		`SELECT `+certificateColumns+` FROM certificates WHERE number = ?`, number))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
