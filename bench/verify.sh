@@ -8,6 +8,7 @@
 # and prints requests/s, p50, p99, non-2xx counts and the ratio b/a.
 #
 #   bench/verify.sh [N=10000] [DURATION=20s] [CONNECTIONS=64]
+#   VERIFY_CACHE=0 bench/verify.sh   # without the parse cache (serve --verify-cache)
 #
 # Needs go, curl, jq, python3 and wrk (Debian: apt-get install wrk).
 set -euo pipefail
@@ -32,7 +33,7 @@ base="http://127.0.0.1:$port"
 echo "== serve on $base (data in $work/data; request logs to $work/server.log)"
 SKILLREG_ADMIN_PASSWORD=bench-admin-password-1 "$work/skillreg" serve --data "$work/data" \
   --addr "127.0.0.1:$port" --public-url "$base" \
-  --rate-verify off --rate-public off --rate-lookup off \
+  --rate-verify off --rate-public off --rate-lookup off --verify-cache "${VERIFY_CACHE:-50000}" \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
