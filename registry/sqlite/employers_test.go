@@ -66,7 +66,7 @@ func TestStatusQueriesUseIndexes(t *testing.T) {
 	for query, index := range map[string]string{
 		`SELECT status_index FROM certificates WHERE status = 'revoked' AND status_index IS NOT NULL`: "certificates_revoked_status_index",
 		`SELECT number FROM certificates WHERE status_index IS NULL LIMIT 10`:                         "certificates_status_index",
-		`SELECT max(status_index) FROM certificates`:                                                   "certificates_status_index",
+		`SELECT max(status_index) FROM certificates`:                                                  "certificates_status_index",
 	} {
 		rows, err := st.read.Query(`EXPLAIN QUERY PLAN ` + query)
 		if err != nil {
