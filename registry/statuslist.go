@@ -143,7 +143,7 @@ func (r *Registry) createWithStatusIndex(ctx context.Context, prefix string, c *
 // several processes at once: a certificate that another process indexed
 // first is skipped.
 func (r *Registry) AssignStatusIndexes(ctx context.Context) (int, error) {
-	done := 0
+	done, stalls := 0, 0
 	for {
 		numbers, err := r.store.CertificatesWithoutStatusIndex(ctx, 500)
 		if err != nil {
@@ -164,10 +164,16 @@ func (r *Registry) AssignStatusIndexes(ctx context.Context) (int, error) {
 			}
 		}
 		if !progress {
-			// Every one was indexed by someone else meanwhile; the next
-			// read sees that.
+			// Every one was indexed by someone else meanwhile, so the next
+			// read should not list them again; if it does, stop rather
+			// than loop.
+			stalls++
+			if stalls > 3 {
+				return done, fmt.Errorf("registry: certificates without a status index could not be indexed (e.g. %s)", numbers[0])
+			}
 			continue
 		}
+		stalls = 0
 	}
 }
 
