@@ -93,6 +93,8 @@ func newHarness(t *testing.T, opts ...func(*handlers.Config)) *harness {
 		Registry: reg, JWKS: ks.JWKS, QRPNG: verify.QRPNG, PublicURL: ts.URL,
 		LoginKey: vault.LoginKey(), Logger: logger, Metrics: metrics, Clock: h.clock.Now,
 		SignJSON: h.tokens.SignJSON,
+		// employers (issue 6)
+		Employers: handlers.EmployerConfig{SignBundle: h.tokens.SignTrustBundle},
 	}
 	for _, o := range opts {
 		o(&cfg)

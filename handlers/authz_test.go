@@ -40,6 +40,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		revocable[a], _ = issue("李" + a)
 	}
 	jobID := matrixImport(t, h, tokens["issuerA"]) // an import of issuer A
+	// employers (issue 6): an API key for the "employer API key" column,
+	// and one key per actor that may try to revoke it.
+	apiKey := h.apiKey("matrix")
+	revocableKeys := map[string]string{}
+	for _, a := range actors {
+		revocableKeys[a] = h.expect(h.do("POST", "/api/v1/api-keys", h.admin(), map[string]string{"name": "revoke " + a}), 201).json(t)["id"].(string)
+	}
 	n := 0
 	unique := func() int { n++; return n }
 
@@ -125,6 +132,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
 		"GET /certificates/:number/print": {static("/certificates/"+readNumber+"/print", nil),
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
+		// employers (issue 6)
+		"POST /api/v1/api-keys": {func(string) (string, any) {
+			return "/api/v1/api-keys", map[string]string{"name": fmt.Sprintf("HR %d", unique())}
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
+		"GET /api/v1/api-keys":         {static("/api/v1/api-keys", nil), with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
+		"GET /api/v1/api-keys/current": {static("/api/v1/api-keys/current", nil), all(401)},
+		"DELETE /api/v1/api-keys/:id": {func(actor string) (string, any) {
+			return "/api/v1/api-keys/" + revocableKeys[actor], nil
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
+		"POST /api/v1/verify/batch": {static("/api/v1/verify/batch", map[string]any{"items": []map[string]string{{"token": certToken}}}), loggedIn},
+		"GET /api/v1/trust-bundle":  {static("/api/v1/trust-bundle", nil), all(200)},
+	}
+	// The "employer API key" column: a key is not a user and may only
+	// verify, so every route of the table answers it 403 except these.
+	apiKeyAllowed := map[string]int{
+		"GET /v/:token": 200, "POST /api/v1/verify": 200, "POST /api/v1/verify/batch": 200,
+		"GET /api/v1/trust-bundle": 200, "GET /.well-known/jwks.json": 200, "GET /api/v1/api-keys/current": 200,
 	}
 
 	srv := handlers.New(handlers.Config{Registry: registry.New(registry.Config{}), JWKS: func(context.Context) ([]byte, error) { return nil, nil }})
@@ -154,6 +178,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 					t.Errorf("%s as %s: a refusal leaks the record: %s", key, a, got.body)
 				}
 			}
+		}
+		want, ok := apiKeyAllowed[key]
+		if !ok {
+			want = http.StatusForbidden
+		}
+		path, body := f.req("anonymous")
+		if got := h.do(r.Method, path, "", body, "X-API-Key", apiKey); got.status != want {
+			t.Errorf("%s with an employer API key: status %d, want %d: %.200s", key, got.status, want, got.body)
+		} else if got.status == http.StatusForbidden && strings.Contains(string(got.body), "张三") {
+			t.Errorf("%s with an employer API key: the refusal leaks the record: %s", key, got.body)
 		}
 	}
 	for key := range fixtures {

@@ -348,6 +348,9 @@ func (ls *limiters) refuse(c echo.Context, limit string, wait time.Duration) err
 // take spends one request of the named limit for this client, or returns
 // the 429 error.
 func (s *Server) take(c echo.Context, limit string) error {
+	if handled, err := s.apiKeyTake(c, limit); handled {
+		return err // an API key draws on its own bucket (employers.go)
+	}
 	ok, wait := s.limits.by[limit].take(clientKey(c), s.now())
 	if !ok {
 		return s.limits.refuse(c, limit, wait)

@@ -38,6 +38,9 @@ type Config struct {
 	// Imports runs spreadsheet imports; nil makes one that keeps its files
 	// in the system's temporary directory.
 	Imports *importer.Manager
+	// Employers configures API keys, batch verification and the trust
+	// bundle (employers.go).
+	Employers EmployerConfig
 }
 
 // Server is the HTTP API and pages.
@@ -56,6 +59,7 @@ type Server struct {
 	signJSON  func(ctx context.Context, header map[string]any, payload any) (string, string, error)
 	imports   *importer.Manager
 	access    map[string]string // "METHOD /path" → Route.Access
+	emp       *employers
 }
 
 // maxBody is the largest request body accepted.
@@ -79,6 +83,7 @@ func New(cfg Config) *Server {
 		s.metrics = NewMetrics()
 	}
 	s.limits = newLimiters(cfg.Limits, s.metrics)
+	s.emp = newEmployers(cfg.Employers, s.metrics)
 	s.imports = cfg.Imports
 	if s.imports == nil {
 		s.imports = importer.NewManager(cfg.Registry, importer.ManagerConfig{Logger: s.log, Clock: s.now})
@@ -93,6 +98,7 @@ func New(cfg Config) *Server {
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
 	e.Use(s.authenticate)
+	e.Use(s.authenticateAPIKey)
 	s.access = map[string]string{}
 	for _, r := range s.routes() {
 		s.access[r.Method+" "+r.Path] = r.Access
@@ -112,7 +118,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 type Route struct {
 	Method  string
 	Path    string
-	Access  string // "public", "login", "admin", "issuer", "issuer,admin"
+	Access  string // "public", "login", "admin", "issuer", "issuer,admin", "apikey", "apikey,login"
 	Handler echo.HandlerFunc
 }
 
@@ -155,5 +161,12 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/api/v1/print-tickets", "issuer,admin", s.createPrintTicket},
 		{http.MethodGet, "/certificates/print", "issuer,admin", s.printMany},
 		{http.MethodGet, "/certificates/:number/print", "issuer,admin", s.printOne},
+		// employers (issue 6): API keys, batch verification, trust bundle
+		{http.MethodPost, "/api/v1/api-keys", "admin", s.createAPIKey},
+		{http.MethodGet, "/api/v1/api-keys", "admin", s.listAPIKeys},
+		{http.MethodGet, "/api/v1/api-keys/current", "apikey", s.currentAPIKey},
+		{http.MethodDelete, "/api/v1/api-keys/:id", "admin", s.revokeAPIKey},
+		{http.MethodPost, "/api/v1/verify/batch", "apikey,login", s.verifyBatch},
+		{http.MethodGet, "/api/v1/trust-bundle", "public", s.trustBundle},
 	}
 }

@@ -100,7 +100,7 @@ func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Cert
 		KeyID:          kid,
 		CreatedAt:      r.now().UTC(),
 	}
-	created, err := r.store.CreateCertificate(ctx, NumberPrefix(is.ID, day.Year(), in.Level), c)
+	created, err := r.createWithStatusIndex(ctx, NumberPrefix(is.ID, day.Year(), in.Level), c)
 	if err != nil {
 		return nil, false, err
 	}
@@ -223,6 +223,7 @@ func (r *Registry) Revoke(ctx context.Context, actor *User, number, reason strin
 	if err != nil {
 		return nil, err
 	}
+	r.status.changed()
 	r.audit(ctx, "certificate.revoked", actor, "number", c.Number, "issuer", c.IssuerID, "reason", reason)
 	if r.hooks.Revoked != nil {
 		r.hooks.Revoked(c)
@@ -238,6 +239,7 @@ func (c *Certificate) Claims() TokenClaims {
 		Level:          c.Level,
 		IssuedOn:       c.IssuedOn,
 		HolderMasked:   MaskName(c.HolderName),
+		StatusIndex:    c.StatusIndex,
 	}
 }
 

@@ -104,10 +104,8 @@ func (r *Registry) lookup(ctx context.Context, number, name, idNumber string) (L
 
 	// A match: from here on the answer says the certificate exists, so the
 	// extra issuer read reveals nothing.
-	issuerName := ""
-	if is, err := r.store.Issuer(ctx, c.IssuerID); err == nil {
-		issuerName = is.Name
-	} else if ErrorCode(err) != ENOTFOUND {
+	issuerName, err := r.issuerName(ctx, c.IssuerID)
+	if err != nil {
 		return LookupResult{}, err
 	}
 	res := LookupResult{VerifyResult: VerifyResult{Status: VerifyValid, Certificate: c.Public(issuerName)}}

@@ -71,6 +71,9 @@ type Certificate struct {
 	RevokeReason   string     `json:"revoke_reason,omitempty"`
 	KeyID          string     `json:"key_id"` // the signing key of its token
 	CreatedAt      time.Time  `json:"created_at"`
+	// StatusIndex is the certificate's bit in the revocation status list
+	// (statuslist.go): random, unique, from 1; 0 means none yet.
+	StatusIndex int `json:"status_index,omitempty"`
 }
 
 // SigningKey is a certificate-signing key as stored: the private key is
@@ -115,7 +118,9 @@ type Store interface {
 	UserByID(ctx context.Context, id string) (*User, error)
 
 	// CreateCertificate stores c with the next serial of prefix, which it
-	// also writes into c.Number: serials start at 1 and have no gaps. If
+	// also writes into c.Number: serials start at 1 and have no gaps. A
+	// c.StatusIndex (> 0) that another certificate has is ECONFLICT on
+	// field "status_index", and nothing is written. If
 	// c.ExternalRef is not empty and the issuer already has a certificate
 	// with it, nothing is written, c is overwritten with the stored one and
 	// created is false. EINVALID if the prefix has no serials left.
@@ -137,6 +142,32 @@ type Store interface {
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	// SigningKeys returns every key, oldest first.
 	SigningKeys(ctx context.Context) ([]*SigningKey, error)
+
+	// --- employers (issue 6): revocation status list and API keys ---
+
+	// SetStatusIndex gives certificate number, which has no status index
+	// yet, the index idx (> 0). ENOTFOUND if there is no such certificate;
+	// ECONFLICT on field "status_index" if another certificate has idx;
+	// ECONFLICT without a field if the certificate already has an index.
+	SetStatusIndex(ctx context.Context, number string, idx int) error
+	// CertificatesWithoutStatusIndex returns the numbers of up to limit
+	// certificates that have no status index.
+	CertificatesWithoutStatusIndex(ctx context.Context, limit int) ([]string, error)
+	// MaxStatusIndex returns the highest status index in use, 0 if none.
+	MaxStatusIndex(ctx context.Context) (int, error)
+	// RevokedStatusIndexes returns the status indexes of the revoked
+	// certificates that have one, in any order.
+	RevokedStatusIndexes(ctx context.Context) ([]int, error)
+	// CreateAPIKey stores k. ECONFLICT if its ID or hash is taken.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// APIKeyByHash returns the key whose secret has the given hash,
+	// revoked or not. ENOTFOUND if there is none.
+	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	// APIKeys returns every key, revoked ones included, oldest first.
+	APIKeys(ctx context.Context) ([]*APIKey, error)
+	// RevokeAPIKey marks a key revoked at at. ENOTFOUND if there is none,
+	// ECONFLICT if it is already revoked.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) (*APIKey, error)
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

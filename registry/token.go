@@ -22,6 +22,7 @@ type TokenClaims struct {
 	Level          Level
 	IssuedOn       string // YYYY-MM-DD
 	HolderMasked   string
+	StatusIndex    int // revocation status-list index; 0 in tokens made before status lists
 }
 
 // TokenError says why a token failed: Status is VerifyMalformed or

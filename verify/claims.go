@@ -26,13 +26,15 @@ var occupationRe = regexp.MustCompile(`^[0-9]-[0-9]{2}-[0-9]{2}-[0-9]{2}$`)
 // the JSON order, which makes the encoding (and so the signature)
 // deterministic.
 type payload struct {
-	N string `json:"n"` // certificate number, 22-character format
-	O string `json:"o"` // occupation code X-XX-XX-XX
-	L int    `json:"l"` // level 1 (highest) to 5
-	D string `json:"d"` // issue date YYYYMMDD
-	H string `json:"h"` // masked holder name
+	N string `json:"n"`           // certificate number, 22-character format
+	O string `json:"o"`           // occupation code X-XX-XX-XX
+	L int    `json:"l"`           // level 1 (highest) to 5
+	D string `json:"d"`           // issue date YYYYMMDD
+	H string `json:"h"`           // masked holder name
+	S int    `json:"s,omitempty"` // revocation status-list index; absent in tokens made before status lists
 }
 
+// payloadKeys are the claims every token has; "s" is optional.
 var payloadKeys = []string{"n", "o", "l", "d", "h"}
 
 // The jwt.Claims methods: a certificate does not expire (revocation is
@@ -80,18 +82,22 @@ func toPayload(c registry.TokenClaims) (payload, error) {
 	if n := utf8.RuneCountInString(c.HolderMasked); !utf8.ValidString(c.HolderMasked) || n < 1 || n > MaxHolderRunes {
 		return payload{}, registry.FieldError("holder_masked", "a masked name has 1 to %d characters of valid UTF-8", MaxHolderRunes)
 	}
-	return payload{N: c.Number, O: c.OccupationCode, L: int(c.Level), D: d.Format("20060102"), H: c.HolderMasked}, nil
+	if c.StatusIndex < 0 || c.StatusIndex >= registry.MaxStatusListSize {
+		return payload{}, registry.FieldError("status_index", "status index %d is outside 0-%d", c.StatusIndex, registry.MaxStatusListSize-1)
+	}
+	return payload{N: c.Number, O: c.OccupationCode, L: int(c.Level), D: d.Format("20060102"), H: c.HolderMasked, S: c.StatusIndex}, nil
 }
 
-// decodePayload reads a token payload strictly: exactly the five claims,
-// each of its type, valid, and in the canonical encoding that Sign makes.
+// decodePayload reads a token payload strictly: exactly the five claims
+// and optionally "s", each of its type, valid, and in the canonical
+// encoding that Sign makes (so "s":0 is refused: Sign leaves it out).
 func decodePayload(b []byte) (registry.TokenClaims, error) {
 	obj, err := decodeObject(b)
 	if err != nil {
 		return registry.TokenClaims{}, fmt.Errorf("payload: %w", err)
 	}
 	for k := range obj {
-		if !slices.Contains(payloadKeys, k) {
+		if !slices.Contains(payloadKeys, k) && k != "s" {
 			return registry.TokenClaims{}, fmt.Errorf("payload: unexpected claim %q", k)
 		}
 	}
@@ -114,6 +120,11 @@ func decodePayload(b []byte) (registry.TokenClaims, error) {
 		return registry.TokenClaims{}, fmt.Errorf("payload: claim \"l\" is not an integer")
 	}
 	p.L = l
+	if raw, ok := obj["s"]; ok {
+		if p.S, err = strconv.Atoi(string(raw)); err != nil {
+			return registry.TokenClaims{}, fmt.Errorf("payload: claim \"s\" is not an integer")
+		}
+	}
 	if len(p.D) != 8 {
 		return registry.TokenClaims{}, fmt.Errorf("payload: claim \"d\" is not a date YYYYMMDD")
 	}
@@ -127,6 +138,7 @@ func decodePayload(b []byte) (registry.TokenClaims, error) {
 		Level:          registry.Level(p.L),
 		IssuedOn:       d.Format("2006-01-02"),
 		HolderMasked:   p.H,
+		StatusIndex:    p.S,
 	}
 	if _, err := toPayload(c); err != nil {
 		return registry.TokenClaims{}, fmt.Errorf("payload: %s", registry.ErrorMessage(err))

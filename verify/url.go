@@ -40,13 +40,15 @@ func ExtractToken(input string) string {
 // worstCaseClaims are the claims with the longest token: a 22-character
 // number, a full X-XX-XX-XX occupation code, and a masked name of
 // MaxHolderRunes characters that JSON escapes to 6 bytes each ("<" becomes
-// \u003c). A real masked Chinese name such as 阿依** (8 bytes) is shorter.
+// \u003c), and the largest status index. A real masked Chinese name such
+// as 阿依** (8 bytes) is shorter.
 var worstCaseClaims = registry.TokenClaims{
 	Number:         "S000011000001261000001",
 	OccupationCode: "6-18-01-01",
 	Level:          1,
 	IssuedOn:       "2026-12-31",
 	HolderMasked:   "<<<<",
+	StatusIndex:    registry.MaxStatusListSize - 1,
 }
 
 // MaxTokenLen returns the length of the longest token Sign can make (its

@@ -46,11 +46,15 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		fs.Var(lf.Value, lf.Name, lf.Usage+" (env "+lf.Env+")")
 	}
+	ef := registerEmployerFlags(fs) // employers (issue 6)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if err := ef.check(); err != nil {
+		return err
 	}
 	// Validate everything before touching the data directory.
 	u, err := url.Parse(f.publicURL)
@@ -88,9 +92,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if _, err := e.keys().Source()(ctx); err != nil {
 		return fmt.Errorf("the stored signing keys do not open with this master key (every server of one registry needs the same SKILLREG_MASTER_KEY): %w", err)
 	}
-	tokens := verify.NewTokens(e.keys().Source())
+	tokens := verify.NewTokens(e.keys().Source(), ef.tokenOptions()...)
 	metrics := handlers.NewMetrics()
 	reg := registry.New(registry.Config{Store: e.store, Tokens: tokens, Vault: e.vault, Logger: logger, Hooks: metrics.Hooks()})
+	if err := assignStatusIndexes(ctx, reg, logger); err != nil {
+		return err
+	}
 
 	pw, generated := os.Getenv("SKILLREG_ADMIN_PASSWORD"), false
 	if pw == "" {
@@ -114,6 +121,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		Metrics:   metrics,
 		Limits:    limits,
 		SignJSON:  tokens.SignJSON,
+		Employers: ef.config(tokens),
 	})
 	return listenAndServe(ctx, f.addr, srv, logger)
 }

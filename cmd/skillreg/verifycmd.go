@@ -17,12 +17,15 @@ import (
 
 // cmdVerify checks a certificate's signature and claims with no registry
 // lookup. Exit codes: 0 good signature, 1 forged or malformed, 2 usage or
-// I/O error.
+// I/O error. With --offline it checks against a trust bundle instead
+// (offline.go, which lists its exit codes).
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var d dataFlags
 	d.register(fs)
+	var off offlineOptions
+	off.register(fs)
 	jwksFrom := fs.String("jwks", "", "public keys: a JWKS file, or an http(s) URL such as https://HOST/.well-known/jwks.json (default: the keys in --data)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -32,6 +35,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "usage: skillreg verify [--jwks FILE|URL] [--data DIR] TOKEN|VERIFY-URL|QR.png")
+		fmt.Fprintln(stderr, "       skillreg verify --offline --bundle FILE --trust JWKS [--trust-on-first-use] TOKEN|VERIFY-URL|QR.png")
 		return 2
 	}
 	input := fs.Arg(0)
@@ -39,6 +43,9 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		fmt.Fprintf(stderr, "skillreg verify: %v\n", err)
 		return 2
+	}
+	if off.offline {
+		return verifyOffline(ctx, off, token, stdout, stderr)
 	}
 	keys, err := loadKeys(ctx, *jwksFrom, d)
 	if err != nil {

@@ -136,6 +136,7 @@ type certDoc struct {
 	RevokeReason   string     `bson:"revoke_reason,omitempty"`
 	KeyID          string     `bson:"key_id"`
 	CreatedAt      time.Time  `bson:"created_at"`
+	StatusIndex    int        `bson:"status_index,omitempty"` // claimed in status_indexes (employers.go)
 }
 
 // refDoc is the external_refs document of one (issuer, external_ref); see
@@ -177,6 +178,7 @@ func toCertDoc(c *registry.Certificate) *certDoc {
 		HolderIDHash: c.HolderIDHash, HolderIDCipher: nonNil(c.HolderIDCipher), OccupationCode: c.OccupationCode,
 		Level: int(c.Level), Channel: string(c.Channel), IssuedOn: c.IssuedOn, ExternalRef: c.ExternalRef,
 		Status: c.Status, RevokeReason: c.RevokeReason, KeyID: c.KeyID, CreatedAt: msTime(c.CreatedAt),
+		StatusIndex: c.StatusIndex,
 	}
 	if c.RevokedAt != nil {
 		t := msTime(*c.RevokedAt)
@@ -191,7 +193,7 @@ func (d *certDoc) certificate() *registry.Certificate {
 		HolderIDHash: d.HolderIDHash, HolderIDCipher: nilIfEmpty(d.HolderIDCipher), OccupationCode: d.OccupationCode,
 		Level: registry.Level(d.Level), Channel: registry.Channel(d.Channel), IssuedOn: d.IssuedOn,
 		ExternalRef: d.ExternalRef, Status: d.Status, RevokeReason: d.RevokeReason, KeyID: d.KeyID,
-		CreatedAt: d.CreatedAt.UTC(),
+		CreatedAt: d.CreatedAt.UTC(), StatusIndex: d.StatusIndex,
 	}
 	if d.RevokedAt != nil {
 		t := d.RevokedAt.UTC()
@@ -212,6 +214,13 @@ func refKey(issuerID, ref string) string { return issuerID + "|" + ref }
 // serials left, is malformed, or c.IssuerID names no stored issuer. See
 // the top of this file for how serials stay gap-free without transactions.
 func (s *Store) CreateCertificate(ctx context.Context, prefix string, c *registry.Certificate) (bool, error) {
+	if c.StatusIndex > 0 {
+		return s.createCertificateClaimed(ctx, prefix, c, s.createCertificate)
+	}
+	return s.createCertificate(ctx, prefix, c)
+}
+
+func (s *Store) createCertificate(ctx context.Context, prefix string, c *registry.Certificate) (bool, error) {
 	if info, err := registry.ParseNumber(registry.FormatNumber(prefix, 1)); err != nil || info.Legacy {
 		return false, registry.Errorf(registry.EINVALID, "%q is not a certificate number prefix", prefix)
 	}

@@ -161,6 +161,12 @@ var indexes = []index{
 	{collCertificates, "holder", bson.D{{Key: "holder_id_hash", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collUsers, "username", bson.D{{Key: "username", Value: 1}}, true},
 	{collSigningKeys, "created", bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, false},
+	// employers (issue 6): certificates not yet indexed (the missing
+	// field is indexed as null), revoked indexes for the trust bundle, and
+	// API keys by the hash of their secret.
+	{collCertificates, "status_index", bson.D{{Key: "status_index", Value: 1}}, false},
+	{collCertificates, "revoked_status_index", bson.D{{Key: "status", Value: 1}, {Key: "status_index", Value: 1}}, false},
+	{collAPIKeys, "hash", bson.D{{Key: "hash", Value: 1}}, true},
 }
 
 // ensureIndexes creates the indexes that do not exist yet, by name. It

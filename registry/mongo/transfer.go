@@ -257,6 +257,9 @@ func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certifi
 	if err != nil {
 		return 0, err
 	}
+	if err := s.importStatusClaims(ctx, missing); err != nil {
+		return 0, err
+	}
 	return importDocs(ctx, s.certsLocal, "certificate", missing, toCertDoc,
 		func(d *certDoc) string { return d.Number }, func(d *certDoc) any { return d.certificate() })
 }

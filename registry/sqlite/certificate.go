@@ -18,7 +18,7 @@ const (
 )
 
 const certificateColumns = `number, issuer_id, holder_name, holder_id_masked, holder_id_hash, holder_id_cipher,
-	occupation_code, level, channel, issued_on, external_ref, status, revoked_at, revoke_reason, key_id, created_at`
+	occupation_code, level, channel, issued_on, external_ref, status, revoked_at, revoke_reason, key_id, created_at, status_index`
 
 // CreateCertificate stores c with the next serial of prefix, which it also
 // writes into c.Number. The lookup of an existing external_ref, the serial
@@ -87,11 +87,13 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 	}
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO certificates (`+certificateColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		number, c.IssuerID, c.HolderName, c.HolderIDMasked, c.HolderIDHash, nonNil(c.HolderIDCipher),
 		c.OccupationCode, int(c.Level), string(c.Channel), c.IssuedOn, c.ExternalRef, c.Status,
-		revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt))
+		revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), statusIndexValue(c.StatusIndex))
 	switch {
+	case isUnique(err) && strings.Contains(err.Error(), "status_index"):
+		return false, statusIndexTaken(c.StatusIndex)
 	case isUnique(err) && c.ExternalRef != "" && strings.Contains(err.Error(), "external_ref"):
 		return false, errRefTaken
 	case isUnique(err):
@@ -122,7 +124,7 @@ func (s *Store) certificateByRef(ctx context.Context, issuerID, ref string) (*re
 
 // Certificate returns one certificate. ENOTFOUND if there is none.
 func (s *Store) Certificate(ctx context.Context, number string) (*registry.Certificate, error) {
-	c, err := scanCertificate(s.read.QueryRowContext(ctx,
+	c, err := scanCertificate(s.readRow(ctx,
 		`SELECT `+certificateColumns+` FROM certificates WHERE number = ?`, number))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -271,14 +273,16 @@ func scanCertificate(r scanner) (*registry.Certificate, error) {
 		channel, created   string
 		revokedAt          sql.NullString
 		holderIDCipherBlob []byte
+		statusIndex        sql.NullInt64
 	)
 	err := r.Scan(&c.Number, &c.IssuerID, &c.HolderName, &c.HolderIDMasked, &c.HolderIDHash, &holderIDCipherBlob,
 		&c.OccupationCode, &level, &channel, &c.IssuedOn, &c.ExternalRef, &c.Status,
-		&revokedAt, &c.RevokeReason, &c.KeyID, &created)
+		&revokedAt, &c.RevokeReason, &c.KeyID, &created, &statusIndex)
 	if err != nil {
 		return nil, err
 	}
 	c.Level, c.Channel = registry.Level(level), registry.Channel(channel)
+	c.StatusIndex = int(statusIndex.Int64)
 	if len(holderIDCipherBlob) > 0 {
 		c.HolderIDCipher = holderIDCipherBlob
 	}

@@ -32,7 +32,7 @@ const issuerColumns = `id, name, kind, org_code, province, site, scope, created_
 
 // Issuer returns one issuer. ENOTFOUND if there is none.
 func (s *Store) Issuer(ctx context.Context, id string) (*registry.Issuer, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+issuerColumns+` FROM issuers WHERE id = ?`, id)
+	row := s.readRow(ctx, `SELECT `+issuerColumns+` FROM issuers WHERE id = ?`, id)
 	is, err := scanIssuer(row)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

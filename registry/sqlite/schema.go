@@ -79,6 +79,28 @@ CREATE TABLE signing_keys (
 -- At most one active key, whatever a caller does.
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;
 `,
+	// employers (issue 6): revocation status-list indexes and API keys.
+	// Certificates stored before get their index from
+	// registry.AssignStatusIndexes (at serve start-up): it must be random,
+	// which plain SQL cannot promise.
+	`
+ALTER TABLE certificates ADD COLUMN status_index INTEGER CHECK (status_index > 0);
+-- One certificate per index; NULLs (not yet indexed) are distinct.
+CREATE UNIQUE INDEX certificates_status_index ON certificates (status_index);
+-- The trust bundle reads the revoked indexes only.
+CREATE INDEX certificates_revoked_status_index ON certificates (status_index) WHERE status = 'revoked';
+
+CREATE TABLE api_keys (
+	id              TEXT PRIMARY KEY,
+	name            TEXT NOT NULL,
+	hash            TEXT NOT NULL UNIQUE, -- hex SHA-256 of the secret
+	hint            TEXT NOT NULL,
+	rate_per_minute INTEGER NOT NULL,
+	created_by      TEXT NOT NULL,
+	created_at      TEXT NOT NULL,
+	revoked_at      TEXT
+) STRICT;
+`,
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so

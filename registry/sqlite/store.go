@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -43,8 +44,9 @@ const BusyTimeout = 10 * time.Second
 // Store is a registry.Store in one SQLite database file.
 type Store struct {
 	path  string
-	write *sql.DB // one connection, BEGIN IMMEDIATE
-	read  *sql.DB // many connections, read-only
+	write *sql.DB  // one connection, BEGIN IMMEDIATE
+	read  *sql.DB  // many connections, read-only
+	stmts sync.Map // query -> *sql.Stmt on read: the verification path's (prepared.go)
 }
 
 // Open opens the database at path, creating it and its parent directory if

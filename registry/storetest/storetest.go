@@ -42,6 +42,9 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"ListPagination", testListPagination},
 		{"CertificatesByHolder", testCertificatesByHolder},
 		{"SigningKeys", testSigningKeys},
+		// employers (issue 6)
+		{"StatusIndexes", testStatusIndexes},
+		{"APIKeys", testAPIKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

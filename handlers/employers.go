@@ -1,0 +1,386 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/verify"
+)
+
+// EmployerConfig configures what employers use: API keys, batch
+// verification and the trust bundle.
+type EmployerConfig struct {
+	// APIKeyRate is each API key's (and each logged-in user's batch)
+	// token bucket, unless the key sets its own rate; a number+name item
+	// costs LookupCost tokens, a token item one. The zero Rate means
+	// DefaultAPIKeyRate.
+	APIKeyRate Rate
+	// BundleTTL is the time-to-live written into the trust bundle: how
+	// long an offline verifier may rely on it. Zero means DefaultBundleTTL.
+	BundleTTL time.Duration
+	// SignBundle signs a trust bundle (verify.Tokens.SignTrustBundle);
+	// without it the trust-bundle route is an internal error.
+	SignBundle func(ctx context.Context, b *verify.TrustBundle) (string, error)
+}
+
+// Defaults of EmployerConfig.
+var (
+	DefaultAPIKeyRate = Rate{12000, time.Minute}
+	DefaultBundleTTL  = 24 * time.Hour
+)
+
+// LookupCost is what one number+name check costs in an API key's bucket,
+// against 1 for a token: the ratio of the default per-client limits (600
+// token verifications against 60 lookups a minute), since a number and a
+// name can be guessed and a token cannot.
+const LookupCost = 10
+
+// Limit name of API-key and batch buckets in skillreg_rate_limited_total.
+const limitAPIKey = "api_key"
+
+// apiKeyRoutes are the routes an API key may call: verification only.
+var apiKeyRoutes = map[string]bool{
+	"GET /v/:token":                true,
+	"POST /api/v1/verify":          true,
+	"POST /api/v1/verify/batch":    true,
+	"GET /api/v1/trust-bundle":     true,
+	"GET /.well-known/jwks.json":   true,
+	"GET /api/v1/api-keys/current": true,
+}
+
+// employers is the server's state for this feature.
+type employers struct {
+	cfg      EmployerConfig
+	mu       sync.Mutex
+	buckets  map[string]*limiter // per API key ID, or "user:"+user ID for batches
+	items    *prometheus.CounterVec
+	bundleMu sync.Mutex
+	bundle   *builtBundle
+}
+
+type builtBundle struct {
+	jws   []byte
+	etag  string
+	list  *registry.StatusList
+	built time.Time
+}
+
+func newEmployers(cfg EmployerConfig, m *Metrics) *employers {
+	if cfg.APIKeyRate.N == 0 {
+		cfg.APIKeyRate = DefaultAPIKeyRate
+	}
+	if cfg.BundleTTL <= 0 {
+		cfg.BundleTTL = DefaultBundleTTL
+	}
+	e := &employers{cfg: cfg, buckets: map[string]*limiter{}}
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "skillreg_api_key_items_total", Help: "Verification items checked with an API key, by key ID and kind (token or lookup).",
+	}, []string{"key", "kind"})
+	if err := m.reg.Register(c); err != nil {
+		are, ok := err.(prometheus.AlreadyRegisteredError)
+		if !ok {
+			panic(err)
+		}
+		c = are.ExistingCollector.(*prometheus.CounterVec)
+	}
+	e.items = c
+	return e
+}
+
+type apiKeyCtx struct{}
+
+// apiKeyOf returns the API key the request authenticated with, or nil.
+func apiKeyOf(c echo.Context) *registry.APIKey {
+	k, _ := c.Request().Context().Value(apiKeyCtx{}).(*registry.APIKey)
+	return k
+}
+
+// authenticateAPIKey turns an X-API-Key header into the request's API
+// key: 401 for a bad or revoked key, 403 on any route outside
+// verification (a key is not a user), 400 with a login token as well.
+func (s *Server) authenticateAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		secret := c.Request().Header.Get("X-API-Key")
+		if secret == "" {
+			return next(c)
+		}
+		if c.Request().Header.Get(echo.HeaderAuthorization) != "" {
+			return registry.Errorf(registry.EINVALID, "send either X-API-Key or Authorization, not both")
+		}
+		k, err := s.reg.AuthenticateAPIKey(c.Request().Context(), strings.TrimSpace(secret))
+		if err != nil {
+			return err
+		}
+		if !apiKeyRoutes[c.Request().Method+" "+c.Path()] {
+			return registry.Errorf(registry.EFORBIDDEN, "an API key may only verify certificates (GET /v/{token}, POST /api/v1/verify, POST /api/v1/verify/batch, GET /api/v1/trust-bundle)")
+		}
+		c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), apiKeyCtx{}, k)))
+		return next(c)
+	}
+}
+
+// bucketFor returns the limiter of a key (its own rate, or the default)
+// or of a logged-in user's batches.
+func (e *employers) bucketFor(id string, perMinute int) *limiter {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l, ok := e.buckets[id]
+	if !ok {
+		r := e.cfg.APIKeyRate
+		if perMinute > 0 {
+			r = Rate{perMinute, time.Minute}
+		}
+		l = newLimiter(r)
+		e.buckets[id] = l
+	}
+	return l
+}
+
+// takeN spends n tokens of key's bucket at once, or none; it says how long
+// until n would be there, and whether n can ever fit (n <= the burst).
+func (l *limiter) takeN(key string, n int, now time.Time) (ok bool, wait time.Duration, fits bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n > l.rate.N {
+		return false, 0, false
+	}
+	b := l.refill(key, now)
+	if b.tokens >= float64(n) {
+		b.tokens -= float64(n)
+		return true, 0, true
+	}
+	return false, time.Duration((float64(n) - b.tokens) * float64(l.rate.Per) / float64(l.rate.N)), true
+}
+
+// takeCost charges cost to the bucket of the request's API key, or of the
+// logged-in user when there is no key: 429 with Retry-After when the
+// bucket is short, 400 when cost exceeds what the bucket ever holds.
+func (s *Server) takeCost(c echo.Context, cost int) error {
+	id, perMinute := "", 0
+	if k := apiKeyOf(c); k != nil {
+		id, perMinute = k.ID, k.RatePerMinute
+	} else if u := actor(c); u != nil {
+		id = "user:" + u.ID
+	} else {
+		return registry.Errorf(registry.EUNAUTHORIZED, "send an API key (X-API-Key) or log in")
+	}
+	l := s.emp.bucketFor(id, perMinute)
+	ok, wait, fits := l.takeN(id, cost, s.now())
+	if !fits {
+		return registry.Errorf(registry.EINVALID, "this request costs %d of your limit (a token 1, a number and name %d), more than the %d it ever allows at once: split it", cost, LookupCost, l.rate.N)
+	}
+	if !ok {
+		return s.limits.refuse(c, limitAPIKey, wait)
+	}
+	return nil
+}
+
+// countItems records checked items of an API key in the metrics.
+func (s *Server) countItems(c echo.Context, tokens, lookups int) {
+	k := apiKeyOf(c)
+	if k == nil {
+		return
+	}
+	if tokens > 0 {
+		s.emp.items.WithLabelValues(k.ID, "token").Add(float64(tokens))
+	}
+	if lookups > 0 {
+		s.emp.items.WithLabelValues(k.ID, "lookup").Add(float64(lookups))
+	}
+}
+
+// apiKeyTake replaces the per-client limit for requests made with an API
+// key: they draw on the key's bucket (ok is false when there is no key).
+func (s *Server) apiKeyTake(c echo.Context, limit string) (handled bool, err error) {
+	if apiKeyOf(c) == nil {
+		return false, nil
+	}
+	cost, tokens, lookups := 1, 0, 0
+	switch limit {
+	case limitVerify:
+		tokens = 1
+	case limitLookup:
+		cost, lookups = LookupCost, 1
+	}
+	if err := s.takeCost(c, cost); err != nil {
+		return true, err
+	}
+	s.countItems(c, tokens, lookups)
+	return true, nil
+}
+
+func (s *Server) createAPIKey(c echo.Context) error {
+	var in registry.APIKeyInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	k, secret, err := s.reg.CreateAPIKey(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, struct {
+		*registry.APIKey
+		Key  string `json:"key"`
+		Note string `json:"note"`
+	}{k, secret, "the key is shown only now: store it in the HR system's secret store; send it as X-API-Key"})
+}
+
+func (s *Server) listAPIKeys(c echo.Context) error {
+	list, err := s.reg.APIKeys(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": list})
+}
+
+func (s *Server) revokeAPIKey(c echo.Context) error {
+	k, err := s.reg.RevokeAPIKey(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, k)
+}
+
+// currentAPIKey tells an HR system which key it is using and its limit,
+// without the secret: a cheap way to test a key.
+func (s *Server) currentAPIKey(c echo.Context) error {
+	k := apiKeyOf(c)
+	if k == nil {
+		return registry.Errorf(registry.EUNAUTHORIZED, "send an API key (X-API-Key)")
+	}
+	rate := s.emp.cfg.APIKeyRate
+	if k.RatePerMinute > 0 {
+		rate = Rate{k.RatePerMinute, time.Minute}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"id": k.ID, "name": k.Name, "hint": k.Hint, "rate": rate.String(), "lookup_cost": LookupCost})
+}
+
+// maxBatchBody bounds a batch upload: 1,000 tokens of a few hundred bytes.
+const maxBatchBody = 2 << 20
+
+// verifyBatch answers POST /api/v1/verify/batch: JSON or CSV in, one
+// result per item in input order out. It needs an API key or a login.
+func (s *Server) verifyBatch(c echo.Context) error {
+	if apiKeyOf(c) == nil && actor(c) == nil {
+		return registry.Errorf(registry.EUNAUTHORIZED, "batch verification needs an API key (X-API-Key) or a login")
+	}
+	req := c.Request()
+	body, err := io.ReadAll(io.LimitReader(req.Body, maxBatchBody+1))
+	if err != nil {
+		return registry.Errorf(registry.EINVALID, "the body could not be read")
+	}
+	if len(body) > maxBatchBody {
+		return registry.Errorf(registry.ETOOLARGE, "a batch body may have at most %d bytes", maxBatchBody)
+	}
+	mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	var items []registry.BatchItem
+	switch mt {
+	case echo.MIMEApplicationJSON:
+		items, err = registry.ParseBatchJSON(body)
+	case "text/csv":
+		items, err = registry.ParseBatchCSV(body)
+	default:
+		return registry.FieldError("content_type", "send application/json {\"items\":[...]} or text/csv with a header row (token, or number,name)")
+	}
+	if err != nil {
+		return err
+	}
+	tokens, lookups := 0, 0
+	for _, it := range items {
+		if it.ByNumber() {
+			lookups++
+		} else {
+			tokens++
+		}
+	}
+	if err := s.takeCost(c, tokens+LookupCost*lookups); err != nil {
+		return err
+	}
+	res, err := s.reg.VerifyBatch(req.Context(), items)
+	if err != nil {
+		return err
+	}
+	s.countItems(c, tokens, lookups)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]any{"count": len(res), "items": res})
+}
+
+// trustBundle answers GET /api/v1/trust-bundle with the signed bundle.
+// The built bundle is reused until the status list changes (a revocation
+// through this process: at once; through another: within
+// registry.StatusListRefresh) or StatusListRefresh passes (new issuers or
+// keys), so a flood of downloads costs no store reads or signatures.
+func (s *Server) trustBundle(c echo.Context) error {
+	b, err := s.currentBundle(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("ETag", b.etag)
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(registry.StatusListRefresh/time.Second)))
+	h.Set("Last-Modified", b.built.UTC().Format(http.TimeFormat))
+	if match := c.Request().Header.Get("If-None-Match"); match != "" {
+		for _, m := range strings.Split(match, ",") {
+			if m = strings.TrimSpace(m); m == b.etag || m == "W/"+b.etag || m == "*" {
+				return c.NoContent(http.StatusNotModified)
+			}
+		}
+	}
+	return c.Blob(http.StatusOK, "application/jose", b.jws)
+}
+
+func (s *Server) currentBundle(ctx context.Context) (*builtBundle, error) {
+	list, err := s.reg.StatusList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e := s.emp
+	e.bundleMu.Lock()
+	defer e.bundleMu.Unlock()
+	now := s.now()
+	if b := e.bundle; b != nil && b.list == list && now.Sub(b.built) < registry.StatusListRefresh && !now.Before(b.built) {
+		return b, nil
+	}
+	if e.cfg.SignBundle == nil {
+		return nil, errNoBundleSigner
+	}
+	jwks, err := s.jwks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	issuers, err := s.reg.PublicIssuers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bis := make([]verify.BundleIssuer, 0, len(issuers))
+	for _, is := range issuers {
+		bis = append(bis, verify.BundleIssuer{ID: is.ID, Name: is.Name, Province: is.Province, Scope: is.Scope})
+	}
+	tb := verify.NewTrustBundle(s.publicURL, now, e.cfg.BundleTTL, jwks, bis, list.EncodedList)
+	jws, err := e.cfg.SignBundle(ctx, tb)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(jws))
+	e.bundle = &builtBundle{jws: []byte(jws), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`, list: list, built: now}
+	return e.bundle, nil
+}
+
+type bundleError string
+
+func (e bundleError) Error() string { return string(e) }
+
+const errNoBundleSigner = bundleError("handlers: no trust-bundle signer configured")
