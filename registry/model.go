@@ -55,22 +55,25 @@ type User struct {
 // ID number is kept only encrypted (HolderIDCipher) and as a keyed hash
 // (HolderIDHash) that finds all certificates of one person.
 type Certificate struct {
-	Number         string     `json:"number"`
-	IssuerID       string     `json:"issuer_id"`
-	HolderName     string     `json:"holder_name"`
-	HolderIDMasked string     `json:"holder_id_masked"`
-	HolderIDHash   string     `json:"-"`
-	HolderIDCipher []byte     `json:"-"`
-	OccupationCode string     `json:"occupation_code"`
-	Level          Level      `json:"level"`
-	Channel        Channel    `json:"channel"`
-	IssuedOn       string     `json:"issued_on"` // YYYY-MM-DD
-	ExternalRef    string     `json:"external_ref,omitempty"`
-	Status         string     `json:"status"`
-	RevokedAt      *time.Time `json:"revoked_at,omitempty"`
-	RevokeReason   string     `json:"revoke_reason,omitempty"`
-	KeyID          string     `json:"key_id"` // the signing key of its token
-	CreatedAt      time.Time  `json:"created_at"`
+	Number         string  `json:"number"`
+	IssuerID       string  `json:"issuer_id"`
+	HolderName     string  `json:"holder_name"`
+	HolderIDMasked string  `json:"holder_id_masked"`
+	HolderIDHash   string  `json:"-"`
+	HolderIDCipher []byte  `json:"-"`
+	OccupationCode string  `json:"occupation_code"`
+	Level          Level   `json:"level"`
+	Channel        Channel `json:"channel"`
+	IssuedOn       string  `json:"issued_on"` // YYYY-MM-DD
+	ExternalRef    string  `json:"external_ref,omitempty"`
+	// TrainingRecordID names the training record the certificate came
+	// from, if any (feature "portal").
+	TrainingRecordID string     `json:"training_record_id,omitempty"`
+	Status           string     `json:"status"`
+	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
+	RevokeReason     string     `json:"revoke_reason,omitempty"`
+	KeyID            string     `json:"key_id"` // the signing key of its token
+	CreatedAt        time.Time  `json:"created_at"`
 }
 
 // SigningKey is a certificate-signing key as stored: the private key is
@@ -137,6 +140,28 @@ type Store interface {
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	// SigningKeys returns every key, oldest first.
 	SigningKeys(ctx context.Context) ([]*SigningKey, error)
+
+	// Training records (实名制培训记录), feature "portal".
+	//
+	// CreateTrainingRecord stores r, whose ID the registry derived from
+	// (issuer, class, trainee). If a record with that ID exists, nothing is
+	// written, r is overwritten with the stored one and created is false.
+	CreateTrainingRecord(ctx context.Context, r *TrainingRecord) (created bool, err error)
+	// TrainingRecord returns one record. ENOTFOUND if there is none.
+	TrainingRecord(ctx context.Context, id string) (*TrainingRecord, error)
+	// TrainingRecords lists records matching f, newest first (ties by ID),
+	// with the total number of matches.
+	TrainingRecords(ctx context.Context, f TrainingFilter) ([]*TrainingRecord, int, error)
+	// UpdateTrainingOutcome writes r's outcome and subsidy fields and
+	// UpdatedAt (nothing else). ENOTFOUND if there is no such record.
+	UpdateTrainingOutcome(ctx context.Context, r *TrainingRecord) error
+	// LinkTrainingCertificate sets the certificate number of a record that
+	// has none (or the same one already). ENOTFOUND if there is no such
+	// record, ECONFLICT if it names another certificate.
+	LinkTrainingCertificate(ctx context.Context, id, number string) error
+	// TrainingCounts groups the records matching f by province, start
+	// year, target group, training type, completed, certified and employed.
+	TrainingCounts(ctx context.Context, f TrainingCountFilter) ([]TrainingCount, error)
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

@@ -18,7 +18,7 @@ const (
 )
 
 const certificateColumns = `number, issuer_id, holder_name, holder_id_masked, holder_id_hash, holder_id_cipher,
-	occupation_code, level, channel, issued_on, external_ref, status, revoked_at, revoke_reason, key_id, created_at`
+	occupation_code, level, channel, issued_on, external_ref, status, revoked_at, revoke_reason, key_id, created_at, training_record_id`
 
 // CreateCertificate stores c with the next serial of prefix, which it also
 // writes into c.Number. The lookup of an existing external_ref, the serial
@@ -87,10 +87,10 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 	}
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO certificates (`+certificateColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		number, c.IssuerID, c.HolderName, c.HolderIDMasked, c.HolderIDHash, nonNil(c.HolderIDCipher),
 		c.OccupationCode, int(c.Level), string(c.Channel), c.IssuedOn, c.ExternalRef, c.Status,
-		revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt))
+		revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), c.TrainingRecordID)
 	switch {
 	case isUnique(err) && c.ExternalRef != "" && strings.Contains(err.Error(), "external_ref"):
 		return false, errRefTaken
@@ -274,7 +274,7 @@ func scanCertificate(r scanner) (*registry.Certificate, error) {
 	)
 	err := r.Scan(&c.Number, &c.IssuerID, &c.HolderName, &c.HolderIDMasked, &c.HolderIDHash, &holderIDCipherBlob,
 		&c.OccupationCode, &level, &channel, &c.IssuedOn, &c.ExternalRef, &c.Status,
-		&revokedAt, &c.RevokeReason, &c.KeyID, &created)
+		&revokedAt, &c.RevokeReason, &c.KeyID, &created, &c.TrainingRecordID)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,12 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"ListPagination", testListPagination},
 		{"CertificatesByHolder", testCertificatesByHolder},
 		{"SigningKeys", testSigningKeys},
+		// portal: training records.
+		{"TrainingRoundTrip", testTrainingRoundTrip},
+		{"TrainingOutcomeAndLink", testTrainingOutcomeAndLink},
+		{"TrainingList", testTrainingList},
+		{"TrainingCounts", testTrainingCounts},
+		{"CertificateTrainingLink", testCertificateTrainingLink},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
