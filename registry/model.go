@@ -147,6 +147,11 @@ type Store interface {
 	// (issuer, class, trainee). If a record with that ID exists, nothing is
 	// written, r is overwritten with the stored one and created is false.
 	CreateTrainingRecord(ctx context.Context, r *TrainingRecord) (created bool, err error)
+	// CreateTrainingRecords is CreateTrainingRecord for several records in
+	// one write where the backend has one (SQLite: one transaction, all or
+	// none; MongoDB: one unordered insert). created[i] is false, and
+	// recs[i] overwritten with the stored record, when recs[i].ID exists.
+	CreateTrainingRecords(ctx context.Context, recs []*TrainingRecord) (created []bool, err error)
 	// TrainingRecord returns one record. ENOTFOUND if there is none.
 	TrainingRecord(ctx context.Context, id string) (*TrainingRecord, error)
 	// TrainingRecords lists records matching f, newest first (ties by ID),

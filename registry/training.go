@@ -427,13 +427,23 @@ func (r *Registry) today() time.Time {
 // prepareTraining makes every check CreateTrainingRecord makes before it
 // writes and returns the record it would store.
 func (r *Registry) prepareTraining(ctx context.Context, actor *User, in TrainingInput) (*TrainingRecord, error) {
-	if err := requireRole(actor, RoleIssuer); err != nil {
-		return nil, err
-	}
-	is, err := r.store.Issuer(ctx, actor.IssuerID)
+	is, err := r.trainingIssuer(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
+	return r.prepareTrainingFor(ctx, is, in)
+}
+
+func (r *Registry) trainingIssuer(ctx context.Context, actor *User) (*Issuer, error) {
+	if err := requireRole(actor, RoleIssuer); err != nil {
+		return nil, err
+	}
+	return r.store.Issuer(ctx, actor.IssuerID)
+}
+
+// prepareTrainingFor checks in for issuer is and returns the record to
+// store, its ID number encrypted.
+func (r *Registry) prepareTrainingFor(ctx context.Context, is *Issuer, in TrainingInput) (*TrainingRecord, error) {
 	id, ps := in.Check(r.today())
 	if len(ps) > 0 {
 		return nil, invalidTraining(ps)
@@ -448,6 +458,10 @@ func (r *Registry) prepareTraining(ctx context.Context, actor *User, in Training
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if err := r.applyOutcome(ctx, rec, in.TrainingOutcome); err != nil {
+		return nil, err
+	}
+	var err error
+	if rec.IDCipher, err = r.vault.EncryptID(id); err != nil {
 		return nil, err
 	}
 	return rec, nil
@@ -504,10 +518,6 @@ func (r *Registry) CreateTrainingRecord(ctx context.Context, actor *User, in Tra
 	if err != nil {
 		return nil, false, err
 	}
-	id, _ := NormalizeIDNumber(in.IDNumber)
-	if rec.IDCipher, err = r.vault.EncryptID(id); err != nil {
-		return nil, false, err
-	}
 	created, err := r.store.CreateTrainingRecord(ctx, rec)
 	if err != nil {
 		return nil, false, err
@@ -516,6 +526,56 @@ func (r *Registry) CreateTrainingRecord(ctx context.Context, actor *User, in Tra
 		r.audit(ctx, "training.created", actor, "record", rec.ID, "issuer", rec.IssuerID, "class", rec.ClassID)
 	}
 	return rec, created, nil
+}
+
+// TrainingResult is the outcome of one input of CreateTrainingRecords:
+// the stored record and whether this call created it, or the refusal
+// (EINVALID with ProblemsOf) of that input alone.
+type TrainingResult struct {
+	Record  *TrainingRecord
+	Created bool
+	Err     error
+}
+
+// CreateTrainingRecords registers several trainees for the actor's
+// organisation: each input is checked as by CreateTrainingRecord, and the
+// good ones are written in one store write (one transaction and one disk
+// sync on SQLite), which is what makes a class or a spreadsheet fast. The
+// results are in input order; the error is for the call as a whole (role,
+// store), and then nothing of the call is reported as written.
+func (r *Registry) CreateTrainingRecords(ctx context.Context, actor *User, ins []TrainingInput) ([]TrainingResult, error) {
+	is, err := r.trainingIssuer(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TrainingResult, len(ins))
+	var recs []*TrainingRecord
+	var at []int
+	for i, in := range ins {
+		rec, err := r.prepareTrainingFor(ctx, is, in)
+		switch {
+		case ErrorCode(err) == EINVALID:
+			out[i].Err = err
+			continue
+		case err != nil:
+			return nil, err
+		}
+		recs, at = append(recs, rec), append(at, i)
+	}
+	if len(recs) == 0 {
+		return out, nil
+	}
+	created, err := r.store.CreateTrainingRecords(ctx, recs)
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range at {
+		out[i].Record, out[i].Created = recs[k], created[k]
+		if created[k] {
+			r.audit(ctx, "training.created", actor, "record", recs[k].ID, "issuer", recs[k].IssuerID, "class", recs[k].ClassID)
+		}
+	}
+	return out, nil
 }
 
 // CheckTrainingRecord runs every check CreateTrainingRecord runs and

@@ -375,7 +375,15 @@ type trainingChecker struct {
 	seen   *dupIndex // ID number + class -> first row
 }
 
-func (c *trainingChecker) check(rowNo int, in registry.TrainingInput, problems []Problem, m mode) (RowResult, error) {
+// check takes a row as far as it goes without writing. In modeIssue a
+// row that parsed cleanly comes back with toCreate set: the writer
+// registers it (the registry makes every check then).
+func (c *trainingChecker) check(rowNo int, in registry.TrainingInput, problems []Problem, m mode) (res RowResult, toCreate bool, err error) {
+	res, err = c.checkRow(rowNo, in, problems, m)
+	return res, res.Status == "" && err == nil, err
+}
+
+func (c *trainingChecker) checkRow(rowNo int, in registry.TrainingInput, problems []Problem, m mode) (RowResult, error) {
 	res := RowResult{Row: rowNo, Kind: KindTraining}
 	bad := map[string]bool{}
 	for _, p := range problems {
@@ -387,6 +395,9 @@ func (c *trainingChecker) check(rowNo int, in registry.TrainingInput, problems [
 				problems = append(problems, newProblem(rowNo, c.column("id_number"), "id_number", CodeDuplicateTrainee, first))
 			}
 		}
+	}
+	if len(problems) == 0 && m == modeIssue {
+		return res, nil // to create
 	}
 	if len(problems) == 0 {
 		existing, err := c.reg.ExistingTrainingRecord(c.ctx, c.actor, in)
@@ -415,28 +426,78 @@ func (c *trainingChecker) check(rowNo int, in registry.TrainingInput, problems [
 		res.Status, res.Errors = StatusInvalid, problems
 		return res, nil
 	}
-	switch m {
-	case modeCheck:
-		res.Status = StatusValid
-	case modeWithhold:
+	res.Status = StatusValid
+	if m == modeWithhold {
 		res.Status = StatusNotCreated
-	case modeIssue:
-		rec, created, err := c.reg.CreateTrainingRecord(c.ctx, c.actor, in)
-		if ps := registry.ProblemsOf(err); len(ps) > 0 {
-			for _, p := range ps {
-				res.Errors = append(res.Errors, Problem{Row: rowNo, Column: c.column(p.Field), Field: p.Field, Code: CodeInvalid, Message: p.MessageZH, MessageEN: p.Message})
-			}
-			res.Status = StatusInvalid
-			return res, nil
-		} else if err != nil {
-			return res, err
-		}
-		res.Number, res.Status = rec.ID, StatusCreated
-		if !created {
-			res.Status = StatusExists
-		}
 	}
 	return res, nil
+}
+
+// writeChunk is how many rows the writer gathers before it registers
+// the clean ones in one store write (one transaction and one sync on
+// SQLite), and how often progress and results are passed on.
+const writeChunk = 500
+
+// trainingWriter passes row results on in row order, registering the
+// rows to create a chunk at a time with Registry.CreateTrainingRecords.
+type trainingWriter struct {
+	c        *trainingChecker
+	counts   *Counts
+	emit     func(RowResult) error
+	progress func(Counts)
+	rows     []RowResult
+	ins      []registry.TrainingInput
+	at       []int // index in rows of each input
+}
+
+func (w *trainingWriter) add(res RowResult, toCreate bool, in registry.TrainingInput) error {
+	w.rows = append(w.rows, res)
+	if toCreate {
+		w.ins, w.at = append(w.ins, in), append(w.at, len(w.rows)-1)
+	}
+	if len(w.rows) >= writeChunk {
+		return w.flush()
+	}
+	return nil
+}
+
+func (w *trainingWriter) flush() error {
+	if len(w.ins) > 0 {
+		results, err := w.c.reg.CreateTrainingRecords(w.c.ctx, w.c.actor, w.ins)
+		if err != nil {
+			return err
+		}
+		for k, i := range w.at {
+			res, r := &w.rows[i], results[k]
+			switch {
+			case r.Err != nil:
+				res.Status = StatusInvalid
+				for _, p := range registry.ProblemsOf(r.Err) {
+					res.Errors = append(res.Errors, Problem{Row: res.Row, Column: w.c.column(p.Field), Field: p.Field, Code: CodeInvalid, Message: p.MessageZH, MessageEN: p.Message})
+				}
+				if len(res.Errors) == 0 {
+					res.Errors = []Problem{newProblem(res.Row, w.c.column(registry.ErrorField(r.Err)), registry.ErrorField(r.Err), CodeInvalid, registry.ErrorMessage(r.Err))}
+				}
+			case r.Created:
+				res.Status, res.Number = StatusCreated, r.Record.ID
+			default:
+				res.Status, res.Number = StatusExists, r.Record.ID
+			}
+		}
+	}
+	for _, res := range w.rows {
+		tally(w.counts, res)
+		if w.emit != nil {
+			if err := w.emit(res); err != nil {
+				return err
+			}
+		}
+	}
+	if len(w.rows) > 0 && w.progress != nil {
+		w.progress(*w.counts)
+	}
+	w.rows, w.ins, w.at = w.rows[:0], w.ins[:0], w.at[:0]
+	return nil
 }
 
 func tally(c *Counts, res RowResult) {
@@ -486,13 +547,18 @@ func TrainingBatch(ctx context.Context, reg *registry.Registry, actor *registry.
 		c := &trainingChecker{ctx: ctx, reg: reg, actor: actor, column: field, seen: newDupIndex()}
 		counts := Counts{Phase: PhaseChecking, Total: len(items)}
 		out := make([]RowResult, 0, len(items))
+		w := &trainingWriter{c: c, counts: &counts, emit: func(r RowResult) error { out = append(out, r); return nil }}
 		for i, in := range items {
-			res, err := c.check(i+1, in, nil, m)
+			res, toCreate, err := c.check(i+1, in, nil, m)
+			if err == nil {
+				err = w.add(res, toCreate, in)
+			}
 			if err != nil {
 				return nil, counts, err
 			}
-			tally(&counts, res)
-			out = append(out, res)
+		}
+		if err := w.flush(); err != nil {
+			return nil, counts, err
 		}
 		counts.Phase = PhaseDone
 		return out, counts, nil
@@ -574,13 +640,14 @@ func (r *run) runTraining(opts Options, emit func(RowResult) error) (Outcome, er
 			c.Phase = PhaseChecking
 		}
 		chk := &trainingChecker{ctx: r.ctx, reg: r.reg, actor: r.actor, column: h.columnName, seen: newDupIndex()}
+		w := &trainingWriter{c: chk, counts: &c, emit: emit, progress: r.progress}
 		for {
 			if err := r.ctx.Err(); err != nil {
 				return c, err
 			}
 			row, err := rd.Next()
 			if errors.Is(err, io.EOF) {
-				return c, nil
+				return c, w.flush()
 			}
 			if err != nil {
 				return c, err
@@ -589,17 +656,13 @@ func (r *run) runTraining(opts Options, emit func(RowResult) error) (Outcome, er
 				continue
 			}
 			in, problems := h.ParseTrainingRow(row)
-			res, err := chk.check(row.Number, in, problems, m)
+			res, toCreate, err := chk.check(row.Number, in, problems, m)
+			if err == nil {
+				err = w.add(res, toCreate, in)
+			}
 			if err != nil {
 				return c, err
 			}
-			tally(&c, res)
-			if emit != nil {
-				if err := emit(res); err != nil {
-					return c, err
-				}
-			}
-			r.progress(c)
 		}
 	}
 	final := modeIssue

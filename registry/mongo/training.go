@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"time"
 
@@ -98,6 +99,56 @@ func (s *Store) CreateTrainingRecord(ctx context.Context, r *registry.TrainingRe
 	}
 	*r = *d.record()
 	return true, nil
+}
+
+// CreateTrainingRecords inserts recs with one unordered insert; each
+// document succeeds or fails on its own, a duplicate _id meaning that the
+// trainee is in the class already (that record is read back, created
+// false). After an error some of the records may be stored: calling again
+// with the same records finds them and writes the rest.
+func (s *Store) CreateTrainingRecords(ctx context.Context, recs []*registry.TrainingRecord) ([]bool, error) {
+	issuers := map[string]bool{}
+	docs := make([]any, len(recs))
+	for i, r := range recs {
+		if !issuers[r.IssuerID] {
+			if _, err := s.Issuer(ctx, r.IssuerID); registry.ErrorCode(err) == registry.ENOTFOUND {
+				return nil, registry.FieldError("issuer_id", "no issuer has the id %q", r.IssuerID)
+			} else if err != nil {
+				return nil, err
+			}
+			issuers[r.IssuerID] = true
+		}
+		docs[i] = toTrainingDoc(r)
+	}
+	created := make([]bool, len(recs))
+	for i := range created {
+		created[i] = true
+	}
+	_, err := s.training().InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var bwe mongo.BulkWriteException
+	switch {
+	case errors.As(err, &bwe) && bwe.WriteConcernError == nil:
+		for _, we := range bwe.WriteErrors {
+			if !mongo.IsDuplicateKeyError(we) || we.Index < 0 || we.Index >= len(recs) {
+				return nil, internal(err, "insert training records")
+			}
+			created[we.Index] = false
+		}
+	case err != nil:
+		return nil, internal(err, "insert training records")
+	}
+	for i, r := range recs {
+		if created[i] {
+			*r = *docs[i].(*trainingDoc).record()
+			continue
+		}
+		stored, err := s.TrainingRecord(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		*r = *stored
+	}
+	return created, nil
 }
 
 // TrainingRecord returns one record. ENOTFOUND if there is none.

@@ -44,6 +44,54 @@ func (s *Store) CreateTrainingRecord(ctx context.Context, r *registry.TrainingRe
 	return false, nil
 }
 
+// CreateTrainingRecords stores recs in one transaction (one sync to
+// disk): all of them or, on an error, none. A record whose ID exists is
+// not written; it is overwritten with the stored one and its created is
+// false.
+func (s *Store) CreateTrainingRecords(ctx context.Context, recs []*registry.TrainingRecord) ([]bool, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, internal(err, "begin training records")
+	}
+	defer rollback(tx)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO training_records (`+trainingColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return nil, internal(err, "prepare training records")
+	}
+	defer stmt.Close()
+	created := make([]bool, len(recs))
+	for i, r := range recs {
+		res, err := stmt.ExecContext(ctx,
+			r.ID, r.IssuerID, r.Province, r.ClassID, r.Name, r.IDMasked, r.IDHash, nonNil(r.IDCipher), r.Sex, r.Education, r.Phone,
+			r.TargetGroup, r.OccupationCode, int(r.TargetLevel), r.TrainingType, r.Hours, r.Start, r.End,
+			r.Completed, r.ExamResult, r.CertificateNumber, nullBool(r.Employed), r.SubsidyCategory, r.SubsidyAmountFen, r.SubsidyPayee,
+			formatTime(r.CreatedAt), formatTime(r.UpdatedAt))
+		switch {
+		case isForeignKey(err):
+			return nil, registry.FieldError("issuer_id", "no issuer has the id %q", r.IssuerID)
+		case err != nil:
+			return nil, internal(err, "insert training record %s", r.ID)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, internal(err, "insert training record %s", r.ID)
+		}
+		if created[i] = n == 1; !created[i] {
+			stored, err := s.trainingRecord(ctx, tx, r.ID)
+			if err != nil {
+				return nil, err
+			}
+			*r = *stored
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, internal(err, "commit training records")
+	}
+	return created, nil
+}
+
 func nullBool(b *bool) sql.NullBool {
 	if b == nil {
 		return sql.NullBool{}

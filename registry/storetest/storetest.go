@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		// portal: training records.
 		{"TrainingRoundTrip", testTrainingRoundTrip},
 		{"TrainingOutcomeAndLink", testTrainingOutcomeAndLink},
+		{"TrainingBatch", testTrainingBatch},
 		{"TrainingList", testTrainingList},
 		{"TrainingCounts", testTrainingCounts},
 		{"CertificateTrainingLink", testCertificateTrainingLink},

@@ -210,3 +210,30 @@ func testCertificateTrainingLink(t *testing.T, s registry.Store) {
 		t.Errorf("certificate's training record %q, %v; want tr0123", got.TrainingRecordID, err)
 	}
 }
+
+func testTrainingBatch(t *testing.T, s registry.Store) {
+	ctx := context.Background()
+	seedIssuers(t, s, issuerA)
+	first := mustTrain(t, s, newTraining(issuerA, "c", 1))
+	batch := []*registry.TrainingRecord{newTraining(issuerA, "c", 0), newTraining(issuerA, "c", 1), newTraining(issuerA, "c", 2)}
+	batch[1].Name = "不会写入"
+	created, err := s.CreateTrainingRecords(ctx, batch)
+	if err != nil || !reflect.DeepEqual(created, []bool{true, false, true}) {
+		t.Fatalf("CreateTrainingRecords = %v, %v; want [true false true]", created, err)
+	}
+	if batch[1].Name != first.Name {
+		t.Errorf("the existing record came back as %+v", batch[1])
+	}
+	for _, r := range []*registry.TrainingRecord{batch[0], batch[2]} {
+		got, err := s.TrainingRecord(ctx, r.ID)
+		if err != nil || !reflect.DeepEqual(got, r) {
+			t.Errorf("stored %+v, %v; want %+v", got, err, r)
+		}
+	}
+	_, total, err := s.TrainingRecords(ctx, registry.TrainingFilter{})
+	if err != nil || total != 3 {
+		t.Errorf("%d records, %v; want 3", total, err)
+	}
+	_, err = s.CreateTrainingRecords(ctx, []*registry.TrainingRecord{newTraining("S999999999999", "c", 5)})
+	wantCode(t, "a batch with an unknown issuer", err, registry.EINVALID)
+}
