@@ -75,7 +75,6 @@ var Messages = map[string]Message{
 	"import.col_row":        {"行", "Row"},
 	"import.col_column":     {"列", "Column"},
 	"import.col_message":    {"问题", "Problem"},
-	"import.dry_first":      {"请先试运行检查", "Run the check first"},
 	"error.generic":         {"操作失败", "It did not work"},
 	"error.network":         {"网络错误，请重试", "Network error; try again"},
 }

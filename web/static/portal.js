@@ -211,7 +211,7 @@
     if (f.elements.issued_on.value) { body.issued_on = f.elements.issued_on.value; }
     api("POST", "/api/v1/certificates", body).then(function (r) {
       if (!r.ok) { show(out, errorText(r.body), true); return; }
-      show(out, t(r.status === 201 ? "issue.done" : "issue.exists", { number: r.body.number }));
+      show(out, r.status === 201 ? t("issue.done", { number: r.body.number }) : t("issue.exists", { number: r.body.number }));
       out.dataset.number = r.body.number;
       f.reset();
       code.value = "";
