@@ -158,8 +158,10 @@ type Store interface {
 	// with the total number of matches.
 	TrainingRecords(ctx context.Context, f TrainingFilter) ([]*TrainingRecord, int, error)
 	// UpdateTrainingOutcome writes r's outcome and subsidy fields and
-	// UpdatedAt (nothing else). ENOTFOUND if there is no such record.
-	UpdateTrainingOutcome(ctx context.Context, r *TrainingRecord) error
+	// UpdatedAt (nothing else), if the stored certificate number is still
+	// prevCertificate: ECONFLICT if it is not (a certificate was issued
+	// meanwhile), ENOTFOUND if there is no such record.
+	UpdateTrainingOutcome(ctx context.Context, r *TrainingRecord, prevCertificate string) error
 	// LinkTrainingCertificate sets the certificate number of a record that
 	// has none (or the same one already). ENOTFOUND if there is no such
 	// record, ECONFLICT if it names another certificate.

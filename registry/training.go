@@ -704,11 +704,14 @@ func (r *Registry) RecordTrainingOutcome(ctx context.Context, actor *User, id st
 	if ps := o.check(!end.After(r.today())); len(ps) > 0 {
 		return nil, invalidTraining(ps)
 	}
+	prev := t.CertificateNumber
 	if err := r.applyOutcome(ctx, t, o); err != nil {
 		return nil, err
 	}
 	t.UpdatedAt = r.now().UTC()
-	if err := r.store.UpdateTrainingOutcome(ctx, t); err != nil {
+	// Conditional on the certificate number read above, so that a
+	// certificate issued meanwhile (which links itself) is not undone.
+	if err := r.store.UpdateTrainingOutcome(ctx, t, prev); err != nil {
 		return nil, err
 	}
 	r.audit(ctx, "training.outcome", actor, "record", t.ID, "issuer", t.IssuerID)

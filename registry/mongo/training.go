@@ -207,10 +207,11 @@ func (s *Store) TrainingRecords(ctx context.Context, f registry.TrainingFilter) 
 	return list, int(total), nil
 }
 
-// UpdateTrainingOutcome sets r's outcome and subsidy fields and UpdatedAt.
-// ENOTFOUND if there is no such record.
-func (s *Store) UpdateTrainingOutcome(ctx context.Context, r *registry.TrainingRecord) error {
-	res, err := s.training().UpdateOne(ctx, bson.D{{Key: "_id", Value: r.ID}}, bson.D{{Key: "$set", Value: bson.D{
+// UpdateTrainingOutcome sets r's outcome and subsidy fields and UpdatedAt
+// if the stored certificate number is still prevCertificate. ENOTFOUND,
+// or ECONFLICT when the certificate number changed.
+func (s *Store) UpdateTrainingOutcome(ctx context.Context, r *registry.TrainingRecord, prevCertificate string) error {
+	res, err := s.training().UpdateOne(ctx, bson.D{{Key: "_id", Value: r.ID}, {Key: "certificate_number", Value: prevCertificate}}, bson.D{{Key: "$set", Value: bson.D{
 		{Key: "completed", Value: r.Completed}, {Key: "exam_result", Value: r.ExamResult},
 		{Key: "certificate_number", Value: r.CertificateNumber}, {Key: "certified", Value: r.CertificateNumber != ""},
 		{Key: "employed", Value: r.Employed}, {Key: "subsidy_category", Value: r.SubsidyCategory},
@@ -221,7 +222,10 @@ func (s *Store) UpdateTrainingOutcome(ctx context.Context, r *registry.TrainingR
 		return internal(err, "update training record %s", r.ID)
 	}
 	if res.MatchedCount == 0 {
-		return registry.Errorf(registry.ENOTFOUND, "no training record %s", r.ID)
+		if _, err := s.TrainingRecord(ctx, r.ID); err != nil {
+			return err
+		}
+		return registry.Errorf(registry.ECONFLICT, "training record %s changed meanwhile (a certificate was issued for it); read it again", r.ID)
 	}
 	r.UpdatedAt = msTime(r.UpdatedAt)
 	return nil

@@ -185,19 +185,24 @@ func (s *Store) TrainingRecords(ctx context.Context, f registry.TrainingFilter) 
 }
 
 // UpdateTrainingOutcome writes r's outcome and subsidy fields and
-// UpdatedAt. ENOTFOUND if there is no such record.
-func (s *Store) UpdateTrainingOutcome(ctx context.Context, r *registry.TrainingRecord) error {
+// UpdatedAt if the stored certificate number is still prevCertificate.
+// ENOTFOUND, or ECONFLICT when the certificate number changed.
+func (s *Store) UpdateTrainingOutcome(ctx context.Context, r *registry.TrainingRecord, prevCertificate string) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE training_records SET completed = ?, exam_result = ?, certificate_number = ?,
-		employed = ?, subsidy_category = ?, subsidy_amount_fen = ?, subsidy_payee = ?, updated_at = ? WHERE id = ?`,
+		employed = ?, subsidy_category = ?, subsidy_amount_fen = ?, subsidy_payee = ?, updated_at = ?
+		WHERE id = ? AND certificate_number = ?`,
 		r.Completed, r.ExamResult, r.CertificateNumber, nullBool(r.Employed), r.SubsidyCategory, r.SubsidyAmountFen, r.SubsidyPayee,
-		formatTime(r.UpdatedAt), r.ID)
+		formatTime(r.UpdatedAt), r.ID, prevCertificate)
 	if err != nil {
 		return internal(err, "update training record %s", r.ID)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return internal(err, "update training record %s", r.ID)
 	} else if n == 0 {
-		return registry.Errorf(registry.ENOTFOUND, "no training record %s", r.ID)
+		if _, err := s.trainingRecord(ctx, s.write, r.ID); err != nil {
+			return err
+		}
+		return registry.Errorf(registry.ECONFLICT, "training record %s changed meanwhile (a certificate was issued for it); read it again", r.ID)
 	}
 	return nil
 }

@@ -70,7 +70,7 @@ func testTrainingOutcomeAndLink(t *testing.T, s registry.Store) {
 	no := false
 	r.Completed, r.ExamResult, r.Employed, r.SubsidyAmountFen, r.UpdatedAt = true, registry.ExamFail, &no, 500, at(99)
 	r.Name = "not written" // only outcome fields are
-	if err := s.UpdateTrainingOutcome(ctx, r); err != nil {
+	if err := s.UpdateTrainingOutcome(ctx, r, ""); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.TrainingRecord(ctx, r.ID)
@@ -81,7 +81,7 @@ func testTrainingOutcomeAndLink(t *testing.T, s registry.Store) {
 		t.Errorf("after UpdateTrainingOutcome: %+v", got)
 	}
 	missing := newTraining(issuerA, "c1", 2)
-	wantCode(t, "UpdateTrainingOutcome of a missing record", s.UpdateTrainingOutcome(ctx, missing), registry.ENOTFOUND)
+	wantCode(t, "UpdateTrainingOutcome of a missing record", s.UpdateTrainingOutcome(ctx, missing, ""), registry.ENOTFOUND)
 
 	const n1, n2 = "S000011000001243000001", "S000011000001243000002"
 	if err := s.LinkTrainingCertificate(ctx, r.ID, n1); err != nil {
@@ -94,6 +94,18 @@ func testTrainingOutcomeAndLink(t *testing.T, s registry.Store) {
 	wantCode(t, "linking a missing record", s.LinkTrainingCertificate(ctx, missing.ID, n1), registry.ENOTFOUND)
 	if got, _ := s.TrainingRecord(ctx, r.ID); got.CertificateNumber != n1 {
 		t.Errorf("certificate number %q, want %s", got.CertificateNumber, n1)
+	}
+	// An outcome read before the link does not undo it.
+	stale := *r
+	stale.CertificateNumber, stale.ExamResult = "", registry.ExamPass
+	wantCode(t, "an outcome update from before the link", s.UpdateTrainingOutcome(ctx, &stale, ""), registry.ECONFLICT)
+	fresh, _ := s.TrainingRecord(ctx, r.ID)
+	fresh.ExamResult = registry.ExamPass
+	if err := s.UpdateTrainingOutcome(ctx, fresh, n1); err != nil {
+		t.Errorf("an outcome update after the link: %v", err)
+	}
+	if got, _ := s.TrainingRecord(ctx, r.ID); got.CertificateNumber != n1 || got.ExamResult != registry.ExamPass {
+		t.Errorf("after both: %+v", got)
 	}
 }
 
