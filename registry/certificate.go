@@ -96,21 +96,21 @@ func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Cert
 		return nil, false, err
 	}
 	c := &Certificate{
-		TrainingRecordID: in.TrainingRecordID,
-		IssuerID:         is.ID,
-		HolderName:       in.HolderName,
-		HolderIDMasked:   MaskIDNumber(id),
-		HolderIDHash:     r.vault.HashID(id),
-		HolderIDCipher:   cipher,
-		OccupationCode:   in.OccupationCode,
-		Level:            in.Level,
-		Channel:          in.Channel,
-		IssuedOn:         day.Format("2006-01-02"),
-		ExternalRef:      in.ExternalRef,
-		Status:           StatusValid,
-		KeyID:            kid,
-		CreatedAt:        r.now().UTC(),
+		IssuerID:       is.ID,
+		HolderName:     in.HolderName,
+		HolderIDMasked: MaskIDNumber(id),
+		HolderIDHash:   r.vault.HashID(id),
+		HolderIDCipher: cipher,
+		OccupationCode: in.OccupationCode,
+		Level:          in.Level,
+		Channel:        in.Channel,
+		IssuedOn:       day.Format("2006-01-02"),
+		ExternalRef:    in.ExternalRef,
+		Status:         StatusValid,
+		KeyID:          kid,
+		CreatedAt:      r.now().UTC(),
 	}
+	c.TrainingRecordID = in.TrainingRecordID
 	created, err := r.store.CreateCertificate(ctx, NumberPrefix(is.ID, day.Year(), in.Level), c)
 	if err != nil {
 		return nil, false, err

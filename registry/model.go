@@ -55,25 +55,26 @@ type User struct {
 // ID number is kept only encrypted (HolderIDCipher) and as a keyed hash
 // (HolderIDHash) that finds all certificates of one person.
 type Certificate struct {
-	Number         string  `json:"number"`
-	IssuerID       string  `json:"issuer_id"`
-	HolderName     string  `json:"holder_name"`
-	HolderIDMasked string  `json:"holder_id_masked"`
-	HolderIDHash   string  `json:"-"`
-	HolderIDCipher []byte  `json:"-"`
-	OccupationCode string  `json:"occupation_code"`
-	Level          Level   `json:"level"`
-	Channel        Channel `json:"channel"`
-	IssuedOn       string  `json:"issued_on"` // YYYY-MM-DD
-	ExternalRef    string  `json:"external_ref,omitempty"`
+	Number         string     `json:"number"`
+	IssuerID       string     `json:"issuer_id"`
+	HolderName     string     `json:"holder_name"`
+	HolderIDMasked string     `json:"holder_id_masked"`
+	HolderIDHash   string     `json:"-"`
+	HolderIDCipher []byte     `json:"-"`
+	OccupationCode string     `json:"occupation_code"`
+	Level          Level      `json:"level"`
+	Channel        Channel    `json:"channel"`
+	IssuedOn       string     `json:"issued_on"` // YYYY-MM-DD
+	ExternalRef    string     `json:"external_ref,omitempty"`
+	Status         string     `json:"status"`
+	RevokedAt      *time.Time `json:"revoked_at,omitempty"`
+	RevokeReason   string     `json:"revoke_reason,omitempty"`
+	KeyID          string     `json:"key_id"` // the signing key of its token
+	CreatedAt      time.Time  `json:"created_at"`
+
 	// TrainingRecordID names the training record the certificate came
 	// from, if any (feature "portal").
-	TrainingRecordID string     `json:"training_record_id,omitempty"`
-	Status           string     `json:"status"`
-	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
-	RevokeReason     string     `json:"revoke_reason,omitempty"`
-	KeyID            string     `json:"key_id"` // the signing key of its token
-	CreatedAt        time.Time  `json:"created_at"`
+	TrainingRecordID string `json:"training_record_id,omitempty"`
 }
 
 // SigningKey is a certificate-signing key as stored: the private key is
