@@ -43,6 +43,7 @@ type importJob struct {
 	SHA256       string `json:"sha256"`
 	DryRun       bool   `json:"dry_run"`
 	AllOrNothing bool   `json:"all_or_nothing"`
+	Kind         string `json:"kind"`
 	importer.Counts
 	Error      string          `json:"error"`
 	FileErrors []importProblem `json:"file_errors"`
@@ -382,7 +383,11 @@ func printSummary(w io.Writer, j *importJob, bad []importProblem, more bool) {
 	if j.Error != "" {
 		fmt.Fprintf(w, "failed: %s\n", j.Error)
 	}
-	fmt.Fprintf(w, "rows: %d  issued: %d  already existed: %d  errors: %d", j.Total, j.Issued, j.Skipped, j.Errors)
+	done := "issued"
+	if j.Kind == importer.KindTraining {
+		done = "registered"
+	}
+	fmt.Fprintf(w, "rows: %d  %s: %d  already existed: %d  errors: %d", j.Total, done, j.Issued, j.Skipped, j.Errors)
 	switch {
 	case j.DryRun:
 		fmt.Fprintf(w, "  would issue: %d (dry run, nothing written)", j.Valid)

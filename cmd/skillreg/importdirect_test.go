@@ -150,7 +150,7 @@ func TestImportDirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"import", tfile, "--data", dir, "--issuer", "S000244000001", "--kind", "training", "--interval", "5ms"}, &stdout, &stderr); code != 0 {
+	if code := run(context.Background(), []string{"import", tfile, "--data", dir, "--issuer", "S000244000001", "--kind", "training", "--interval", "5ms"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "rows: 1  registered: 1") {
 		t.Fatalf("training: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 	e, err := openEnv(context.Background(), dataFlags{dataDir: dir}, false)
