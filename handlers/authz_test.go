@@ -47,6 +47,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, a := range actors {
 		revocableKeys[a] = h.expect(h.do("POST", "/api/v1/api-keys", h.admin(), map[string]string{"name": "revoke " + a}), 201).json(t)["id"].(string)
 	}
+	trainingID := h.expect(h.do("POST", "/api/v1/training-records", tokens["issuerA"], trainingBody(map[string]any{"class_id": "matrix"})), 201).json(t)["id"].(string)
 	n := 0
 	unique := func() int { n++; return n }
 
@@ -149,6 +150,29 @@ func TestAuthorizationMatrix(t *testing.T) {
 	apiKeyAllowed := map[string]int{
 		"GET /v/:token": 200, "POST /api/v1/verify": 200, "POST /api/v1/verify/batch": 200,
 		"GET /api/v1/trust-bundle": 200, "GET /.well-known/jwks.json": 200, "GET /api/v1/api-keys/current": 200,
+	}
+
+	// portal: training records, their statistics, the portal page.
+	for key, f := range map[string]fixture{
+		"POST /api/v1/training-records": {func(string) (string, any) {
+			return "/api/v1/training-records", trainingBody(map[string]any{"class_id": fmt.Sprintf("m-%d", unique())})
+		}, with(all(403), map[string]int{"anonymous": 401, "issuerA": 201, "issuerB": 201})},
+		"POST /api/v1/training-records/batch": {func(string) (string, any) {
+			return "/api/v1/training-records/batch?dry_run=true", []any{trainingBody(map[string]any{"class_id": fmt.Sprintf("m-%d", unique())})}
+		}, with(all(403), map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 200})},
+		"GET /api/v1/training-records": {static("/api/v1/training-records", nil), loggedIn},
+		"GET /api/v1/training-records/:id": {static("/api/v1/training-records/"+trainingID, nil),
+			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 404, "officialNational": 200, "admin": 200}},
+		"PATCH /api/v1/training-records/:id/outcome": {static("/api/v1/training-records/"+trainingID+"/outcome", map[string]any{"completed": true}),
+			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 403}},
+		"POST /api/v1/training-records/:id/outcome": {static("/api/v1/training-records/"+trainingID+"/outcome", map[string]any{"exam_result": "pass"}),
+			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 403}},
+		"GET /api/v1/stats/training": {static("/api/v1/stats/training", nil), with(all(403), map[string]int{"anonymous": 401, "officialOther": 200, "officialNational": 200, "admin": 200})},
+		// A page: the anonymous browser is sent to the login form (the
+		// client follows the redirect to it).
+		"GET /portal": {static("/portal", nil), with(all(200), map[string]int{"officialOther": 403, "officialNational": 403})},
+	} {
+		fixtures[key] = f
 	}
 
 	srv := handlers.New(handlers.Config{Registry: registry.New(registry.Config{}), JWKS: func(context.Context) ([]byte, error) { return nil, nil }})

@@ -42,6 +42,8 @@ type errorDetail struct {
 	Message   string `json:"message"`
 	Field     string `json:"field,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
+	// Problems lists every bad field of a training record.
+	Problems []registry.Problem `json:"problems,omitempty"`
 }
 
 // errorHandler renders every error as {"error":{"code","message"}}.
@@ -73,7 +75,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
-		body.Error = errorDetail{Code: code, Message: registry.ErrorMessage(err), Field: registry.ErrorField(err)}
+		body.Error = errorDetail{Code: code, Message: registry.ErrorMessage(err), Field: registry.ErrorField(err), Problems: registry.ProblemsOf(err)}
 	}
 	if status >= 500 {
 		s.log.Error("internal error", "request_id", rid, "method", c.Request().Method, "path", c.Path(), "err", err)

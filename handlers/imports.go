@@ -42,6 +42,16 @@ type importJSON struct {
 // small files and tests; otherwise the answer is 202 at once and the
 // client polls GET /api/v1/imports/{id}.
 func (s *Server) createImport(c echo.Context) error {
+	kind, err := kindParam(c)
+	if err != nil {
+		return err
+	}
+	return s.startImport(c, kind)
+}
+
+// startImport is createImport for a kind of import (also reached by POST
+// /api/v1/training-records/batch with a spreadsheet).
+func (s *Server) startImport(c echo.Context, kind string) error {
 	u := actor(c)
 	if u == nil {
 		return registry.Errorf(registry.EUNAUTHORIZED, "login required")
@@ -49,7 +59,7 @@ func (s *Server) createImport(c echo.Context) error {
 	if u.Role != registry.RoleIssuer {
 		return registry.Errorf(registry.EFORBIDDEN, "only an issuing organisation's users import certificates")
 	}
-	var opts importer.Options
+	opts := importer.Options{Kind: kind}
 	var wait bool
 	for name, dst := range map[string]*bool{"dry_run": &opts.DryRun, "all_or_nothing": &opts.AllOrNothing, "wait": &wait} {
 		v, err := boolParam(c, name)
@@ -278,11 +288,16 @@ func rfc5987(s string) string {
 // importTemplate sends the spreadsheet template with the Chinese headers.
 // It is public: it holds no data, and a browser link can fetch it.
 func (s *Server) importTemplate(c echo.Context) error {
-	var buf bytes.Buffer
-	if err := importer.WriteTemplate(&buf); err != nil {
+	kind, err := kindParam(c)
+	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderContentDisposition, contentDisposition("证书导入模板.xlsx"))
+	var buf bytes.Buffer
+	name, err := writeTemplate(kind, &buf)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, contentDisposition(name))
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	c.Response().Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	return c.Blob(http.StatusOK, xlsxType, buf.Bytes())

@@ -19,6 +19,7 @@ var pageRoutes = map[string]bool{
 	"/v/:token":    true,
 	"/login":       true,
 	"/logout":      true,
+	"/portal":      true,
 }
 
 // pageTitles are the headings of error pages, by error code.

@@ -168,5 +168,14 @@ func (s *Server) routes() []Route {
 		{http.MethodDelete, "/api/v1/api-keys/:id", "admin", s.revokeAPIKey},
 		{http.MethodPost, "/api/v1/verify/batch", "apikey,login", s.verifyBatch},
 		{http.MethodGet, "/api/v1/trust-bundle", "public", s.trustBundle},
+		// portal: training records, their statistics, and the portal page.
+		{http.MethodPost, "/api/v1/training-records", "issuer", s.createTrainingRecord},
+		{http.MethodPost, "/api/v1/training-records/batch", "issuer", s.createTrainingBatch},
+		{http.MethodGet, "/api/v1/training-records", "login", s.listTrainingRecords},
+		{http.MethodGet, "/api/v1/training-records/:id", "login", s.getTrainingRecord},
+		{http.MethodPatch, "/api/v1/training-records/:id/outcome", "issuer", s.recordTrainingOutcome},
+		{http.MethodPost, "/api/v1/training-records/:id/outcome", "issuer", s.recordTrainingOutcome},
+		{http.MethodGet, "/api/v1/stats/training", "official,admin", s.trainingStats},
+		{http.MethodGet, "/portal", "issuer,admin", s.portalPage},
 	}
 }

@@ -18,6 +18,10 @@ type IssueInput struct {
 	Channel        Channel `json:"channel"`
 	IssuedOn       string  `json:"issued_on"` // YYYY-MM-DD; empty means today (China time)
 	ExternalRef    string  `json:"external_ref"`
+	// TrainingRecordID optionally names the organisation's training record
+	// of the same holder that led to this certificate; issuing sets the
+	// record's certificate number.
+	TrainingRecordID string `json:"training_record_id,omitempty"`
 }
 
 // validate checks and normalises the input; it returns the canonical ID
@@ -81,6 +85,12 @@ func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Cert
 	if err != nil {
 		return nil, false, err
 	}
+	in.TrainingRecordID = strings.TrimSpace(in.TrainingRecordID)
+	if in.TrainingRecordID != "" {
+		if err := r.linkTraining(ctx, is.ID, in.TrainingRecordID, r.vault.HashID(id), in.ExternalRef); err != nil {
+			return nil, false, err
+		}
+	}
 	cipher, err := r.vault.EncryptID(id)
 	if err != nil {
 		return nil, false, err
@@ -100,9 +110,17 @@ func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Cert
 		KeyID:          kid,
 		CreatedAt:      r.now().UTC(),
 	}
+	c.TrainingRecordID = in.TrainingRecordID
 	created, err := r.createWithStatusIndex(ctx, NumberPrefix(is.ID, day.Year(), in.Level), c)
 	if err != nil {
 		return nil, false, err
+	}
+	if c.TrainingRecordID != "" {
+		// After the certificate, so that a retry (same external_ref) that
+		// finds it stored completes the link.
+		if err := r.store.LinkTrainingCertificate(ctx, c.TrainingRecordID, c.Number); err != nil {
+			return nil, false, err
+		}
 	}
 	if created {
 		r.audit(ctx, "certificate.issued", actor, "number", c.Number, "issuer", c.IssuerID, "level", int(c.Level), "occupation", c.OccupationCode)

@@ -74,6 +74,10 @@ type Certificate struct {
 	// StatusIndex is the certificate's bit in the revocation status list
 	// (statuslist.go): random, unique, from 1; 0 means none yet.
 	StatusIndex int `json:"status_index,omitempty"`
+
+	// TrainingRecordID names the training record the certificate came
+	// from, if any (feature "portal").
+	TrainingRecordID string `json:"training_record_id,omitempty"`
 }
 
 // SigningKey is a certificate-signing key as stored: the private key is
@@ -168,6 +172,34 @@ type Store interface {
 	// RevokeAPIKey marks a key revoked at at. ENOTFOUND if there is none,
 	// ECONFLICT if it is already revoked.
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) (*APIKey, error)
+	// Training records (实名制培训记录), feature "portal".
+	//
+	// CreateTrainingRecord stores r, whose ID the registry derived from
+	// (issuer, class, trainee). If a record with that ID exists, nothing is
+	// written, r is overwritten with the stored one and created is false.
+	CreateTrainingRecord(ctx context.Context, r *TrainingRecord) (created bool, err error)
+	// CreateTrainingRecords is CreateTrainingRecord for several records in
+	// one write where the backend has one (SQLite: one transaction, all or
+	// none; MongoDB: one unordered insert). created[i] is false, and
+	// recs[i] overwritten with the stored record, when recs[i].ID exists.
+	CreateTrainingRecords(ctx context.Context, recs []*TrainingRecord) (created []bool, err error)
+	// TrainingRecord returns one record. ENOTFOUND if there is none.
+	TrainingRecord(ctx context.Context, id string) (*TrainingRecord, error)
+	// TrainingRecords lists records matching f, newest first (ties by ID),
+	// with the total number of matches.
+	TrainingRecords(ctx context.Context, f TrainingFilter) ([]*TrainingRecord, int, error)
+	// UpdateTrainingOutcome writes r's outcome and subsidy fields and
+	// UpdatedAt (nothing else), if the stored certificate number is still
+	// prevCertificate: ECONFLICT if it is not (a certificate was issued
+	// meanwhile), ENOTFOUND if there is no such record.
+	UpdateTrainingOutcome(ctx context.Context, r *TrainingRecord, prevCertificate string) error
+	// LinkTrainingCertificate sets the certificate number of a record that
+	// has none (or the same one already). ENOTFOUND if there is no such
+	// record, ECONFLICT if it names another certificate.
+	LinkTrainingCertificate(ctx context.Context, id, number string) error
+	// TrainingCounts groups the records matching f by province, start
+	// year, target group, training type, completed, certified and employed.
+	TrainingCounts(ctx context.Context, f TrainingCountFilter) ([]TrainingCount, error)
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

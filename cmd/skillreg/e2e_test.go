@@ -449,6 +449,15 @@ func TestNoPlaintextIDNumber(t *testing.T) {
 		"level": 2, "channel": "social", "external_ref": "typo",
 	}, http.StatusBadRequest, nil)
 	walkRevoke(t, a, bearer, c)
+	// portal: a training record of the same person, and a bad one.
+	training := map[string]any{"name": "张小三", "id_number": holderIDNumber, "target_group": "new_labour", "occupation_code": "6-18-01-01",
+		"target_level": 4, "training_type": "employment", "hours": 80, "start": "2026-01-05", "end": "2026-01-20", "class_id": "e2e"}
+	var rec struct{ ID string }
+	a.call(http.MethodPost, "/api/v1/training-records", bearer, training, http.StatusCreated, &rec)
+	a.call(http.MethodGet, "/api/v1/training-records/"+rec.ID, bearer, nil, http.StatusOK, nil)
+	a.call(http.MethodGet, "/api/v1/training-records?q=张", admin, nil, http.StatusOK, nil)
+	training["id_number"] = "110105194912310021"
+	a.call(http.MethodPost, "/api/v1/training-records/batch", bearer, []any{training}, http.StatusOK, nil)
 	a.do(http.MethodGet, "/metrics", "", nil, "")
 	cli := runCLI(t, "verify", "--data", dataDir, c.Token)
 

@@ -18,12 +18,17 @@ import (
 	"github.com/skillreg/skillreg/registry/importer"
 )
 
-const importUsage = `usage: skillreg import FILE [--server URL] [--token T] [--dry-run] [--all-or-nothing] [--report OUT.xlsx]
+const importUsage = `usage: skillreg import FILE [--server URL] [--token T] [--dry-run] [--all-or-nothing] [--kind training] [--report OUT.xlsx]
+       skillreg import FILE --data DIR [--issuer ID] [--dry-run] [--all-or-nothing] [--kind training] [--report OUT.xlsx]
 
 Uploads FILE (.xlsx, or .csv in UTF-8 or GB18030) to a running skillreg server as a
 batch of certificates, follows the import with a progress bar on stderr, and prints
 the summary and every bad row. Uploading the same file again issues nothing twice,
 so an interrupted import is finished by running the same command again.
+With --data (or --issuer, or --mongo-uri) the command imports straight into the registry
+in that data directory, as the issuing organisation --issuer (needed when the registry has
+more than one), with no server: the same checks and the same records as an upload.
+--kind training imports training records (实名制培训记录) instead of certificates.
 Exit status: 0 all rows issued or already there (or, with --dry-run, all good),
 1 some rows are bad or the import failed, 2 usage or connection errors.
 `
@@ -38,6 +43,7 @@ type importJob struct {
 	SHA256       string `json:"sha256"`
 	DryRun       bool   `json:"dry_run"`
 	AllOrNothing bool   `json:"all_or_nothing"`
+	Kind         string `json:"kind"`
 	importer.Counts
 	Error      string          `json:"error"`
 	FileErrors []importProblem `json:"file_errors"`
@@ -70,12 +76,30 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	allOrNothing := fs.Bool("all-or-nothing", false, "issue nothing unless every row is good")
 	report := fs.String("report", "", "save the report (the rows with a 结果 column) to this .xlsx file")
 	interval := fs.Duration("interval", 500*time.Millisecond, "how often to poll the job")
+	// Direct mode (feature "portal"): no server, straight into a data dir.
+	var data dataFlags
+	data.register(fs)
+	issuer := fs.String("issuer", "", "direct mode: the id of the issuing organisation that imports (needed when the registry has more than one)")
+	kind := fs.String("kind", importer.KindCertificates, `what the rows are: "certificates" or "training" (training records)`)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	if *kind != importer.KindCertificates && *kind != importer.KindTraining {
+		fmt.Fprintln(stderr, `skillreg import: --kind must be "certificates" or "training"`)
+		return 2
+	}
+	direct := false
+	fs.Visit(func(f *flag.Flag) { direct = direct || f.Name == "data" || f.Name == "issuer" || f.Name == "mongo-uri" })
+	if direct {
+		if len(files) != 1 {
+			fmt.Fprint(stderr, importUsage)
+			return 2
+		}
+		return importDirect(ctx, files[0], data, *issuer, importer.Options{DryRun: *dryRun, AllOrNothing: *allOrNothing, Kind: *kind}, *report, *interval, stdout, stderr)
 	}
 	if len(files) != 1 || *token == "" {
 		fmt.Fprint(stderr, importUsage)
@@ -91,6 +115,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if *allOrNothing {
 		q.Set("all_or_nothing", "true")
+	}
+	if *kind != importer.KindCertificates {
+		q.Set("kind", *kind)
 	}
 	job, err := c.upload(ctx, files[0], q)
 	if err != nil {
@@ -356,7 +383,11 @@ func printSummary(w io.Writer, j *importJob, bad []importProblem, more bool) {
 	if j.Error != "" {
 		fmt.Fprintf(w, "failed: %s\n", j.Error)
 	}
-	fmt.Fprintf(w, "rows: %d  issued: %d  already existed: %d  errors: %d", j.Total, j.Issued, j.Skipped, j.Errors)
+	done := "issued"
+	if j.Kind == importer.KindTraining {
+		done = "registered"
+	}
+	fmt.Fprintf(w, "rows: %d  %s: %d  already existed: %d  errors: %d", j.Total, done, j.Issued, j.Skipped, j.Errors)
 	switch {
 	case j.DryRun:
 		fmt.Fprintf(w, "  would issue: %d (dry run, nothing written)", j.Valid)

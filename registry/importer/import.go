@@ -17,6 +17,9 @@ type Options struct {
 	// AllOrNothing issues no row unless every row is good: a full check
 	// pass runs first, then the issue pass.
 	AllOrNothing bool `json:"all_or_nothing"`
+	// Kind is what the rows are: KindCertificates ("" too) or
+	// KindTraining (feature "portal").
+	Kind string `json:"kind,omitempty"`
 }
 
 // Row statuses in a RowResult.
@@ -35,6 +38,9 @@ type RowResult struct {
 	Number      string    `json:"number,omitempty"` // the issued or existing certificate
 	ExternalRef string    `json:"external_ref,omitempty"`
 	Errors      []Problem `json:"errors,omitempty"`
+	// Kind is KindTraining for a training row, whose Number is then the
+	// training record's ID.
+	Kind string `json:"kind,omitempty"`
 }
 
 // Phases of an import, as reported in Counts.
@@ -120,6 +126,13 @@ func Run(ctx context.Context, reg *registry.Registry, actor *registry.User, src 
 		progress = func(Counts) {}
 	}
 	r := &run{ctx: ctx, reg: reg, actor: actor, issuer: issuer, src: src, progress: progress}
+	switch opts.Kind {
+	case "", KindCertificates:
+	case KindTraining:
+		return r.runTraining(opts, emit)
+	default:
+		return Outcome{}, registry.FieldError("kind", `kind must be "certificates" or "training"`)
+	}
 	out, err := r.count()
 	if err != nil || len(out.FileErrors) > 0 || out.Total == 0 {
 		out.Phase = PhaseDone

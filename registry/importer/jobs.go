@@ -143,6 +143,7 @@ type JobStatus struct {
 	SHA256       string     `json:"sha256"`
 	DryRun       bool       `json:"dry_run"`
 	AllOrNothing bool       `json:"all_or_nothing"`
+	Kind         string     `json:"kind,omitempty"`
 	Uploader     string     `json:"uploader"`
 	CreatedAt    time.Time  `json:"created_at"`
 	FinishedAt   *time.Time `json:"finished_at,omitempty"`
@@ -365,7 +366,7 @@ func (j *Job) Status() JobStatus {
 	defer j.mu.Unlock()
 	return JobStatus{
 		ID: j.id, Status: j.status, FileName: j.fileName, Format: j.src.Format, Encoding: j.outcome.Encoding,
-		SHA256: j.src.SHA256, DryRun: j.opts.DryRun, AllOrNothing: j.opts.AllOrNothing, Uploader: j.username,
+		SHA256: j.src.SHA256, DryRun: j.opts.DryRun, AllOrNothing: j.opts.AllOrNothing, Kind: j.opts.Kind, Uploader: j.username,
 		CreatedAt: j.created, FinishedAt: j.finished, Counts: j.counts, FileErrors: j.outcome.FileErrors, Error: j.failure,
 	}
 }

@@ -18,6 +18,20 @@ const ResultHeader = "结果"
 // Chinese.
 func ResultText(r RowResult) string {
 	switch r.Status {
+	case StatusCreated:
+		return "已登记 " + r.Number
+	case StatusNotCreated:
+		return "未登记：文件中有错误行，按“全部或全不”未登记任何记录"
+	case StatusExists:
+		if r.Kind == KindTraining {
+			return "已存在 " + r.Number + "（同一学员同一班级已登记，未重复登记）"
+		}
+	case StatusValid:
+		if r.Kind == KindTraining {
+			return "检查通过（试运行，未登记）"
+		}
+	}
+	switch r.Status {
 	case StatusIssued:
 		return "已签发 " + r.Number
 	case StatusExists:

@@ -137,6 +137,8 @@ type certDoc struct {
 	KeyID          string     `bson:"key_id"`
 	CreatedAt      time.Time  `bson:"created_at"`
 	StatusIndex    int        `bson:"status_index,omitempty"` // claimed in status_indexes (employers.go)
+	// TrainingRecordID: feature "portal".
+	TrainingRecordID string `bson:"training_record_id,omitempty"`
 }
 
 // refDoc is the external_refs document of one (issuer, external_ref); see
@@ -178,7 +180,7 @@ func toCertDoc(c *registry.Certificate) *certDoc {
 		HolderIDHash: c.HolderIDHash, HolderIDCipher: nonNil(c.HolderIDCipher), OccupationCode: c.OccupationCode,
 		Level: int(c.Level), Channel: string(c.Channel), IssuedOn: c.IssuedOn, ExternalRef: c.ExternalRef,
 		Status: c.Status, RevokeReason: c.RevokeReason, KeyID: c.KeyID, CreatedAt: msTime(c.CreatedAt),
-		StatusIndex: c.StatusIndex,
+		StatusIndex: c.StatusIndex, TrainingRecordID: c.TrainingRecordID,
 	}
 	if c.RevokedAt != nil {
 		t := msTime(*c.RevokedAt)
@@ -193,7 +195,7 @@ func (d *certDoc) certificate() *registry.Certificate {
 		HolderIDHash: d.HolderIDHash, HolderIDCipher: nilIfEmpty(d.HolderIDCipher), OccupationCode: d.OccupationCode,
 		Level: registry.Level(d.Level), Channel: registry.Channel(d.Channel), IssuedOn: d.IssuedOn,
 		ExternalRef: d.ExternalRef, Status: d.Status, RevokeReason: d.RevokeReason, KeyID: d.KeyID,
-		CreatedAt: d.CreatedAt.UTC(), StatusIndex: d.StatusIndex,
+		CreatedAt: d.CreatedAt.UTC(), StatusIndex: d.StatusIndex, TrainingRecordID: d.TrainingRecordID,
 	}
 	if d.RevokedAt != nil {
 		t := d.RevokedAt.UTC()

@@ -57,6 +57,7 @@ const (
 	collSerials      = "serials"     // one per number prefix: where the next serial search starts
 	collSigningKeys  = "signing_keys"
 	collSettings     = "settings" // single documents such as the active signing key
+	collTraining     = "training_records"
 )
 
 // activeKeyID is the _id of the settings document naming the active
@@ -167,6 +168,10 @@ var indexes = []index{
 	{collCertificates, "status_index", bson.D{{Key: "status_index", Value: 1}}, false},
 	{collCertificates, "revoked_status_index", bson.D{{Key: "status", Value: 1}, {Key: "status_index", Value: 1}}, false},
 	{collAPIKeys, "hash", bson.D{{Key: "hash", Value: 1}}, true},
+	// portal: training records.
+	{collTraining, "issuer_created", bson.D{{Key: "issuer_id", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
+	{collTraining, "province_created", bson.D{{Key: "province", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
+	{collTraining, "created", bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 }
 
 // ensureIndexes creates the indexes that do not exist yet, by name. It

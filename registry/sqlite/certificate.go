@@ -18,7 +18,7 @@ const (
 )
 
 const certificateColumns = `number, issuer_id, holder_name, holder_id_masked, holder_id_hash, holder_id_cipher,
-	occupation_code, level, channel, issued_on, external_ref, status, revoked_at, revoke_reason, key_id, created_at, status_index`
+	occupation_code, level, channel, issued_on, external_ref, status, revoked_at, revoke_reason, key_id, created_at, status_index, training_record_id`
 
 // CreateCertificate stores c with the next serial of prefix, which it also
 // writes into c.Number. The lookup of an existing external_ref, the serial
@@ -87,10 +87,10 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 	}
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO certificates (`+certificateColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		number, c.IssuerID, c.HolderName, c.HolderIDMasked, c.HolderIDHash, nonNil(c.HolderIDCipher),
 		c.OccupationCode, int(c.Level), string(c.Channel), c.IssuedOn, c.ExternalRef, c.Status,
-		revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), statusIndexValue(c.StatusIndex))
+		revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), statusIndexValue(c.StatusIndex), c.TrainingRecordID)
 	switch {
 	case isUnique(err) && strings.Contains(err.Error(), "status_index"):
 		return false, statusIndexTaken(c.StatusIndex)
@@ -277,7 +277,7 @@ func scanCertificate(r scanner) (*registry.Certificate, error) {
 	)
 	err := r.Scan(&c.Number, &c.IssuerID, &c.HolderName, &c.HolderIDMasked, &c.HolderIDHash, &holderIDCipherBlob,
 		&c.OccupationCode, &level, &channel, &c.IssuedOn, &c.ExternalRef, &c.Status,
-		&revokedAt, &c.RevokeReason, &c.KeyID, &created, &statusIndex)
+		&revokedAt, &c.RevokeReason, &c.KeyID, &created, &statusIndex, &c.TrainingRecordID)
 	if err != nil {
 		return nil, err
 	}

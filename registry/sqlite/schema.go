@@ -101,6 +101,43 @@ CREATE TABLE api_keys (
 	revoked_at      TEXT
 ) STRICT;
 `,
+	// portal: training records (实名制培训), and the training record a
+	// certificate came from.
+	`
+CREATE TABLE training_records (
+	id                 TEXT PRIMARY KEY, -- registry.TrainingRecordID(issuer, class, holder)
+	issuer_id          TEXT NOT NULL REFERENCES issuers(id),
+	province           TEXT NOT NULL,
+	class_id           TEXT NOT NULL,
+	name               TEXT NOT NULL,
+	id_masked          TEXT NOT NULL,
+	id_hash            TEXT NOT NULL,
+	id_cipher          BLOB NOT NULL,
+	sex                TEXT NOT NULL,
+	education          TEXT NOT NULL,
+	phone              TEXT NOT NULL,
+	target_group       TEXT NOT NULL,
+	occupation_code    TEXT NOT NULL,
+	target_level       INTEGER NOT NULL,
+	training_type      TEXT NOT NULL,
+	hours              INTEGER NOT NULL,
+	start              TEXT NOT NULL,
+	end                TEXT NOT NULL,
+	completed          INTEGER NOT NULL CHECK (completed IN (0, 1)),
+	exam_result        TEXT NOT NULL,
+	certificate_number TEXT NOT NULL,
+	employed           INTEGER CHECK (employed IN (0, 1)), -- NULL: not known
+	subsidy_category   TEXT NOT NULL,
+	subsidy_amount_fen INTEGER NOT NULL,
+	subsidy_payee      TEXT NOT NULL,
+	created_at         TEXT NOT NULL,
+	updated_at         TEXT NOT NULL
+) STRICT;
+CREATE INDEX training_issuer_created ON training_records (issuer_id, created_at, id);
+CREATE INDEX training_province_created ON training_records (province, created_at, id);
+CREATE INDEX training_created ON training_records (created_at, id);
+ALTER TABLE certificates ADD COLUMN training_record_id TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so

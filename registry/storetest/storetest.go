@@ -45,6 +45,13 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		// employers (issue 6)
 		{"StatusIndexes", testStatusIndexes},
 		{"APIKeys", testAPIKeys},
+		// portal: training records.
+		{"TrainingRoundTrip", testTrainingRoundTrip},
+		{"TrainingOutcomeAndLink", testTrainingOutcomeAndLink},
+		{"TrainingBatch", testTrainingBatch},
+		{"TrainingList", testTrainingList},
+		{"TrainingCounts", testTrainingCounts},
+		{"CertificateTrainingLink", testCertificateTrainingLink},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

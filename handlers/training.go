@@ -1,0 +1,193 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/importer"
+	"github.com/skillreg/skillreg/registry/refdata"
+)
+
+// trainingJSON is a training record as the API shows it: the ID number
+// only masked, names of the codes alongside them.
+type trainingJSON struct {
+	*registry.TrainingRecord
+	TargetGroupName  string `json:"target_group_name"`
+	TrainingTypeName string `json:"training_type_name"`
+	OccupationName   string `json:"occupation_name"`
+	TargetLevelName  string `json:"target_level_name"`
+}
+
+func toTrainingJSON(t *registry.TrainingRecord) trainingJSON {
+	out := trainingJSON{TrainingRecord: t, TargetGroupName: registry.TargetGroupName(t.TargetGroup),
+		TrainingTypeName: registry.TrainingTypeName(t.TrainingType), TargetLevelName: t.TargetLevel.Name()}
+	if o, ok := refdata.LookupOccupation(t.OccupationCode); ok {
+		out.OccupationName = o.Name
+	}
+	return out
+}
+
+func (s *Server) createTrainingRecord(c echo.Context) error {
+	var in registry.TrainingInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	rec, created, err := s.reg.CreateTrainingRecord(c.Request().Context(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	return c.JSON(status, toTrainingJSON(rec))
+}
+
+// maxTrainingBatchBody is the largest JSON batch: 1,000 records of about 1 KiB at
+// most each, with room to spare.
+const maxTrainingBatchBody = 4 << 20
+
+type trainingBatchResponse struct {
+	importer.Counts
+	Rows []importer.RowResult `json:"rows"`
+}
+
+// createTrainingBatch takes a JSON array of up to 1,000 records, checked
+// and written at once (?dry_run=true, ?all_or_nothing=true), or a
+// spreadsheet (multipart field "file"), which becomes a training import
+// job exactly like POST /api/v1/imports?kind=training.
+func (s *Server) createTrainingBatch(c echo.Context) error {
+	u := actor(c)
+	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if mt == echo.MIMEMultipartForm {
+		return s.startImport(c, importer.KindTraining)
+	}
+	if mt != echo.MIMEApplicationJSON && mt != "" {
+		return registry.FieldError("body", "send a JSON array of training records, or a spreadsheet as multipart/form-data in the field \"file\"")
+	}
+	var opts importer.Options
+	var err error
+	if opts.DryRun, err = boolParam(c, "dry_run"); err != nil {
+		return err
+	}
+	if opts.AllOrNothing, err = boolParam(c, "all_or_nothing"); err != nil {
+		return err
+	}
+	if u == nil {
+		return registry.Errorf(registry.EUNAUTHORIZED, "login required")
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxTrainingBatchBody+1))
+	if err != nil {
+		return registry.FieldError("body", "could not read the request body")
+	}
+	if len(body) > maxTrainingBatchBody {
+		return &registry.Error{Code: registry.ETOOLARGE, Field: "body", Message: "the batch is over 4 MiB; upload a spreadsheet instead"}
+	}
+	var items []registry.TrainingInput
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&items); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return registry.FieldError("body", "the body must hold exactly one JSON array")
+	}
+	rows, counts, err := importer.TrainingBatch(c.Request().Context(), s.reg, u, items, opts)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, trainingBatchResponse{Counts: counts, Rows: rows})
+}
+
+type trainingListResponse struct {
+	Items []trainingJSON `json:"items"`
+	Total int            `json:"total"`
+	Page  int            `json:"page"`
+}
+
+func (s *Server) listTrainingRecords(c echo.Context) error {
+	f := registry.TrainingFilter{
+		ClassID: c.QueryParam("class_id"), TargetGroup: c.QueryParam("target_group"),
+		TrainingType: c.QueryParam("training_type"), Year: c.QueryParam("year"), Query: c.QueryParam("q"),
+	}
+	page, err := intParam(c, "page")
+	if err != nil {
+		return err
+	}
+	per, err := intParam(c, "per_page")
+	if err != nil {
+		return err
+	}
+	f.Page, f.PerPage = max(int(page), 1), int(per)
+	list, total, err := s.reg.TrainingRecords(c.Request().Context(), actor(c), f)
+	if err != nil {
+		return err
+	}
+	out := trainingListResponse{Items: make([]trainingJSON, 0, len(list)), Total: total, Page: f.Page}
+	for _, t := range list {
+		out.Items = append(out.Items, toTrainingJSON(t))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getTrainingRecord(c echo.Context) error {
+	t, err := s.reg.TrainingRecord(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTrainingJSON(t))
+}
+
+// recordTrainingOutcome sets outcome and subsidy fields; fields left out
+// of the body stay as they are (PATCH semantics, also under POST for
+// clients that cannot send PATCH).
+func (s *Server) recordTrainingOutcome(c echo.Context) error {
+	var o registry.TrainingOutcome
+	if err := bindJSON(c, &o); err != nil {
+		return err
+	}
+	t, err := s.reg.RecordTrainingOutcome(c.Request().Context(), actor(c), c.Param("id"), o)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTrainingJSON(t))
+}
+
+// trainingStats answers the training figures: ?province= (two digits;
+// a provincial official always gets their own) and ?year= (start year).
+func (s *Server) trainingStats(c echo.Context) error {
+	st, err := s.reg.TrainingStatsFor(c.Request().Context(), actor(c), c.QueryParam("province"), c.QueryParam("year"))
+	if err != nil {
+		return err
+	}
+	for i, b := range st.ByProvince {
+		if p, ok := refdata.LookupRegion(b.Key + "0000"); ok {
+			st.ByProvince[i].Name = p.Name
+		}
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+// trainingTemplateName is the download name of the training template.
+var trainingTemplateName = "培训记录导入模板.xlsx"
+
+func writeTemplate(kind string, w io.Writer) (string, error) {
+	if kind == importer.KindTraining {
+		return trainingTemplateName, importer.WriteTrainingTemplate(w)
+	}
+	return "证书导入模板.xlsx", importer.WriteTemplate(w)
+}
+
+func kindParam(c echo.Context) (string, error) {
+	switch k := c.QueryParam("kind"); k {
+	case "", importer.KindCertificates, importer.KindTraining:
+		return k, nil
+	}
+	return "", registry.FieldError("kind", `kind must be "certificates" or "training"`)
+}
