@@ -79,6 +79,27 @@ CREATE TABLE signing_keys (
 -- At most one active key, whatever a caller does.
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;
 `,
+	// audit log (issue 7): the hash-chained audit log and its signed
+	// checkpoints (registry/audit.go gives the canonical encoding).
+	`
+CREATE TABLE audit_log (
+	seq    INTEGER PRIMARY KEY CHECK (seq > 0),
+	time   TEXT NOT NULL,
+	event  TEXT NOT NULL,
+	actor  TEXT NOT NULL,
+	attrs  TEXT NOT NULL, -- JSON object of strings
+	prev   TEXT NOT NULL,
+	hash   TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE audit_checkpoints (
+	count     INTEGER PRIMARY KEY CHECK (count > 0),
+	head_hash TEXT NOT NULL,
+	time      TEXT NOT NULL,
+	key_id    TEXT NOT NULL,
+	jws       TEXT NOT NULL
+) STRICT;
+`,
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so

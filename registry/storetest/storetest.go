@@ -42,6 +42,10 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"ListPagination", testListPagination},
 		{"CertificatesByHolder", testCertificatesByHolder},
 		{"SigningKeys", testSigningKeys},
+		// audit log (issue 7): audit.go
+		{"AuditChain", testAuditChain},
+		{"ConcurrentAudit", testConcurrentAudit},
+		{"AuditCheckpoints", testAuditCheckpoints},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
