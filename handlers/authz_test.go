@@ -119,6 +119,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
 		"GET /certificates/:number/print": {static("/certificates/"+readNumber+"/print", nil),
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
+		// audit log (issue 7): checkpoints are public.
+		"GET /api/v1/audit/checkpoint": {func(string) (string, any) {
+			if _, _, err := (&registry.Checkpointer{Store: h.store, Sign: h.tokens.SignJSON}).Checkpoint(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			return "/api/v1/audit/checkpoint", nil
+		}, all(200)},
 	}
 
 	srv := handlers.New(handlers.Config{Registry: registry.New(registry.Config{}), JWKS: func(context.Context) ([]byte, error) { return nil, nil }})

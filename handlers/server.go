@@ -147,5 +147,6 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/api/v1/print-tickets", "issuer,admin", s.createPrintTicket},
 		{http.MethodGet, "/certificates/print", "issuer,admin", s.printMany},
 		{http.MethodGet, "/certificates/:number/print", "issuer,admin", s.printOne},
+		{http.MethodGet, "/api/v1/audit/checkpoint", "public", s.auditCheckpoint}, // audit log (issue 7)
 	}
 }
