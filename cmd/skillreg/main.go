@@ -8,6 +8,7 @@
 //	skillreg verify [--jwks FILE|URL] TOKEN|URL|PNG   check a certificate offline
 //	skillreg migrate --from DIR --to URI   copy the embedded store into MongoDB
 //	skillreg import FILE --server URL --token T   issue a spreadsheet of certificates
+//	skillreg audit verify|checkpoint|reconcile     the tamper-evident audit log
 package main
 
 import (
@@ -34,6 +35,10 @@ Usage:
                                          copy the embedded store into MongoDB (resumable)
   skillreg import FILE --server URL --token T [--dry-run] [--all-or-nothing] [--report OUT.xlsx]
                                          issue a spreadsheet of certificates (.xlsx or .csv)
+  skillreg audit verify|checkpoint|reconcile [--data DIR]
+                                         re-walk the hash-chained audit log and its signed
+                                         checkpoints; sign a checkpoint now; append entries a
+                                         crash left out (marked recovered)
 Every command that opens the registry takes --mongo-uri URI (env SKILLREG_MONGO_URI)
 to use MongoDB instead of the embedded store.
 Run "skillreg <command> -h" for a command's flags.
@@ -65,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "import":
 		return cmdImport(ctx, args[1:], stdout, stderr)
+	case "audit": // audit log (issue 7)
+		return cmdAudit(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
