@@ -158,7 +158,9 @@ func run(seed int, duration time.Duration, workers int, loginRate, abuseRate flo
 			go func() { defer wg.Done(); fn(r) }()
 		}
 	}
-	clientIP := func(r *rand.Rand) string { return fmt.Sprintf("10.%d.%d.%d", 1+r.IntN(200), r.IntN(256), 1+r.IntN(254)) }
+	clientIP := func(r *rand.Rand) string {
+		return fmt.Sprintf("10.%d.%d.%d", 1+r.IntN(200), r.IntN(256), 1+r.IntN(254))
+	}
 	loop := func(name string, fn func(r *rand.Rand) (int, error)) func(r *rand.Rand) {
 		return func(r *rand.Rand) {
 			for ctx.Err() == nil {
