@@ -50,14 +50,15 @@ const (
 
 func main() {
 	seed := flag.Int("seed", 100_000, "certificates to seed through CSV imports before the run")
-	duration := flag.Duration("duration", 60*time.Second, "how long the mixed load runs")
+	duration := flag.Duration("duration", 60*time.Second, "how long the measured mixed load runs")
+	warmup := flag.Duration("warmup", 15*time.Second, "the same mix, unmeasured, before the measured run (fills caches and the limiter's buckets)")
 	workers := flag.Int("workers", 2, "closed-loop workers per read endpoint (verification, lookup, statistics)")
 	loginRate := flag.Float64("login-rate", 2, "logins per second (each costs a bcrypt comparison, cost 12)")
 	clients := flag.Int("clients", 5000, "distinct client addresses the load comes from (X-Forwarded-For through the trusted proxy)")
 	abuseRate := flag.Float64("abuse-rate", 30, "lookups per second from the single abusing client (its limit is 120/min)")
 	keep := flag.Bool("keep", false, "keep the data directory")
 	flag.Parse()
-	if err := run(*seed, *duration, *workers, *clients, *loginRate, *abuseRate, *keep); err != nil {
+	if err := run(*seed, *duration, *warmup, *workers, *clients, *loginRate, *abuseRate, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "mixedload:", err)
 		os.Exit(1)
 	}
@@ -67,7 +68,7 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 }
 
-func run(seed int, duration time.Duration, workers, clients int, loginRate, abuseRate float64, keep bool) error {
+func run(seed int, duration, warmup time.Duration, workers, clients int, loginRate, abuseRate float64, keep bool) error {
 	dir, err := os.MkdirTemp("", "skillreg-mixedload-")
 	if err != nil {
 		return err
@@ -140,109 +141,119 @@ func run(seed int, duration time.Duration, workers, clients int, loginRate, abus
 	haveStats := statsStatus != http.StatusNotFound
 	logf("statistics route %s: %d (available: %v)", statsPath, statsStatus, haveStats)
 
-	load, err := os.ReadFile("/proc/loadavg")
-	if err == nil {
-		logf("load average before the run: %s", strings.TrimSpace(string(load)))
-	}
-	res := &results{by: map[string]*endpoint{}}
-	for _, name := range []string{"verify page (GET /v/<token>, JSON)", "verify API (POST /api/v1/verify token)", "lookup (POST /api/v1/verify number+name)", "login (POST /api/v1/auth/login)", "statistics (GET " + statsPath + ")", "issuance (POST /api/v1/certificates)", "abusive lookups, one client"} {
-		res.by[name] = &endpoint{}
-		res.order = append(res.order, name)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), duration)
-	defer cancel()
-	var wg sync.WaitGroup
-	spawn := func(n int, fn func(r *rand.Rand)) {
-		for i := 0; i < n; i++ {
-			wg.Add(1)
-			r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i)))
-			go func() { defer wg.Done(); fn(r) }()
-		}
-	}
-	// A fixed population of clients (employers, training centres), so
-	// that the limiter holds a steady number of buckets, as in service;
-	// the limiter's bound for a flood of new addresses is tested apart
-	// (handlers.TestLimiterMemoryBound).
-	clientIP := func(r *rand.Rand) string {
-		n := r.IntN(clients)
-		return fmt.Sprintf("10.%d.%d.%d", 1+n/65536, n/256%256, n%256)
-	}
-	loop := func(name string, fn func(r *rand.Rand) (int, error)) func(r *rand.Rand) {
-		return func(r *rand.Rand) {
-			for ctx.Err() == nil {
-				start := time.Now()
-				status, err := fn(r)
-				if ctx.Err() != nil && err != nil {
-					return // cut off by the end of the run
-				}
-				res.by[name].add(status, err, time.Since(start))
-			}
-		}
-	}
-	paced := func(name string, perSec float64, fn func(r *rand.Rand) (int, error)) func(r *rand.Rand) {
-		return func(r *rand.Rand) {
-			t := time.NewTicker(time.Duration(float64(time.Second) / perSec))
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-				}
-				start := time.Now()
-				status, err := fn(r)
-				if ctx.Err() != nil && err != nil {
-					return
-				}
-				res.by[name].add(status, err, time.Since(start))
-			}
-		}
-	}
-	spawn(workers, loop(res.order[0], func(r *rand.Rand) (int, error) {
-		cert := sample[r.IntN(len(sample))]
-		s, _, err := c.do(http.MethodGet, "/v/"+cert.Token, "", nil, "application/json", clientIP(r))
-		return s, err
-	}))
-	spawn(workers, loop(res.order[1], func(r *rand.Rand) (int, error) {
-		cert := sample[r.IntN(len(sample))]
-		s, _, err := c.do(http.MethodPost, "/api/v1/verify", "", map[string]string{"token": cert.Token}, "", clientIP(r))
-		return s, err
-	}))
-	spawn(workers, loop(res.order[2], func(r *rand.Rand) (int, error) {
-		cert := sample[r.IntN(len(sample))]
-		s, _, err := c.do(http.MethodPost, "/api/v1/verify", "", map[string]string{"number": cert.Number, "name": cert.HolderName}, "", clientIP(r))
-		return s, err
-	}))
-	spawn(1, paced(res.order[3], loginRate, func(r *rand.Rand) (int, error) {
-		s, _, err := c.do(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "load-issuer-0", "password": issuerPassword}, "", clientIP(r))
-		return s, err
-	}))
-	if haveStats {
-		spawn(workers, loop(res.order[4], func(r *rand.Rand) (int, error) {
-			s, _, err := c.do(http.MethodGet, statsPath, official, nil, "", clientIP(r))
-			return s, err
-		}))
+	if before, err := os.ReadFile("/proc/loadavg"); err == nil {
+		logf("load average before the run: %s", strings.TrimSpace(string(before)))
 	}
 	var issuedN atomic.Int64
-	spawn(1, loop(res.order[5], func(r *rand.Rand) (int, error) {
-		n := issuedN.Add(1)
-		s, _, err := c.do(http.MethodPost, "/api/v1/certificates", issuerTokens[1], map[string]any{
-			"holder_name": "负载" + string(rune('甲'+n%10)), "id_number": idNumber(seed + int(n)), "occupation_code": "6-18-01-01",
-			"level": 1 + int(n%5), "channel": "social", "external_ref": fmt.Sprintf("mixed-%d", n),
-		}, "", clientIP(r))
-		return s, err
-	}))
-	spawn(1, paced(res.order[6], abuseRate, func(r *rand.Rand) (int, error) {
-		cert := sample[r.IntN(len(sample))]
-		s, _, err := c.do(http.MethodPost, "/api/v1/verify", "", map[string]string{"number": cert.Number, "name": cert.HolderName}, "", "192.0.2.66")
-		return s, err
-	}))
+	// phase runs the mix for d and returns what it measured.
+	phase := func(d time.Duration) (*results, time.Duration, []memSample) {
+		res := &results{by: map[string]*endpoint{}}
+		for _, name := range []string{"verify page (GET /v/<token>, JSON)", "verify API (POST /api/v1/verify token)", "lookup (POST /api/v1/verify number+name)", "login (POST /api/v1/auth/login)", "statistics (GET " + statsPath + ")", "issuance (POST /api/v1/certificates)", "abusive lookups, one client"} {
+			res.by[name] = &endpoint{}
+			res.order = append(res.order, name)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		var wg sync.WaitGroup
+		spawn := func(n int, fn func(r *rand.Rand)) {
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i)))
+				go func() { defer wg.Done(); fn(r) }()
+			}
+		}
+		// A fixed population of clients (employers, training centres), so
+		// that the limiter holds a steady number of buckets, as in service;
+		// the limiter's bound for a flood of new addresses is tested apart
+		// (handlers.TestLimiterMemoryBound).
+		clientIP := func(r *rand.Rand) string {
+			n := r.IntN(clients)
+			return fmt.Sprintf("10.%d.%d.%d", 1+n/65536, n/256%256, n%256)
+		}
+		loop := func(name string, fn func(r *rand.Rand) (int, error)) func(r *rand.Rand) {
+			return func(r *rand.Rand) {
+				for ctx.Err() == nil {
+					start := time.Now()
+					status, err := fn(r)
+					if ctx.Err() != nil && err != nil {
+						return // cut off by the end of the run
+					}
+					res.by[name].add(status, err, time.Since(start))
+				}
+			}
+		}
+		paced := func(name string, perSec float64, fn func(r *rand.Rand) (int, error)) func(r *rand.Rand) {
+			return func(r *rand.Rand) {
+				t := time.NewTicker(time.Duration(float64(time.Second) / perSec))
+				defer t.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-t.C:
+					}
+					start := time.Now()
+					status, err := fn(r)
+					if ctx.Err() != nil && err != nil {
+						return
+					}
+					res.by[name].add(status, err, time.Since(start))
+				}
+			}
+		}
+		spawn(workers, loop(res.order[0], func(r *rand.Rand) (int, error) {
+			cert := sample[r.IntN(len(sample))]
+			s, _, err := c.do(http.MethodGet, "/v/"+cert.Token, "", nil, "application/json", clientIP(r))
+			return s, err
+		}))
+		spawn(workers, loop(res.order[1], func(r *rand.Rand) (int, error) {
+			cert := sample[r.IntN(len(sample))]
+			s, _, err := c.do(http.MethodPost, "/api/v1/verify", "", map[string]string{"token": cert.Token}, "", clientIP(r))
+			return s, err
+		}))
+		spawn(workers, loop(res.order[2], func(r *rand.Rand) (int, error) {
+			cert := sample[r.IntN(len(sample))]
+			s, _, err := c.do(http.MethodPost, "/api/v1/verify", "", map[string]string{"number": cert.Number, "name": cert.HolderName}, "", clientIP(r))
+			return s, err
+		}))
+		spawn(1, paced(res.order[3], loginRate, func(r *rand.Rand) (int, error) {
+			s, _, err := c.do(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "load-issuer-0", "password": issuerPassword}, "", clientIP(r))
+			return s, err
+		}))
+		if haveStats {
+			spawn(workers, loop(res.order[4], func(r *rand.Rand) (int, error) {
+				s, _, err := c.do(http.MethodGet, statsPath, official, nil, "", clientIP(r))
+				return s, err
+			}))
+		}
+		spawn(1, loop(res.order[5], func(r *rand.Rand) (int, error) {
+			n := issuedN.Add(1)
+			s, _, err := c.do(http.MethodPost, "/api/v1/certificates", issuerTokens[1], map[string]any{
+				"holder_name": "负载" + string(rune('甲'+n%10)), "id_number": idNumber(seed + int(n)), "occupation_code": "6-18-01-01",
+				"level": 1 + int(n%5), "channel": "social", "external_ref": fmt.Sprintf("mixed-%d", n),
+			}, "", clientIP(r))
+			return s, err
+		}))
+		spawn(1, paced(res.order[6], abuseRate, func(r *rand.Rand) (int, error) {
+			cert := sample[r.IntN(len(sample))]
+			s, _, err := c.do(http.MethodPost, "/api/v1/verify", "", map[string]string{"number": cert.Number, "name": cert.HolderName}, "", "192.0.2.66")
+			return s, err
+		}))
 
-	mem := sampleMemory(ctx, c, srv.cmd.Process.Pid)
-	start := time.Now()
-	wg.Wait()
-	elapsed := time.Since(start)
-	samples := <-mem
+		mem := sampleMemory(ctx, c, srv.cmd.Process.Pid)
+		start := time.Now()
+		wg.Wait()
+		elapsed := time.Since(start)
+		samples := <-mem
+		return res, elapsed, samples
+	}
+	if warmup > 0 {
+		logf("warm-up: %v of the same mix, not measured", warmup)
+		phase(warmup)
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	logf("measured run: %v", duration)
+	res, elapsed, samples := phase(duration)
 	loadAfter, _ := os.ReadFile("/proc/loadavg")
 	report(os.Stdout, res, elapsed, samples, haveStats, string(load), string(loadAfter), seed+int(issuedN.Load()))
 	return nil
@@ -652,5 +663,10 @@ func report(w io.Writer, res *results, elapsed time.Duration, samples []memSampl
 	fmt.Fprintf(w, "\n| server memory (%d samples, 1/s) | first 10 s | last 10 s | peak |\n|---|---:|---:|---:|\n", len(samples))
 	fmt.Fprintf(w, "| RSS (MiB, /proc/<pid>/status VmRSS) | %s | %s | %s |\n", mib(avg(samples, first, rss)), mib(avg(samples, last, rss)), mib(peakRSS))
 	fmt.Fprintf(w, "| Go heap in use (MiB, go_memstats_heap_inuse_bytes) | %s | %s | %s |\n", mib(avg(samples, first, heap)), mib(avg(samples, last, heap)), mib(peakHeap))
-	fmt.Fprintf(w, "\nerrors other than designed 429s: %d\n", totalErrors)
+	fmt.Fprint(w, "\nper 10 s (RSS / heap, MiB):")
+	for from := time.Duration(0); from < elapsed; from += 10 * time.Second {
+		in := func(s memSample) bool { return s.at > from && s.at <= from+10*time.Second }
+		fmt.Fprintf(w, " %s/%s", mib(avg(samples, in, rss)), mib(avg(samples, in, heap)))
+	}
+	fmt.Fprintf(w, "\n\nerrors other than designed 429s: %d\n", totalErrors)
 }
