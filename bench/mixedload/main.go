@@ -273,7 +273,7 @@ func startServer(bin, data string) (*server, error) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	logs, err := os.CreateTemp("", "skillreg-mixedload-*.log")
+	logs, err := os.CreateTemp(filepath.Dir(data), "serve-*.log") // removed with the data directory unless -keep
 	if err != nil {
 		return nil, err
 	}
