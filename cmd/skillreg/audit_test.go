@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,6 +68,26 @@ func exec1(t *testing.T, db *sql.DB, q string, args ...any) {
 	if n, _ := res.RowsAffected(); n < 1 {
 		t.Fatalf("%s changed nothing", q)
 	}
+}
+
+// runCLIEnv is runCLI with extra environment variables ("NAME=value").
+func runCLIEnv(t *testing.T, env []string, args ...string) cliResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd.Env = childEnv(env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("running skillreg %v: %v", args, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("skillreg %v did not finish within 60 s", args)
+	}
+	return cliResult{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
 }
 
 // runAuditVerify runs `skillreg audit verify` on dataDir.
