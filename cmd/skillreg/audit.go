@@ -48,6 +48,12 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "usage: skillreg audit verify|checkpoint|reconcile [--data DIR | --mongo-uri URI]")
 		return 2
 	}
+	switch args[0] {
+	case "verify", "checkpoint", "reconcile":
+	default:
+		fmt.Fprintf(stderr, "skillreg audit: unknown command %q (verify, checkpoint or reconcile)\n", args[0])
+		return 2
+	}
 	fs := flag.NewFlagSet("audit "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var d dataFlags
@@ -82,11 +88,8 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		fmt.Fprintf(stdout, "%s: %d entries, head %s, key %s\n", what, cp.Count, cp.HeadHash, cp.KeyID)
 		return 0
-	case "reconcile":
+	default: // reconcile
 		return auditReconcile(ctx, e, *grace, stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "skillreg audit: unknown command %q (verify, checkpoint or reconcile)\n", args[0])
-		return 2
 	}
 }
 

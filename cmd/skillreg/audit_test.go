@@ -318,3 +318,19 @@ func TestAuditVerify(t *testing.T) {
 		t.Errorf("reconciled entry attrs %s, %v", attrs, err)
 	}
 }
+
+// TestAuditUsage: usage errors exit 2 with a message, before any data
+// directory is opened (or made).
+func TestAuditUsage(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "none")
+	for _, args := range [][]string{{"audit"}, {"audit", "bogus", "--data", missing}, {"audit", "verify", "--data", missing}, {"audit", "verify", "--nope"}} {
+		r := runCLI(t, args...)
+		if r.code != 2 || r.stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q; want 2 with a message", args, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("a usage error made the data directory")
+	}
+}
