@@ -153,14 +153,21 @@ type SignFunc func(ctx context.Context, header map[string]any, payload any) (jws
 // carries it; `skillreg audit verify` reports issuances and revocations
 // that have no entry, and `skillreg audit reconcile` appends them.
 func (r *Registry) Record(ctx context.Context, event, actor string, attrs ...any) {
+	if err := r.RecordErr(ctx, event, actor, attrs...); err != nil {
+		r.log.LogAttrs(ctx, slog.LevelError, "audit.append_failed", append([]slog.Attr{slog.String("event", event), slog.String("actor", actor), slog.String("err", err.Error())}, argsToAttrs(redactAttrs(attrs))...)...)
+	}
+}
+
+// RecordErr is Record for callers that can act on a failed append (a tool
+// that writes nothing else): it returns the append's error instead of
+// logging it.
+func (r *Registry) RecordErr(ctx context.Context, event, actor string, attrs ...any) error {
 	attrs = redactAttrs(attrs)
 	r.log.LogAttrs(ctx, slog.LevelInfo, "audit", append([]slog.Attr{slog.String("event", event), slog.String("actor", actor)}, argsToAttrs(attrs)...)...)
 	e := &AuditEntry{Time: r.now().UTC().Truncate(time.Millisecond), Event: event, Actor: actor, Attrs: attrMap(attrs)}
 	// The action has committed: a client that hangs up now must not cost
 	// its entry.
-	if err := r.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
-		r.log.LogAttrs(ctx, slog.LevelError, "audit.append_failed", append([]slog.Attr{slog.String("event", event), slog.String("actor", actor), slog.String("err", err.Error())}, argsToAttrs(attrs)...)...)
-	}
+	return r.store.AppendAudit(context.WithoutCancel(ctx), e)
 }
 
 // idNumberLike matches what could be a resident ID number (18 characters,
