@@ -1,9 +1,12 @@
 package registry_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +144,46 @@ func TestAuditLog(t *testing.T) {
 	rep, err := registry.VerifyAuditLog(ctx, f.store, check)
 	if err != nil || rep.Problem != nil || rep.Entries != 6 || rep.Checkpoints != 1 {
 		t.Fatalf("VerifyAuditLog = %+v (%v), %v", rep, rep.Problem, err)
+	}
+}
+
+// failingAudit is the real store whose audit appends fail, as when the
+// disk fills between an issuance and its entry.
+type failingAudit struct{ registry.Store }
+
+func (failingAudit) AppendAudit(context.Context, *registry.AuditEntry) error {
+	return errors.New("disk full")
+}
+
+// TestAuditAppendFailure: when the append fails after the action
+// committed, the action stands (the certificate is issued and answers as
+// issued), and an ERROR line audit.append_failed carries the event, so
+// that nothing is lost silently; no ID number is in any log line.
+func TestAuditAppendFailure(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	u := f.issuerUser(t, centre)
+	var logs bytes.Buffer
+	ks := verify.KeyStore{Store: f.store, Vault: f.vault}
+	reg := registry.New(registry.Config{Store: failingAudit{f.store}, Tokens: verify.NewTokens(ks.Source()), Vault: f.vault,
+		Clock: func() time.Time { return f.now }, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	c, created, err := reg.Issue(ctx, u, issueInput(nil))
+	if err != nil || !created {
+		t.Fatalf("Issue with a failing audit append: %v, %v", created, err)
+	}
+	if stored, err := f.store.Certificate(ctx, c.Number); err != nil || stored.Number != c.Number {
+		t.Fatalf("the certificate is not stored: %v", err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"audit.append_failed"`) || !strings.Contains(out, `"level":"ERROR"`) ||
+		!strings.Contains(out, `"event":"certificate.issued"`) || !strings.Contains(out, c.Number) || !strings.Contains(out, "disk full") {
+		t.Fatalf("no ERROR line carrying the event:\n%s", out)
+	}
+	if strings.Contains(out, "11010519491231002X") {
+		t.Fatalf("a log line holds the full ID number:\n%s", out)
+	}
+	if err := reg.RecordErr(ctx, "test.event", "cli"); err == nil {
+		t.Fatal("RecordErr hid the failure")
 	}
 }
