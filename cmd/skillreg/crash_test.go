@@ -247,7 +247,10 @@ func TestCrashDuringImport(t *testing.T) {
 func TestSIGTERMFinishesUpload(t *testing.T) {
 	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
-	s := startServer(t, data, "SKILLREG_ADMIN_PASSWORD="+adminPassword)
+	// The server spools uploads under its TMPDIR: a private one shows
+	// when the handler has started reading this upload.
+	spool := t.TempDir()
+	s := startServer(t, data, "SKILLREG_ADMIN_PASSWORD="+adminPassword, "TMPDIR="+spool)
 	a := newAPI(t, s.base)
 	tok := setupIssuer(a)
 
@@ -276,8 +279,18 @@ func TestSIGTERMFinishesUpload(t *testing.T) {
 		done <- result{status: resp.StatusCode, job: j, err: err}
 	}()
 	half := len(body) / 2
-	if _, err := pw.Write(body[:half]); err != nil { // returns once the server's reader took it
+	if _, err := pw.Write(body[:half]); err != nil {
 		t.Fatal(err)
+	}
+	// Wait until the handler is reading the upload (its job directory
+	// exists): the request is then in flight, not waiting to be accepted.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if m, _ := filepath.Glob(filepath.Join(spool, "skillreg-import-*")); len(m) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server never started spooling the upload")
+		}
 	}
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -113,8 +114,9 @@ func TestMigrate(t *testing.T) {
 	}
 	t.Logf("embedded store with %d certificates built in %v", migrateCerts, time.Since(start).Round(time.Millisecond))
 	// An audit log with a signed checkpoint in the middle (issue 7).
+	recorder := registry.New(registry.Config{Store: src, Vault: vault, Logger: slog.New(slog.DiscardHandler)})
 	for i := 0; i < 30; i++ {
-		srcReg.Record(ctx, "test.event", "migrate-test", "i", i)
+		recorder.Record(ctx, "test.event", "migrate-test", "i", i)
 		if i == 19 {
 			if _, _, err := (&registry.Checkpointer{Store: src, Sign: verify.NewTokens(srcKeys.Source()).SignJSON}).Checkpoint(ctx); err != nil {
 				t.Fatal(err)
