@@ -144,6 +144,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
 		"POST /api/v1/verify/batch": {static("/api/v1/verify/batch", map[string]any{"items": []map[string]string{{"token": certToken}}}), loggedIn},
 		"GET /api/v1/trust-bundle":  {static("/api/v1/trust-bundle", nil), all(200)},
+		// audit log (issue 7): checkpoints are public.
+		"GET /api/v1/audit/checkpoint": {func(string) (string, any) {
+			if _, _, err := (&registry.Checkpointer{Store: h.store, Sign: h.tokens.SignJSON}).Checkpoint(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			return "/api/v1/audit/checkpoint", nil
+		}, all(200)},
 	}
 	// The "employer API key" column: a key is not a user and may only
 	// verify, so every route of the table answers it 403 except these.

@@ -177,5 +177,6 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/api/v1/training-records/:id/outcome", "issuer", s.recordTrainingOutcome},
 		{http.MethodGet, "/api/v1/stats/training", "official,admin", s.trainingStats},
 		{http.MethodGet, "/portal", "issuer,admin", s.portalPage},
+		{http.MethodGet, "/api/v1/audit/checkpoint", "public", s.auditCheckpoint}, // audit log (issue 7)
 	}
 }

@@ -200,6 +200,28 @@ type Store interface {
 	// TrainingCounts groups the records matching f by province, start
 	// year, target group, training type, completed, certified and employed.
 	TrainingCounts(ctx context.Context, f TrainingCountFilter) ([]TrainingCount, error)
+	// Audit log (issue 7: tamper-evident audit log, registry/audit.go).
+
+	// AppendAudit appends e to the hash-chained audit log: it sets e.Seq to
+	// the head's seq + 1 and links e to the head (e.Link), atomically with
+	// respect to every other appender, in this process or another, so that
+	// seqs are gap-free and each entry's Prev is its predecessor's Hash.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// AuditEntries returns up to limit entries with seq > after, in seq
+	// order.
+	AuditEntries(ctx context.Context, after int64, limit int) ([]*AuditEntry, error)
+	// AuditHead returns the entry with the highest seq. ENOTFOUND if the
+	// log is empty.
+	AuditHead(ctx context.Context) (*AuditEntry, error)
+	// CreateAuditCheckpoint stores a signed checkpoint. ECONFLICT if one
+	// with the same count exists.
+	CreateAuditCheckpoint(ctx context.Context, cp *AuditCheckpoint) error
+	// AuditCheckpoint returns the checkpoint of count entries, or the one
+	// with the highest count when count is 0. ENOTFOUND if there is none.
+	AuditCheckpoint(ctx context.Context, count int64) (*AuditCheckpoint, error)
+	// AuditCheckpoints returns up to limit checkpoints with count > after,
+	// in count order.
+	AuditCheckpoints(ctx context.Context, after int64, limit int) ([]*AuditCheckpoint, error)
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

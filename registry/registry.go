@@ -56,13 +56,13 @@ func (r *Registry) Store() Store { return r.store }
 // Vault returns the registry's vault.
 func (r *Registry) Vault() *Vault { return r.vault }
 
-// audit writes one audit event. It never carries a full ID number.
+// audit records one audit event. It never carries a full ID number.
 func (r *Registry) audit(ctx context.Context, event string, actor *User, attrs ...any) {
 	name := "anonymous"
 	if actor != nil {
 		name = actor.Username
 	}
-	r.log.LogAttrs(ctx, slog.LevelInfo, "audit", append([]slog.Attr{slog.String("event", event), slog.String("actor", name)}, argsToAttrs(attrs)...)...)
+	r.Record(ctx, event, name, attrs...) // the log line and the audit-log entry (audit.go)
 }
 
 func argsToAttrs(args []any) []slog.Attr {

@@ -14,6 +14,9 @@ import (
 type KeyStore struct {
 	Store registry.Store
 	Vault *registry.Vault
+	// Audit, if set, records each new key in the audit log
+	// (registry.Registry.Record with the caller's actor).
+	Audit func(ctx context.Context, event string, attrs ...any)
 }
 
 // Source returns a KeySource that loads every key with its private half.
@@ -71,6 +74,9 @@ func (ks KeyStore) Rotate(ctx context.Context, now time.Time) (*registry.Signing
 	sk := &registry.SigningKey{ID: k.ID, Algorithm: "EdDSA", Public: k.Public, Sealed: sealed, Active: true, CreatedAt: k.CreatedAt}
 	if err := ks.Store.CreateSigningKey(ctx, sk); err != nil {
 		return nil, err
+	}
+	if ks.Audit != nil {
+		ks.Audit(ctx, "key.rotated", "kid", sk.ID, "algorithm", sk.Algorithm)
 	}
 	return sk, nil
 }

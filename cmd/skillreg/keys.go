@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 )
 
 func cmdKeys(ctx context.Context, args []string, stdout io.Writer) error {
@@ -24,7 +26,7 @@ func cmdKeys(ctx context.Context, args []string, stdout io.Writer) error {
 	defer e.Close()
 	switch args[0] {
 	case "rotate":
-		k, err := e.keys().Rotate(ctx, nowUTC())
+		k, err := e.auditedKeys(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), cliActor()).Rotate(ctx, nowUTC())
 		if err != nil {
 			return err
 		}

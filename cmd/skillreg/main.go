@@ -9,6 +9,7 @@
 //	skillreg migrate --from DIR --to URI   copy the embedded store into MongoDB
 //	skillreg import FILE --server URL --token T   issue a spreadsheet of certificates
 //	skillreg trust-bundle --server URL -o FILE    download the signed trust bundle
+//	skillreg audit verify|checkpoint|reconcile     the tamper-evident audit log
 package main
 
 import (
@@ -39,6 +40,10 @@ Usage:
                                          check signature, issuer scope and revocation with no network
   skillreg trust-bundle --server URL -o FILE [--trust JWKS]
                                          download the registry's signed trust bundle
+  skillreg audit verify|checkpoint|reconcile [--data DIR]
+                                         re-walk the hash-chained audit log and its signed
+                                         checkpoints; sign a checkpoint now; append entries a
+                                         crash left out (marked recovered)
 Every command that opens the registry takes --mongo-uri URI (env SKILLREG_MONGO_URI)
 to use MongoDB instead of the embedded store.
 Run "skillreg <command> -h" for a command's flags.
@@ -72,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdImport(ctx, args[1:], stdout, stderr)
 	case "trust-bundle":
 		err = cmdTrustBundle(ctx, args[1:], stdout, stderr)
+	case "audit": // audit log (issue 7)
+		return cmdAudit(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -120,6 +120,9 @@ func (m *migration) run(ctx context.Context, stdout io.Writer) error {
 	}
 	m.progress.line("serials: %d prefixes", len(serials))
 
+	if err := m.auditLog(ctx); err != nil { // audit log (issue 7): migrate_audit.go
+		return err
+	}
 	return m.check(ctx, stdout)
 }
 

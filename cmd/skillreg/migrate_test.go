@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -112,6 +113,16 @@ func TestMigrate(t *testing.T) {
 		}
 	}
 	t.Logf("embedded store with %d certificates built in %v", migrateCerts, time.Since(start).Round(time.Millisecond))
+	// An audit log with a signed checkpoint in the middle (issue 7).
+	recorder := registry.New(registry.Config{Store: src, Vault: vault, Logger: slog.New(slog.DiscardHandler)})
+	for i := 0; i < 30; i++ {
+		recorder.Record(ctx, "test.event", "migrate-test", "i", i)
+		if i == 19 {
+			if _, _, err := (&registry.Checkpointer{Store: src, Sign: verify.NewTokens(srcKeys.Source()).SignJSON}).Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 
 	// An earlier run that stopped after a quarter of the certificates.
 	dst, err := mongo.Open(ctx, uri)
@@ -198,6 +209,20 @@ func TestMigrate(t *testing.T) {
 	}
 	if len(all) != migrateCerts {
 		t.Fatalf("walked %d certificates, want %d", len(all), migrateCerts)
+	}
+
+	// The audit log came over verbatim: it verifies on the copy, with its
+	// checkpoint, to the same head.
+	pub, err := verify.KeyStore{Store: dst, Vault: vault}.PublicKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := registry.VerifyAuditLog(ctx, dst, func(_ context.Context, jws string) (registry.CheckpointPayload, error) {
+		return verify.VerifyCheckpoint(pub, jws)
+	})
+	srcHead, _ := src.AuditHead(ctx)
+	if err != nil || rep.Problem != nil || rep.Entries != 30 || rep.Checkpoints != 1 || rep.Head.Hash != srcHead.Hash {
+		t.Errorf("audit log on the copy: %+v (%v), %v", rep, rep.Problem, err)
 	}
 
 	// Tokens printed before the move verify through a registry over the

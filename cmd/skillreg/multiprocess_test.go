@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +22,8 @@ import (
 // issue through the other; concurrent issuance through both gives distinct,
 // gap-free numbers, and one external_ref sent to both at once gives one
 // certificate; a revocation through one shows through the other within
-// 5 s; both publish the same JWKS and verify each other's tokens.
+// 5 s; both publish the same JWKS and verify each other's tokens; the
+// audit chain both appended to at once verifies (`skillreg audit verify`).
 func TestMultiProcessMongo(t *testing.T) {
 	t.Parallel()
 	uri := freshMongoURI(t)
@@ -129,6 +131,19 @@ func TestMultiProcessMongo(t *testing.T) {
 			t.Fatalf("process 2 still says %q 5 s after process 1 revoked %s", v.Status, c.Number)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+
+	// audit log (issue 7): both processes appended to one chain at once;
+	// it verifies from the command line, checkpoints and coverage too.
+	for _, p := range []*server{p1, p2} {
+		if code, _ := p.stop(30 * time.Second); code != 0 {
+			t.Fatalf("serve exited %d", code)
+		}
+	}
+	r := runCLIEnv(t, env, "audit", "verify", "--data", t.TempDir(), "--grace", "0s")
+	t.Logf("audit verify on MongoDB:\n%s", r.stdout)
+	if r.code != 0 || !strings.Contains(r.stdout, "OK") {
+		t.Fatalf("audit verify on MongoDB: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -37,6 +37,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&f.addr, "addr", envOr("SKILLREG_ADDR", "127.0.0.1:8080"), "listen address (env SKILLREG_ADDR)")
 	fs.StringVar(&f.publicURL, "public-url", envOr("SKILLREG_PUBLIC_URL", "http://127.0.0.1:8080"), "base URL put into QR codes (env SKILLREG_PUBLIC_URL)")
 	fs.StringVar(&f.logLevel, "log-level", envOr("SKILLREG_LOG_LEVEL", "info"), "debug, info, warn or error (env SKILLREG_LOG_LEVEL)")
+	audit := registerAuditFlags(fs) // audit log (issue 7): checkpoint cadence
 	limits := handlers.DefaultLimits()
 	for _, lf := range limits.Flags() {
 		if v := os.Getenv(lf.Env); v != "" {
@@ -65,6 +66,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := verify.CheckPublicURL(publicURL); err != nil {
 		return fmt.Errorf("--public-url: %w", err)
 	}
+	if err := audit.check(); err != nil {
+		return err
+	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return fmt.Errorf("--addr must be host:port, got %q", f.addr)
 	}
@@ -82,7 +86,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if ms, ok := e.store.(*mongo.Store); ok {
 		logger.Info("using the MongoDB store", "database", ms.Database()) // never the URI: it can hold a password
 	}
-	if made, err := e.keys().Ensure(ctx, nowUTC()); err != nil {
+	if made, err := e.auditedKeys(logger, "system").Ensure(ctx, nowUTC()); err != nil {
 		return fmt.Errorf("creating the signing key: %w", err)
 	} else if made {
 		logger.Info("created the first certificate-signing key")
@@ -123,6 +127,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		SignJSON:  tokens.SignJSON,
 		Employers: ef.config(tokens),
 	})
+	stopCheckpoints := audit.start(ctx, e.store, tokens.SignJSON, logger)
+	defer stopCheckpoints()
 	return listenAndServe(ctx, f.addr, srv, logger)
 }
 

@@ -259,7 +259,10 @@ func (m *Manager) run(j *Job, actor *registry.User, org *sync.Mutex) {
 	defer func() { <-m.sem }()
 
 	start := time.Now()
+	m.reg.Record(context.Background(), "import.started", actor.Username, "job", j.id, "issuer", j.issuerID, "file_sha256", j.src.SHA256, "dry_run", j.opts.DryRun, "all_or_nothing", j.opts.AllOrNothing)
 	out, err := m.runJob(j, actor)
+	m.reg.Record(context.Background(), "import.finished", actor.Username, "job", j.id, "issuer", j.issuerID, "ok", err == nil,
+		"rows", out.Total, "issued", out.Issued, "skipped", out.Skipped, "errors", out.Errors)
 	now := m.cfg.Clock().UTC()
 	j.mu.Lock()
 	j.outcome, j.counts, j.finished = out, out.Counts, &now

@@ -79,6 +79,17 @@ func TestManager(t *testing.T) {
 	if err != nil || total != 1 || rows[0].Status != importer.StatusValid {
 		t.Fatalf("rows %+v %d %v", rows, total, err)
 	}
+	// The audit log has the job's start and end, with its counts, before
+	// the job is reported done.
+	audit, err := e.store.AuditEntries(context.Background(), 0, 100)
+	if err != nil || len(audit) < 2 {
+		t.Fatalf("audit entries %v, %v", audit, err)
+	}
+	started, finished := audit[len(audit)-2], audit[len(audit)-1]
+	if started.Event != "import.started" || started.Attrs["job"] != j.ID() || started.Attrs["dry_run"] != "true" || started.Actor != "bj-center" ||
+		finished.Event != "import.finished" || finished.Attrs["job"] != j.ID() || finished.Attrs["rows"] != "1" || finished.Attrs["issued"] != "0" || finished.Attrs["ok"] != "true" {
+		t.Errorf("audit of the job: %+v, %+v", started, finished)
+	}
 
 	colleague := *e.user
 	colleague.ID, colleague.Username = "u2", "colleague"

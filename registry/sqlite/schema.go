@@ -138,6 +138,27 @@ CREATE INDEX training_province_created ON training_records (province, created_at
 CREATE INDEX training_created ON training_records (created_at, id);
 ALTER TABLE certificates ADD COLUMN training_record_id TEXT NOT NULL DEFAULT '';
 `,
+	// audit log (issue 7): the hash-chained audit log and its signed
+	// checkpoints (registry/audit.go gives the canonical encoding).
+	`
+CREATE TABLE audit_log (
+	seq    INTEGER PRIMARY KEY CHECK (seq > 0),
+	time   TEXT NOT NULL,
+	event  TEXT NOT NULL,
+	actor  TEXT NOT NULL,
+	attrs  TEXT NOT NULL, -- JSON object of strings
+	prev   TEXT NOT NULL,
+	hash   TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE audit_checkpoints (
+	count     INTEGER PRIMARY KEY CHECK (count > 0),
+	head_hash TEXT NOT NULL,
+	time      TEXT NOT NULL,
+	key_id    TEXT NOT NULL,
+	jws       TEXT NOT NULL
+) STRICT;
+`,
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so

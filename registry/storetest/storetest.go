@@ -52,6 +52,10 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"TrainingList", testTrainingList},
 		{"TrainingCounts", testTrainingCounts},
 		{"CertificateTrainingLink", testCertificateTrainingLink},
+		// audit log (issue 7): audit.go
+		{"AuditChain", testAuditChain},
+		{"ConcurrentAudit", testConcurrentAudit},
+		{"AuditCheckpoints", testAuditCheckpoints},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,42 @@
+package sqlite
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/skillreg/skillreg/registry"
+)
+
+// TestAuditAppendRestoresFullSync: an audit append commits with
+// synchronous=NORMAL, and the write connection is back at FULL afterwards,
+// also after a failed append, so certificates never commit without a
+// flush.
+func TestAuditAppendRestoresFullSync(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	check := func(when string) {
+		t.Helper()
+		var got int
+		if err := s.write.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&got); err != nil || got != 2 {
+			t.Fatalf("%s: write connection synchronous = %d (%v), want 2 (FULL)", when, got, err)
+		}
+	}
+	if err := s.AppendAudit(ctx, &registry.AuditEntry{Time: time.Now(), Event: "test", Actor: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	check("after an append")
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.AppendAudit(cancelled, &registry.AuditEntry{Time: time.Now(), Event: "test", Actor: "t"}); err == nil {
+		t.Fatal("append with a cancelled context succeeded")
+	}
+	check("after a failed append")
+	if _, err := s.write.ExecContext(ctx, `DROP TABLE audit_log`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendAudit(ctx, &registry.AuditEntry{Time: time.Now(), Event: "test", Actor: "t"}); err == nil {
+		t.Fatal("append without its table succeeded")
+	}
+	check("after an append that failed inside its transaction")
+}
