@@ -100,10 +100,15 @@ func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Cert
 		KeyID:          kid,
 		CreatedAt:      r.now().UTC(),
 	}
+	mark, err := r.statsBegin(ctx, c.HolderIDHash) // statistics: see stats_sync.go
+	if err != nil {
+		return nil, false, err
+	}
 	created, err := r.store.CreateCertificate(ctx, NumberPrefix(is.ID, day.Year(), in.Level), c)
 	if err != nil {
 		return nil, false, err
 	}
+	r.statsEnd(ctx, mark) // statistics: never fails the issuance
 	if created {
 		r.audit(ctx, "certificate.issued", actor, "number", c.Number, "issuer", c.IssuerID, "level", int(c.Level), "occupation", c.OccupationCode)
 		if r.hooks.Issued != nil {
@@ -219,10 +224,15 @@ func (r *Registry) Revoke(ctx context.Context, actor *User, number, reason strin
 	if actor.Role == RoleIssuer && actor.IssuerID != c.IssuerID {
 		return nil, Errorf(ENOTFOUND, "no certificate %s", number)
 	}
+	mark, err := r.statsBegin(ctx, c.HolderIDHash) // statistics: see stats_sync.go
+	if err != nil {
+		return nil, err
+	}
 	c, err = r.store.RevokeCertificate(ctx, number, reason, r.now().UTC())
 	if err != nil {
 		return nil, err
 	}
+	r.statsEnd(ctx, mark) // statistics: never fails the revocation
 	r.audit(ctx, "certificate.revoked", actor, "number", c.Number, "issuer", c.IssuerID, "reason", reason)
 	if r.hooks.Revoked != nil {
 		r.hooks.Revoked(c)

@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -171,33 +170,10 @@ func sortPlans(ps []*Plan) {
 	}
 }
 
-// transitional: plans are kept per Registry in memory until the store
-// methods land in the next commit.
-var (
-	memPlansMu sync.Mutex
-	memPlans   = map[*Registry][]*Plan{}
-)
-
-func (r *Registry) storePlan(_ context.Context, p *Plan) error {
-	memPlansMu.Lock()
-	defer memPlansMu.Unlock()
-	for _, q := range memPlans[r] {
-		if q.ID == p.ID {
-			return Errorf(ECONFLICT, "there is already a plan %s", p.ID)
-		}
-	}
-	cp := *p
-	memPlans[r] = append(memPlans[r], &cp)
-	return nil
+func (r *Registry) storePlan(ctx context.Context, p *Plan) error {
+	return r.store.CreatePlan(ctx, p)
 }
 
-func (r *Registry) storedPlans(_ context.Context) ([]*Plan, error) {
-	memPlansMu.Lock()
-	defer memPlansMu.Unlock()
-	var out []*Plan
-	for _, p := range memPlans[r] {
-		cp := *p
-		out = append(out, &cp)
-	}
-	return out, nil
+func (r *Registry) storedPlans(ctx context.Context) ([]*Plan, error) {
+	return r.store.Plans(ctx)
 }
