@@ -112,7 +112,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 type Route struct {
 	Method  string
 	Path    string
-	Access  string // "public", "login", "admin", "issuer", "issuer,admin"
+	Access  string // "public", "login", "admin", "issuer", "issuer,admin", "official,admin"
 	Handler echo.HandlerFunc
 }
 
@@ -155,5 +155,13 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/api/v1/print-tickets", "issuer,admin", s.createPrintTicket},
 		{http.MethodGet, "/certificates/print", "issuer,admin", s.printMany},
 		{http.MethodGet, "/certificates/:number/print", "issuer,admin", s.printOne},
+		// Skill-tier statistics (issue 4): officials and the admin; a
+		// provincial official reads their own province only.
+		{http.MethodGet, "/api/v1/stats/tiers", "official,admin", s.statsTiers},
+		{http.MethodGet, "/api/v1/stats/provinces", "official,admin", s.statsProvinces},
+		{http.MethodGet, "/api/v1/stats/trend", "official,admin", s.statsTrend},
+		{http.MethodGet, "/api/v1/plans", "official,admin", s.listPlans},
+		{http.MethodPost, "/api/v1/plans", "admin", s.createPlan},
+		{http.MethodGet, "/dashboard", "official,admin", s.dashboardPage},
 	}
 }

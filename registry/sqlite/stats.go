@@ -349,7 +349,7 @@ func (s *Store) StatsMarks(ctx context.Context, since time.Time) ([]*registry.St
 	var out []*registry.StatsMark
 	for rows.Next() {
 		var (
-			m         registry.StatsMark
+			m          registry.StatsMark
 			at, doneAt string
 			done       int
 		)
