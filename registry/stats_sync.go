@@ -65,6 +65,7 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -105,28 +106,34 @@ type StatsMark struct {
 	DoneAt time.Time `json:"done_at"`
 }
 
+// statsNow is the time of the counter upkeep: the wall clock, not the
+// registry's clock, because leases and marks coordinate processes and
+// must advance even where a test pins the registry's clock.
+func statsNow() time.Time { return time.Now().UTC() }
+
 func statsOpID(hash string, version int64) string {
 	return hash + "#" + strconv.FormatInt(version, 10)
 }
 
-// statsFault, when set (tests only), is called before each step of the
-// counter upkeep with the step's name; an error it returns is the step's
-// failure, as if the process had died there.
-var statsFault func(step string) error
+// statsFaults holds, for tests only, a function per Registry that is
+// called before each step of the counter upkeep with the step's name; an
+// error it returns is the step's failure, as if the process had died
+// there.
+var statsFaults sync.Map // *Registry -> func(step string) error
 
-func fault(step string) error {
-	if statsFault != nil {
-		return statsFault(step)
+func (r *Registry) fault(step string) error {
+	if f, ok := statsFaults.Load(r); ok {
+		return f.(func(string) error)(step)
 	}
 	return nil
 }
 
 // statsBegin stores the mark of a change of the holder's certificates.
 func (r *Registry) statsBegin(ctx context.Context, hash string) (*StatsMark, error) {
-	if err := fault("mark"); err != nil {
+	if err := r.fault("mark"); err != nil {
 		return nil, err
 	}
-	m := &StatsMark{ID: newID(), Hash: hash, At: r.now().UTC()}
+	m := &StatsMark{ID: newID(), Hash: hash, At: statsNow()}
 	if err := r.store.PutStatsMark(ctx, m); err != nil {
 		return nil, fmt.Errorf("stats: mark holder: %w", err)
 	}
@@ -137,14 +144,14 @@ func (r *Registry) statsBegin(ctx context.Context, hash string) (*StatsMark, err
 // write and sets the mark done. It never fails the caller: an error is
 // logged and left to recovery.
 func (r *Registry) statsEnd(ctx context.Context, m *StatsMark) {
-	if err := r.syncHolder(ctx, m.Hash); err != nil {
+	if err := r.syncHolder(ctx, m.Hash, true); err != nil {
 		r.log.LogAttrs(ctx, slog.LevelWarn, "stats: counters left to recovery", slog.String("mark", m.ID), slog.String("error", err.Error()))
 		return
 	}
-	if err := fault("done"); err != nil {
+	if err := r.fault("done"); err != nil {
 		return
 	}
-	m.Done, m.DoneAt = true, r.now().UTC()
+	m.Done, m.DoneAt = true, statsNow()
 	if err := r.store.PutStatsMark(ctx, m); err != nil {
 		r.log.LogAttrs(ctx, slog.LevelWarn, "stats: mark not set done", slog.String("mark", m.ID), slog.String("error", err.Error()))
 	}
@@ -152,7 +159,11 @@ func (r *Registry) statsEnd(ctx context.Context, m *StatsMark) {
 
 // syncHolder makes the holder's counted state and the counters match its
 // certificates, through ops, until they match.
-func (r *Registry) syncHolder(ctx context.Context, hash string) error {
+//
+// When another writer holds the holder's next transition, syncHolder
+// waits for it if wait is set, and fails otherwise (recovery, which has
+// just tried to finish that op, must not wait for itself).
+func (r *Registry) syncHolder(ctx context.Context, hash string, wait bool) error {
 	for attempt := 0; attempt < 50; attempt++ {
 		sts, err := r.store.StatsHolders(ctx, []string{hash})
 		if err != nil {
@@ -168,8 +179,8 @@ func (r *Registry) syncHolder(ctx context.Context, hash string) error {
 			return nil
 		}
 		op := &StatsOp{ID: statsOpID(hash, st.Version+1), Hash: hash, From: st.Version, Certs: next,
-			Deltas: deltasBetween(st.Certs, next), CreatedAt: r.now().UTC()}
-		if err := fault("op"); err != nil {
+			Deltas: deltasBetween(st.Certs, next), CreatedAt: statsNow()}
+		if err := r.fault("op"); err != nil {
 			return err
 		}
 		created, err := r.store.CreateStatsOps(ctx, []*StatsOp{op})
@@ -177,12 +188,15 @@ func (r *Registry) syncHolder(ctx context.Context, hash string) error {
 			return err
 		}
 		if !created[0] {
+			if !wait {
+				return fmt.Errorf("stats: holder busy with op %s", op.ID)
+			}
 			if err := r.awaitOp(ctx, op.ID); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := fault("verify"); err != nil {
+		if err := r.fault("verify"); err != nil {
 			return err
 		}
 		fresh, err := r.verifyOps(ctx, []*StatsOp{op})
@@ -217,7 +231,7 @@ func (r *Registry) awaitOp(ctx context.Context, id string) error {
 		if found == nil {
 			return nil
 		}
-		if time.Now().After(deadline) || r.now().Sub(found.CreatedAt) > StatsLease {
+		if time.Now().After(deadline) || statsNow().Sub(found.CreatedAt) > StatsLease {
 			return r.recoverGroup(ctx, found.Marker(), opsOfMarker(ops, found.Marker()), false)
 		}
 		select {
@@ -286,25 +300,25 @@ func (r *Registry) finishOps(ctx context.Context, marker string, ops []*StatsOp)
 		}
 		ids = append(ids, op.ID)
 	}
-	if err := fault("apply"); err != nil {
+	if err := r.fault("apply"); err != nil {
 		return err
 	}
 	if err := r.store.ApplyStatsDeltas(ctx, marker, deltasOf(sum)); err != nil {
 		return err
 	}
-	if err := fault("holder"); err != nil {
+	if err := r.fault("holder"); err != nil {
 		return err
 	}
 	if err := r.store.SetStatsHolders(ctx, holders); err != nil {
 		return err
 	}
-	if err := fault("delete"); err != nil {
+	if err := r.fault("delete"); err != nil {
 		return err
 	}
 	if err := r.store.DeleteStatsOps(ctx, ids); err != nil {
 		return err
 	}
-	if err := fault("release"); err != nil {
+	if err := r.fault("release"); err != nil {
 		return err
 	}
 	return r.store.ReleaseStatsMarker(ctx, marker)
@@ -341,7 +355,7 @@ func (r *Registry) recoverGroup(ctx context.Context, marker string, ops []*Stats
 // processes, with olderThan at least StatsLease; tests pass 0 after a
 // simulated crash.
 func (r *Registry) RecoverStats(ctx context.Context, olderThan time.Duration) (int, error) {
-	cutoff := r.now().Add(-olderThan)
+	cutoff := statsNow().Add(-olderThan)
 	ops, err := r.store.StatsOps(ctx)
 	if err != nil {
 		return 0, err
@@ -387,7 +401,7 @@ func (r *Registry) RecoverStats(ctx context.Context, olderThan time.Duration) (i
 			}
 		}
 	}
-	marks, err := r.store.StatsMarks(ctx, r.now().Add(time.Hour))
+	marks, err := r.store.StatsMarks(ctx, statsNow().Add(time.Hour))
 	if err != nil {
 		return n, errors.Join(append(errs, err)...)
 	}
@@ -395,18 +409,18 @@ func (r *Registry) RecoverStats(ctx context.Context, olderThan time.Duration) (i
 		if m.Done || m.At.After(cutoff) {
 			continue
 		}
-		if err := r.syncHolder(ctx, m.Hash); err != nil {
+		if err := r.syncHolder(ctx, m.Hash, false); err != nil {
 			errs = append(errs, fmt.Errorf("stats: recover mark %s: %w", m.ID, err))
 			continue
 		}
-		m.Done, m.DoneAt = true, r.now().UTC()
+		m.Done, m.DoneAt = true, statsNow()
 		if err := r.store.PutStatsMark(ctx, m); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		n++
 	}
-	if err := r.store.DeleteStatsMarks(ctx, r.now().Add(-time.Hour)); err != nil {
+	if err := r.store.DeleteStatsMarks(ctx, statsNow().Add(-time.Hour)); err != nil {
 		errs = append(errs, err)
 	}
 	return n, errors.Join(errs...)
