@@ -188,23 +188,34 @@ func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []re
 			continue
 		}
 		var bwe mongo.BulkWriteException
-		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
 			return internal(err, "apply counter deltas")
 		}
-		for _, we := range bwe.WriteErrors {
-			if !mongo.IsDuplicateKeyError(mongo.WriteException{WriteErrors: mongo.WriteErrors{we.WriteError}}) {
-				return internal(err, "apply counter deltas")
-			}
-			// The counter exists: either it holds the marker (done) or a
-			// concurrent writer created it after our filter ran.
-			d := deltas[start+we.Index]
-			if _, err := coll.UpdateOne(ctx, applyFilter(d.Cell, marker), bson.D{
-				{Key: "$inc", Value: bson.D{{Key: "n", Value: d.N}}},
-				{Key: "$push", Value: bson.D{{Key: "pending", Value: marker}}},
-			}); err != nil {
-				return internal(err, "apply counter delta to %s", d.Cell)
+		// Some counters were there already (a duplicate _id on upsert).
+		// Servers differ in whether they go on after the first error, so
+		// every delta of the chunk is applied again one by one: each is
+		// idempotent under the marker.
+		for i := range chunk {
+			if err := applyOne(ctx, coll, chunk[i].(*mongo.UpdateOneModel), deltas[start+i], marker); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// applyOne applies one delta: the upsert, and after a duplicate _id the
+// plain update, which matches only if the marker is not there yet.
+func applyOne(ctx context.Context, coll *mongo.Collection, m *mongo.UpdateOneModel, d registry.StatsDelta, marker string) error {
+	_, err := coll.UpdateOne(ctx, m.Filter, m.Update, options.UpdateOne().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) {
+		_, err = coll.UpdateOne(ctx, applyFilter(d.Cell, marker), bson.D{
+			{Key: "$inc", Value: bson.D{{Key: "n", Value: d.N}}},
+			{Key: "$push", Value: bson.D{{Key: "pending", Value: marker}}},
+		})
+	}
+	if err != nil {
+		return internal(err, "apply counter delta to %s", d.Cell)
 	}
 	return nil
 }
