@@ -105,6 +105,13 @@
     });
   }
 
+  // legendRoom is the space above a chart's grid for a legend of n
+  // entries, which wraps onto more lines in a narrow box.
+  function legendRoom(id, n) {
+    var perLine = Math.max(1, Math.floor(($(id).clientWidth || 300) / 90));
+    return 12 + 26 * Math.ceil(n / perLine);
+  }
+
   var common = {
     textStyle: { fontFamily: FONT },
     aria: { enabled: true },
@@ -116,15 +123,14 @@
     var p = rendered(c);
     c.setOption(Object.assign({}, common, {
       tooltip: Object.assign({}, common.tooltip, { trigger: 'item', formatter: '{b}：{c} 人（{d}%）' }),
-      legend: { bottom: 0, type: 'scroll' },
       series: [{
         type: 'pie',
-        radius: ['38%', '68%'],
-        center: ['50%', '45%'],
+        radius: ['36%', '62%'],
+        center: ['50%', '50%'],
         avoidLabelOverlap: true,
         label: { formatter: '{b}\n{d}%' },
         data: LEVELS.map(function (l) {
-          return { name: LEVEL_NAMES[l], value: tiers.by_level[l] || 0, itemStyle: { color: LEVEL_COLORS[l] } };
+          return { name: LEVEL_SHORT[l], value: tiers.by_level[l] || 0, itemStyle: { color: LEVEL_COLORS[l] } };
         })
       }]
     }), true);
@@ -137,13 +143,13 @@
     var rows = table.rows.slice().sort(function (a, b) { return b.skilled_workers - a.skilled_workers || a.province.localeCompare(b.province); });
     c.setOption(Object.assign({}, common, {
       tooltip: Object.assign({}, common.tooltip, { trigger: 'axis', axisPointer: { type: 'shadow' } }),
-      legend: { top: 0, type: 'scroll' },
-      grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
+      legend: { top: 0 },
+      grid: { left: 8, right: 8, top: legendRoom('chart-provinces', 5), bottom: 8, containLabel: true },
       xAxis: { type: 'category', data: rows.map(function (r) { return shortProvince(r.name); }), axisLabel: { interval: 0, rotate: rows.length > 8 ? 60 : 0 } },
       yAxis: { type: 'value', name: '人', axisLabel: { formatter: function (v) { return big(v); } } },
       series: LEVELS.map(function (l) {
         return {
-          name: LEVEL_SHORT[l], type: 'bar', stack: 'workers', itemStyle: { color: LEVEL_COLORS[l] },
+          name: LEVEL_SHORT[l], type: 'bar', stack: 'workers', barMaxWidth: 48, itemStyle: { color: LEVEL_COLORS[l] },
           data: rows.map(function (r) { return r.by_level[l] || 0; })
         };
       })
@@ -157,7 +163,7 @@
     var years = trend.rows.map(function (r) { return String(r.year); });
     var series = LEVELS.map(function (l) {
       return {
-        name: '发证·' + LEVEL_SHORT[l], type: 'bar', stack: 'certificates', itemStyle: { color: LEVEL_COLORS[l] },
+        name: LEVEL_SHORT[l], type: 'bar', stack: 'certificates', barMaxWidth: 48, itemStyle: { color: LEVEL_COLORS[l] },
         data: trend.rows.map(function (r) { return r.certificates[l] || 0; })
       };
     });
@@ -167,8 +173,8 @@
     });
     c.setOption(Object.assign({}, common, {
       tooltip: Object.assign({}, common.tooltip, { trigger: 'axis' }),
-      legend: { top: 0, type: 'scroll' },
-      grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
+      legend: { top: 0 },
+      grid: { left: 8, right: 8, top: legendRoom('chart-trend', 6), bottom: 8, containLabel: true },
       xAxis: { type: 'category', data: years },
       yAxis: { type: 'value', axisLabel: { formatter: function (v) { return big(v); } } },
       series: series
@@ -198,7 +204,7 @@
   }
 
   function verdict(met, ratio) {
-    return met ? '✓ 已达标 · 完成目标的 ' + pct(ratio, 0) : '✗ 未达标 · 完成目标的 ' + pct(ratio, 0);
+    return met ? '✓ 已达标 · 完成目标的 ' + pct(ratio, 1) : '✗ 未达标 · 完成目标的 ' + pct(ratio, 1);
   }
 
   function cards(t) {
@@ -310,11 +316,22 @@
     el.hidden = false;
   }
 
+  // scopeText says in words what the figures are about.
+  function scopeText() {
+    var parts = [];
+    var sel = function (s) { return s.options[s.selectedIndex] ? s.options[s.selectedIndex].textContent : ''; };
+    parts.push(fixedProvince ? sel(selects.province) + ' · 仅显示本省数据' : (selects.province.value ? sel(selects.province) : '全国'));
+    if (selects.occupation.value) { parts.push('职业大类 ' + sel(selects.occupation)); }
+    if (selects.channel.value) { parts.push(sel(selects.channel)); }
+    return parts.join(' · ');
+  }
+
   function load() {
     gen += 1;
     var my = gen;
     root.setAttribute('data-state', 'loading');
     $('dash-error').hidden = true;
+    setText('dash-scope', scopeText());
     var p = params();
     $('csv-tiers').href = withParams('/api/v1/stats/tiers', p, { format: 'csv' });
     $('csv-provinces').href = withParams('/api/v1/stats/provinces', p, { format: 'csv' });
