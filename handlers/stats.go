@@ -40,7 +40,11 @@ func statsRequest(c echo.Context, route string) (registry.StatsQuery, bool, erro
 	allowed := statsParams[route]
 	for name, vals := range raw {
 		if !contains(allowed, name) {
-			return q, false, registry.FieldError(name, "unknown query parameter %q; this endpoint takes %s", name, strings.Join(allowed, ", "))
+			field := name
+			if field == "" {
+				field = "query"
+			}
+			return q, false, registry.FieldError(field, "unknown query parameter %q; this endpoint takes %s", name, strings.Join(allowed, ", "))
 		}
 		if len(vals) > 1 {
 			return q, false, registry.FieldError(name, "give %s at most once", name)

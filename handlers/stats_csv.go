@@ -112,9 +112,9 @@ func figuresHeader(levels []registry.Level) []string {
 		h = append(h, col(l.Name()+"(人)", "level_"+strconv.Itoa(int(l))))
 	}
 	return append(h,
-		col("技师和高级技师占比%", "technician_pct"), col("目标%", "technician_target_pct"), col("达标", "technician_met"),
-		col("高级工占比%", "senior_worker_pct"), col("目标%", "senior_worker_target_pct"), col("达标", "senior_worker_met"),
-		col("高技能人才占比%", "high_skilled_pct"), col("目标%", "high_skilled_target_pct"), col("达标", "high_skilled_met"),
+		col("技师和高级技师占比%", "technician_pct"), col("技师和高级技师目标%", "technician_target_pct"), col("技师和高级技师达标", "technician_met"),
+		col("高级工占比%", "senior_worker_pct"), col("高级工目标%", "senior_worker_target_pct"), col("高级工达标", "senior_worker_met"),
+		col("高技能人才占比%", "high_skilled_pct"), col("高技能人才目标%", "high_skilled_target_pct"), col("高技能人才达标", "high_skilled_met"),
 		col("技能劳动者总量目标(人)", "skilled_workers_target"), col("总量完成%", "skilled_workers_progress_pct"),
 		col("发证(人次)", "certificates"), col("其中已撤销(人次)", "revoked_certificates"),
 		col("规划", "plan"),
