@@ -156,9 +156,10 @@ type Store interface {
 	// no error.
 	DeleteStatsOps(ctx context.Context, ids []string) error
 	// ApplyStatsDeltas adds each delta to its counter (creating it at 0)
-	// and records marker in the counter's pending list, in one atomic step
-	// per counter; a counter whose pending list already holds marker is
-	// left alone, so applying twice counts once.
+	// and records marker in the counter's pending list, atomically per
+	// counter at least; a counter whose pending list already holds marker
+	// is left alone, so applying the same deltas under one marker twice
+	// (or after a partial first attempt) counts once.
 	ApplyStatsDeltas(ctx context.Context, marker string, deltas []StatsDelta) error
 	// StatsPendingMarkers returns every marker some counter's pending
 	// list holds.

@@ -229,7 +229,9 @@ func (r *Registry) TrendStats(ctx context.Context, actor *User, q StatsQuery) ([
 	if err != nil {
 		return nil, err
 	}
-	cells, err := r.statsCells(ctx, cellFilter(q, false))
+	f := cellFilter(q, false)
+	f.Years = true
+	cells, err := r.statsCells(ctx, f)
 	if err != nil {
 		return nil, err
 	}

@@ -24,18 +24,23 @@ const (
 // all of its values.
 const CellAll = "*"
 
+// CellAllYears is the Year of the rollup counter that covers every year.
+const CellAllYears = 0
+
 // StatsCell is one counter: the number N of workers or certificates of
 // one kind, level and year in one province, occupation major category and
-// channel. Every event is counted in eight rollups: each of province,
-// category and channel either itself or CellAll, so that any query of
-// the API reads exactly one rollup and never sums over a dimension.
+// channel. Every event is counted in sixteen rollups: each of province,
+// category and channel either itself or CellAll, and the year either
+// itself or CellAllYears, so that any query of the API reads exactly one
+// rollup of at most 3 kinds x 5 levels counters (per province, or per
+// year for the trend) and never sums over a dimension.
 type StatsCell struct {
 	Kind     string // CellWorkers, CellIssued or CellRevoked
 	Province string // 2-digit code or CellAll
 	Category string // "1".."8" or CellAll
 	Channel  string // a Channel or CellAll
 	Level    Level
-	Year     int // workers: the year of their tier certificate
+	Year     int // workers: the year of their tier certificate; CellAllYears in the all-years rollup
 	N        int64
 }
 
@@ -61,12 +66,14 @@ func ParseCellID(id string) (StatsCell, error) {
 // StatsCellFilter selects the cells of one rollup. Province, Category and
 // Channel are matched exactly (CellAll selects the rollup over that
 // dimension). With PerProvince, Province is ignored and the cells of every
-// single province (not the CellAll rollup) are returned.
+// single province (not the CellAll rollup) are returned. With Years, the
+// cells of single years are returned, otherwise the all-years rollup.
 type StatsCellFilter struct {
 	Province    string
 	Category    string
 	Channel     string
 	PerProvince bool
+	Years       bool
 }
 
 // StatsDelta is a change of one counter.
@@ -171,12 +178,15 @@ func better(a, b HolderCert) bool {
 	return a.Number > b.Number
 }
 
-// rollups calls fn with the ID of each of the eight rollups of one event.
+// rollups calls fn with the ID of each of the sixteen rollups of one
+// event.
 func rollups(kind, province, category, channel string, level Level, year int, fn func(id string)) {
 	for _, p := range [2]string{province, CellAll} {
 		for _, c := range [2]string{category, CellAll} {
 			for _, ch := range [2]string{channel, CellAll} {
-				fn(StatsCell{Kind: kind, Province: p, Category: c, Channel: ch, Level: level, Year: year}.ID())
+				for _, y := range [2]int{year, CellAllYears} {
+					fn(StatsCell{Kind: kind, Province: p, Category: c, Channel: ch, Level: level, Year: y}.ID())
+				}
 			}
 		}
 	}
@@ -242,6 +252,9 @@ func (f StatsCellFilter) matches(c StatsCell) bool {
 			return false
 		}
 	} else if c.Province != f.Province {
+		return false
+	}
+	if (c.Year != CellAllYears) != f.Years {
 		return false
 	}
 	return c.Category == f.Category && c.Channel == f.Channel

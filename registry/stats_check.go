@@ -218,7 +218,7 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 			if opts.Repair {
 				batch = append(batch, &StatsOp{ID: statsOpID(hash, st.Version+1), Hash: hash, From: st.Version, Certs: want,
 					Deltas: deltasBetween(st.Certs, want), Batch: marker, CreatedAt: statsNow()})
-				if len(batch) >= 2000 {
+				if len(batch) >= 20000 {
 					if err := flush(); err != nil {
 						return nil, err
 					}

@@ -8,6 +8,8 @@
 //	skillreg verify [--jwks FILE|URL] TOKEN|URL|PNG   check a certificate offline
 //	skillreg migrate --from DIR --to URI   copy the embedded store into MongoDB
 //	skillreg import FILE --server URL --token T   issue a spreadsheet of certificates
+//	skillreg stats check [--repair]   recompute the statistics counters and compare
+//	skillreg demo --certificates N    fill the store with a synthetic population
 package main
 
 import (
@@ -34,6 +36,10 @@ Usage:
                                          copy the embedded store into MongoDB (resumable)
   skillreg import FILE --server URL --token T [--dry-run] [--all-or-nothing] [--report OUT.xlsx]
                                          issue a spreadsheet of certificates (.xlsx or .csv)
+  skillreg stats check [--repair] [--data DIR]
+                                         recompute the statistics counters from the certificates
+  skillreg demo --certificates N [--seed S] [--data DIR]
+                                         fill the store with a synthetic population (for the dashboard)
 Every command that opens the registry takes --mongo-uri URI (env SKILLREG_MONGO_URI)
 to use MongoDB instead of the embedded store.
 Run "skillreg <command> -h" for a command's flags.
@@ -65,6 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "import":
 		return cmdImport(ctx, args[1:], stdout, stderr)
+	case "stats": // statistics (issue 4)
+		err = cmdStats(ctx, args[1:], stdout, stderr)
+	case "demo": // statistics (issue 4)
+		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -56,6 +56,11 @@ func (d *cellDoc) cell() registry.StatsCell {
 // StatsCells returns the non-zero counters of one rollup.
 func (s *Store) StatsCells(ctx context.Context, f registry.StatsCellFilter) ([]registry.StatsCell, error) {
 	filter := bson.D{{Key: "category", Value: f.Category}, {Key: "channel", Value: f.Channel}}
+	if f.Years {
+		filter = append(filter, bson.E{Key: "year", Value: bson.D{{Key: "$ne", Value: registry.CellAllYears}}})
+	} else {
+		filter = append(filter, bson.E{Key: "year", Value: registry.CellAllYears})
+	}
 	if f.PerProvince {
 		filter = append(filter, bson.E{Key: "province", Value: bson.D{{Key: "$ne", Value: registry.CellAll}}})
 	} else {

@@ -92,12 +92,11 @@ CREATE TABLE stats_cells (
 	year     INTEGER NOT NULL,
 	n        INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX stats_cells_rollup ON stats_cells (category, channel, province);
--- The pending list of each counter: one row per (marker, counter).
+CREATE INDEX stats_cells_rollup ON stats_cells (category, channel, province, year);
+-- The markers applied and not yet released. An apply is one transaction,
+-- so a marker stands for every counter it moved.
 CREATE TABLE stats_pending (
-	marker TEXT NOT NULL,
-	cell   TEXT NOT NULL,
-	PRIMARY KEY (marker, cell)
+	marker TEXT PRIMARY KEY
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE stats_ops (
 	id         TEXT PRIMARY KEY,

@@ -3,7 +3,9 @@ package sqlite
 // The statistics counters (issue 4). The SQLite store runs the same
 // single-step protocol as the MongoDB store (registry/stats_sync.go), one
 // small transaction per primitive, so that there is one code path to test
-// and to reason about; a counter's pending list is the stats_pending table.
+// and to reason about. An apply of deltas is one transaction, so the
+// pending lists of all counters it moves are one row per marker in
+// stats_pending: the marker is there exactly when all its deltas are.
 
 import (
 	"context"
@@ -19,6 +21,11 @@ import (
 func (s *Store) StatsCells(ctx context.Context, f registry.StatsCellFilter) ([]registry.StatsCell, error) {
 	q := `SELECT kind, province, category, channel, level, year, n FROM stats_cells WHERE category = ? AND channel = ? AND n <> 0 AND `
 	args := []any{f.Category, f.Channel}
+	if f.Years {
+		q += `year <> 0 AND `
+	} else {
+		q += `year = 0 AND `
+	}
 	if f.PerProvince {
 		q += `province <> ?`
 		args = append(args, registry.CellAll)
@@ -126,17 +133,18 @@ func (s *Store) DeleteStatsOps(ctx context.Context, ids []string) error {
 	})
 }
 
-// ApplyStatsDeltas adds each delta to its counter once per marker: the
-// pending row is inserted first, and only if it was not there the counter
-// moves. One transaction for all deltas (each is idempotent on its own,
-// so the all-or-nothing is a bonus, not a requirement).
+// ApplyStatsDeltas adds the deltas to their counters in one transaction
+// that also records the marker; if the marker is recorded already, the
+// deltas were applied and nothing changes.
 func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []registry.StatsDelta) error {
 	return s.inTx(ctx, "apply counter deltas", func(tx *sql.Tx) error {
-		pend, err := tx.PrepareContext(ctx, `INSERT INTO stats_pending (marker, cell) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+		res, err := tx.ExecContext(ctx, `INSERT INTO stats_pending (marker) VALUES (?) ON CONFLICT DO NOTHING`, marker)
 		if err != nil {
 			return err
 		}
-		defer pend.Close()
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // applied before under this marker (or the error)
+		}
 		add, err := tx.PrepareContext(ctx, `
 			INSERT INTO stats_cells (id, kind, province, category, channel, level, year, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET n = n + excluded.n`)
@@ -149,16 +157,6 @@ func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []re
 			if err != nil {
 				return err
 			}
-			res, err := pend.ExecContext(ctx, marker, d.Cell)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				if err != nil {
-					return err
-				}
-				continue // applied before under this marker
-			}
 			if _, err := add.ExecContext(ctx, d.Cell, c.Kind, c.Province, c.Category, c.Channel, int(c.Level), c.Year, d.N); err != nil {
 				return err
 			}
@@ -169,7 +167,7 @@ func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []re
 
 // StatsPendingMarkers returns every marker a pending list holds.
 func (s *Store) StatsPendingMarkers(ctx context.Context) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT marker FROM stats_pending ORDER BY marker`)
+	rows, err := s.read.QueryContext(ctx, `SELECT marker FROM stats_pending ORDER BY marker`)
 	if err != nil {
 		return nil, internal(err, "list pending markers")
 	}

@@ -27,9 +27,12 @@ func testStatsCells(t *testing.T, s registry.Store) {
 	if err := s.ApplyStatsDeltas(ctx, "m1", []registry.StatsDelta{{Cell: a, N: 2}, {Cell: aAll, N: 2}, {Cell: b, N: 1}, {Cell: c, N: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	// The same marker again counts nothing, even mixed with a new cell.
+	// The same deltas under the same marker again count nothing.
+	if err := s.ApplyStatsDeltas(ctx, "m1", []registry.StatsDelta{{Cell: a, N: 2}, {Cell: aAll, N: 2}, {Cell: b, N: 1}, {Cell: c, N: 1}}); err != nil {
+		t.Fatal(err)
+	}
 	d := cellID(registry.CellRevoked, "44", "6", "social", 2, 2011)
-	if err := s.ApplyStatsDeltas(ctx, "m1", []registry.StatsDelta{{Cell: a, N: 2}, {Cell: d, N: 1}}); err != nil {
+	if err := s.ApplyStatsDeltas(ctx, "m1b", []registry.StatsDelta{{Cell: d, N: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	// Another marker counts.
@@ -46,7 +49,7 @@ func testStatsCells(t *testing.T, s registry.Store) {
 		t.Fatal(err)
 	}
 	sort.Strings(markers)
-	if !reflect.DeepEqual(markers, []string{"m1", "m2"}) {
+	if !reflect.DeepEqual(markers, []string{"m1", "m1b", "m2"}) {
 		t.Fatalf("pending markers %v", markers)
 	}
 	if err := s.ReleaseStatsMarker(ctx, "m1"); err != nil {
@@ -55,21 +58,33 @@ func testStatsCells(t *testing.T, s registry.Store) {
 	if err := s.ReleaseStatsMarker(ctx, "m1"); err != nil {
 		t.Fatal(err)
 	}
-	if markers, _ := s.StatsPendingMarkers(ctx); !reflect.DeepEqual(markers, []string{"m2"}) {
+	if markers, _ := s.StatsPendingMarkers(ctx); !reflect.DeepEqual(markers, []string{"m1b", "m2"}) {
 		t.Fatalf("after release: %v", markers)
 	}
 	// Rollup reads.
-	rollup, err := s.StatsCells(ctx, registry.StatsCellFilter{Province: "11", Category: "6", Channel: "social"})
+	rollup, err := s.StatsCells(ctx, registry.StatsCellFilter{Province: "11", Category: "6", Channel: "social", Years: true})
 	if err != nil || len(rollup) != 1 || rollup[0].ID() != a || rollup[0].N != 1 {
 		t.Fatalf("rollup 11/6/social: %v %+v", err, rollup)
 	}
-	per, err := s.StatsCells(ctx, registry.StatsCellFilter{Category: "6", Channel: "social", PerProvince: true})
+	per, err := s.StatsCells(ctx, registry.StatsCellFilter{Category: "6", Channel: "social", PerProvince: true, Years: true})
 	if err != nil || len(per) != 3 {
 		t.Fatalf("per province 6/social: %v %+v", err, per)
 	}
-	all, err := s.StatsCells(ctx, registry.StatsCellFilter{Province: registry.CellAll, Category: registry.CellAll, Channel: registry.CellAll})
+	all, err := s.StatsCells(ctx, registry.StatsCellFilter{Province: registry.CellAll, Category: registry.CellAll, Channel: registry.CellAll, Years: true})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("empty rollup: %v %+v", err, all)
+	}
+	// The all-years rollup is apart from the years.
+	e := cellID(registry.CellWorkers, "11", "6", "social", 3, registry.CellAllYears)
+	if err := s.ApplyStatsDeltas(ctx, "m4", []registry.StatsDelta{{Cell: e, N: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	years, err := s.StatsCells(ctx, registry.StatsCellFilter{Province: "11", Category: "6", Channel: "social"})
+	if err != nil || len(years) != 1 || years[0].ID() != e || years[0].N != 4 {
+		t.Fatalf("all-years rollup 11/6/social: %v %+v", err, years)
+	}
+	if err := s.ApplyStatsDeltas(ctx, "m5", []registry.StatsDelta{{Cell: e, N: -4}}); err != nil {
+		t.Fatal(err)
 	}
 	// A counter back at zero is not listed.
 	if err := s.ApplyStatsDeltas(ctx, "m3", []registry.StatsDelta{{Cell: b, N: -1}}); err != nil {

@@ -1,0 +1,83 @@
+package registry_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/sqlite"
+)
+
+// BenchmarkStatsRead reads the statistics from stores of 10,000 and of
+// 1,000,000 demo certificates (SQLite, made by registry.LoadDemo). The
+// read costs O(counters), not O(certificates), so the two should be
+// close. The 1,000,000 store takes minutes to build and is skipped unless
+// SKILLREG_BENCH_1M=1:
+//
+//	SKILLREG_BENCH_1M=1 go test ./registry -run '^$' -bench BenchmarkStatsRead -benchtime 2s -timeout 60m
+func BenchmarkStatsRead(b *testing.B) {
+	for _, n := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("certs=%d", n), func(b *testing.B) {
+			if n > 10_000 && os.Getenv("SKILLREG_BENCH_1M") != "1" {
+				b.Skip("set SKILLREG_BENCH_1M=1 to build and read a store of 1,000,000 certificates")
+			}
+			reg := benchStatsRegistry(b, n)
+			ctx := context.Background()
+			admin := &registry.User{ID: "admin", Username: "admin", Role: registry.RoleAdmin}
+			reads := []struct {
+				name string
+				read func() error
+			}{
+				{"TierStats/national", func() error { _, err := reg.TierStats(ctx, admin, registry.StatsQuery{}); return err }},
+				{"TierStats/filtered", func() error {
+					_, err := reg.TierStats(ctx, admin, registry.StatsQuery{Province: "44", Occupation: "6", Channel: registry.ChannelSocial})
+					return err
+				}},
+				{"ProvinceStats", func() error { _, err := reg.ProvinceStats(ctx, admin, registry.StatsQuery{}); return err }},
+				{"TrendStats", func() error { _, err := reg.TrendStats(ctx, admin, registry.StatsQuery{}); return err }},
+			}
+			for _, rd := range reads {
+				b.Run(rd.name, func(b *testing.B) {
+					for b.Loop() {
+						if err := rd.read(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// benchStatsRegistry builds a SQLite store of n demo certificates in a
+// temporary directory and returns a registry over it.
+func benchStatsRegistry(b *testing.B, n int) *registry.Registry {
+	b.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "r.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	vault, err := registry.NewVault(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
+	reg := registry.New(registry.Config{Store: st, Vault: vault, Clock: func() time.Time { return now },
+		Logger: slog.New(slog.DiscardHandler)})
+	admin := &registry.User{ID: "admin", Username: "admin", Role: registry.RoleAdmin}
+	start := time.Now()
+	res, err := reg.LoadDemo(ctx, admin, registry.DemoOptions{Certificates: n, Seed: 7, KeyID: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("built %d certificates of %d people in %s", res.Certificates, res.People, time.Since(start).Round(time.Millisecond))
+	return reg
+}
