@@ -121,14 +121,22 @@
   function levelsChart(tiers) {
     var c = chart('chart-levels');
     var p = rendered(c);
+    var total = LEVELS.reduce(function (sum, l) { return sum + (tiers.by_level[l] || 0); }, 0);
+    var share = {};
+    LEVELS.forEach(function (l) { share[LEVEL_SHORT[l]] = total ? (tiers.by_level[l] || 0) / total : 0; });
+    // On a narrow screen the labels round the ring would be cut off:
+    // the names and shares go into a legend below it instead.
+    var narrow = $('chart-levels').clientWidth < 480;
     c.setOption(Object.assign({}, common, {
       tooltip: Object.assign({}, common.tooltip, { trigger: 'item', formatter: '{b}：{c} 人（{d}%）' }),
+      legend: narrow ? { bottom: 0, formatter: function (name) { return name + ' ' + pct(share[name]); } } : { show: false },
       series: [{
         type: 'pie',
-        radius: ['36%', '62%'],
-        center: ['50%', '50%'],
+        radius: narrow ? ['34%', '60%'] : ['36%', '62%'],
+        center: ['50%', narrow ? '42%' : '50%'],
         avoidLabelOverlap: true,
-        label: { formatter: '{b}\n{d}%' },
+        label: narrow ? { show: false } : { formatter: '{b}\n{d}%' },
+        labelLine: { show: !narrow },
         data: LEVELS.map(function (l) {
           return { name: LEVEL_SHORT[l], value: tiers.by_level[l] || 0, itemStyle: { color: LEVEL_COLORS[l] } };
         })
@@ -146,7 +154,7 @@
       legend: { top: 0 },
       grid: { left: 8, right: 8, top: legendRoom('chart-provinces', 5), bottom: 8, containLabel: true },
       xAxis: { type: 'category', data: rows.map(function (r) { return shortProvince(r.name); }), axisLabel: { interval: 0, rotate: rows.length > 8 ? 60 : 0 } },
-      yAxis: { type: 'value', name: '人', axisLabel: { formatter: function (v) { return big(v); } } },
+      yAxis: { type: 'value', axisLabel: { formatter: function (v) { return big(v); } } },
       series: LEVELS.map(function (l) {
         return {
           name: LEVEL_SHORT[l], type: 'bar', stack: 'workers', barMaxWidth: 48, itemStyle: { color: LEVEL_COLORS[l] },
