@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"image/png"
-	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -17,79 +16,33 @@ import (
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+
+	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/registry"
 )
 
-// idNumberFor builds a valid 18-character resident ID number (GB
-// 11643-1999) from a 6-digit address code, a birth date YYYYMMDD and a
-// 3-digit sequence, with its check character.
-func idNumberFor(addr, birth string, seq int) string {
-	body := fmt.Sprintf("%s%s%03d", addr, birth, seq)
-	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i, w := range weights {
-		sum += int(body[i]-'0') * w
-	}
-	return body + string("10X98765432"[sum%11])
-}
-
-// seedDashboard issues a few hundred certificates across four provinces,
-// five levels, four channels, two occupation categories and eight years,
-// with some people holding a second, higher certificate and some top
-// certificates revoked, the way `skillreg demo` does on a larger scale.
-// The generator is seeded, so every run sees the same registry.
-func seedDashboard(t *testing.T, h *harness, people int) {
+// loadDemo fills the harness's store with stats-core's synthetic
+// population (Registry.LoadDemo, what `skillreg demo` runs): people in all
+// 31 provinces at levels distributed like the 2004 census, some with two
+// or three certificates, some revoked, issued from 2005 to today. The seed
+// makes every run see the same registry.
+func loadDemo(t *testing.T, h *harness, reg *registry.Registry, certificates int) *registry.DemoResult {
 	t.Helper()
-	type province struct{ code, issuer, addr string }
-	provinces := []province{
-		{"11", "S000111000001", "110105"},
-		{"31", "S000131000001", "310104"},
-		{"44", "S000244000001", "440106"},
-		{"51", "S000251000001", "510104"},
+	ctx := context.Background()
+	admin, err := reg.Authenticate(ctx, "admin", adminPassword)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tokens := map[string]string{}
-	for _, p := range provinces {
-		tokens[p.code] = h.issuer(p.issuer, p.code, []string{"6-18", "4-04-05"}, 1)
+	kid, err := h.tokens.ActiveKeyID(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Levels weighted like the 2004 census (DOMAIN.md): few senior
-	// technicians, many junior and intermediate workers.
-	levelWeights := []struct{ level, weight int }{{1, 3}, {2, 7}, {3, 22}, {4, 38}, {5, 30}}
-	pickLevel := func(r *rand.Rand) int {
-		n := r.IntN(100)
-		for _, lw := range levelWeights {
-			if n < lw.weight {
-				return lw.level
-			}
-			n -= lw.weight
-		}
-		return 5
+	res, err := reg.LoadDemo(ctx, admin, registry.DemoOptions{Certificates: certificates, Seed: 2026, KeyID: kid})
+	if err != nil {
+		t.Fatal(err)
 	}
-	channels := []string{"social", "social", "enterprise", "school", "special"}
-	occupations := []string{"6-18-01-01", "6-18-01-01", "4-04-05-05"}
-	r := rand.New(rand.NewPCG(4, 2026))
-	for i := range people {
-		home := provinces[r.IntN(len(provinces))]
-		id := idNumberFor(home.addr, fmt.Sprintf("19%02d0%d1%d", 60+r.IntN(40), 1+r.IntN(9), r.IntN(9)), i%1000)
-		name := "测试" + strconv.Itoa(i)
-		issue := func(p province, level int, year int) string {
-			c := h.expect(h.do("POST", "/api/v1/certificates", tokens[p.code], map[string]any{
-				"holder_name": name, "id_number": id, "occupation_code": occupations[r.IntN(len(occupations))],
-				"level": level, "channel": channels[r.IntN(len(channels))], "issued_on": fmt.Sprintf("%d-%02d-15", year, 1+r.IntN(10)),
-			}), 201).json(t)
-			return c["number"].(string)
-		}
-		level, year := pickLevel(r), 2019+r.IntN(7)
-		issue(home, level, year)
-		if level > 1 && r.IntN(4) == 0 { // a second, higher certificate, sometimes in another province
-			where := home
-			if r.IntN(3) == 0 {
-				where = provinces[r.IntN(len(provinces))]
-			}
-			top := issue(where, level-1-r.IntN(min(2, level-1)), min(year+1+r.IntN(2), 2026))
-			if r.IntN(5) == 0 {
-				h.expect(h.do("POST", "/api/v1/certificates/"+top+"/revoke", tokens[where.code], map[string]string{"reason": "考核成绩录入错误"}), 200)
-			}
-		}
-	}
+	t.Logf("demo data: %d certificates, %d people, %d revoked", res.Certificates, res.People, res.Revoked)
+	return res
 }
 
 // shotDir is where dashboard screenshots go: $SKILLREG_SCREENSHOTS, or a
@@ -288,8 +241,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	if chromiumPath() == "" {
 		t.Skip("no chromium binary found (apt-get install chromium, or set SKILLREG_CHROMIUM): skipping the browser test")
 	}
-	h := newHarness(t)
-	seedDashboard(t, h, 300)
+	var reg *registry.Registry
+	h := newHarness(t, func(c *handlers.Config) { reg = c.Registry })
+	loadDemo(t, h, reg, 3000)
 	national := h.official("dash-national", "")
 	provincial := h.official("dash-guangdong", "44")
 	dir := shotDir(t)
@@ -300,7 +254,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	loginInBrowser(t, ctx, h, "dash-national", console)
 	apiNational := decode[tiersJSON](t, h.expect(h.do("GET", "/api/v1/stats/tiers", national, nil), 200))
-	if apiNational.SkilledWorkers < 250 {
+	if apiNational.SkilledWorkers < 2000 {
 		t.Fatalf("the seed made only %d skilled workers", apiNational.SkilledWorkers)
 	}
 	s := readState(t, ctx)
