@@ -314,6 +314,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	if strings.Join(s.Rows, ",") != "44" || s.Location != "/dashboard?province=44" || s.Scope != "广东省" {
 		t.Errorf("广东 filter: rows %v at %s, scope %q; want only 44 at /dashboard?province=44, 广东省", s.Rows, s.Location, s.Scope)
 	}
+	// The table marks each share against its target, in words and colour.
+	mark, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const td = document.querySelector('#province-rows tr[data-province="44"] td:nth-of-type(7)'); return td.className + '|' + td.textContent; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMark := map[bool]string{true: "num ok|" + s.TechnicianText + " ✓", false: "num bad|" + s.TechnicianText + " ✗"}[apiGD.Progress.Met.Technician]
+	if mark != wantMark {
+		t.Errorf("广东's technician share in the table: %q, want %q", mark, wantMark)
+	}
 	// The CSV link follows the filter and downloads with the session.
 	csvCheck, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(async () => {
 	  const a = document.getElementById('csv-provinces');

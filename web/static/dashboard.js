@@ -269,6 +269,7 @@
       td.className = 'num';
     }
     tr.appendChild(td);
+    return td;
   }
 
   function renderTable() {
@@ -290,9 +291,16 @@
       tr.appendChild(th);
       cell(tr, num(r.skilled_workers), r.skilled_workers);
       LEVELS.forEach(function (l) { cell(tr, num(r.by_level[l] || 0), r.by_level[l] || 0); });
-      cell(tr, pct(r.shares.technician), r.shares.technician);
-      cell(tr, pct(r.shares.senior_worker), r.shares.senior_worker);
-      cell(tr, pct(r.shares.high_skilled), r.shares.high_skilled);
+      ['technician', 'senior_worker', 'high_skilled'].forEach(function (k) {
+        // Against the plan's target: a mark and a colour (not colour
+        // alone), none for a province without skilled workers.
+        var met = r.progress.met[k];
+        var td = cell(tr, pct(r.shares[k]) + (r.skilled_workers ? (met ? ' ✓' : ' ✗') : ''), r.shares[k]);
+        if (r.skilled_workers) {
+          td.className += met ? ' ok' : ' bad';
+          td.title = met ? '已达标 · target met' : '未达标 · below target';
+        }
+      });
       cell(tr, num(r.certificates), r.certificates);
       body.appendChild(tr);
     });
