@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -33,7 +34,7 @@ type Plan struct {
 	// 11th Five-Year Plan when there is none.
 	Default   bool      `json:"default"`
 	BuiltIn   bool      `json:"built_in"`
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `json:"created_at,omitzero"` // absent for the built-in plan
 }
 
 // ElevenFiveYearPlanID is the ID of the built-in plan.
@@ -62,6 +63,9 @@ func (p *Plan) validate() error {
 	p.Name = strings.TrimSpace(p.Name)
 	if n := utf8.RuneCountInString(p.Name); n == 0 || n > 200 {
 		return FieldError("name", "a plan needs a name of at most 200 characters")
+	}
+	if strings.IndexFunc(p.Name, unicode.IsControl) >= 0 {
+		return FieldError("name", "a plan name may not contain control characters (line breaks, tabs)")
 	}
 	if _, err := time.Parse("2006-01-02", p.EndDate); err != nil {
 		return FieldError("end_date", "end_date must be a date YYYY-MM-DD")

@@ -6,7 +6,8 @@ package registry
 //
 //	TierStats(ctx, actor, StatsQuery) (*TierStats, error)          one set of figures
 //	ProvinceStats(ctx, actor, StatsQuery) (*ProvinceTable, error)  one row per province
-//	TrendStats(ctx, actor, StatsQuery) ([]TrendRow, error)         one row per year
+//	TrendTable(ctx, actor, StatsQuery) (*TrendTable, error)        one row per year, with the query as narrowed
+//	TrendStats(ctx, actor, StatsQuery) ([]TrendRow, error)         the rows alone
 //	Plans(ctx, actor) ([]*Plan, error)                              the plans, default first
 //	CreatePlan(ctx, actor, *Plan) error                             admin only
 //
@@ -221,14 +222,40 @@ func (r *Registry) ProvinceStats(ctx context.Context, actor *User, q StatsQuery)
 	return t, nil
 }
 
-// TrendStats returns one row per year, in year order, from the earliest
+// TrendTable is the answer to TrendTable: the rows and the query they
+// answer, as narrowed for a provincial official.
+type TrendTable struct {
+	Query StatsQuery `json:"query"`
+	AsOf  time.Time  `json:"as_of"`
+	Rows  []TrendRow `json:"rows"`
+}
+
+// TrendTable returns one row per year, in year order, from the earliest
 // year with a certificate to the latest (years between without any are
-// present with zeros). q.Plan is checked but plays no part.
-func (r *Registry) TrendStats(ctx context.Context, actor *User, q StatsQuery) ([]TrendRow, error) {
+// present with zeros), with the query as it was answered. q.Plan is
+// checked but plays no part.
+func (r *Registry) TrendTable(ctx context.Context, actor *User, q StatsQuery) (*TrendTable, error) {
 	q, _, err := r.statsQuery(ctx, actor, q)
 	if err != nil {
 		return nil, err
 	}
+	rows, err := r.trendRows(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return &TrendTable{Query: q, AsOf: r.now().UTC(), Rows: rows}, nil
+}
+
+// TrendStats is TrendTable's rows alone.
+func (r *Registry) TrendStats(ctx context.Context, actor *User, q StatsQuery) ([]TrendRow, error) {
+	t, err := r.TrendTable(ctx, actor, q)
+	if err != nil {
+		return nil, err
+	}
+	return t.Rows, nil
+}
+
+func (r *Registry) trendRows(ctx context.Context, q StatsQuery) ([]TrendRow, error) {
 	f := cellFilter(q, false)
 	f.Years = true
 	cells, err := r.statsCells(ctx, f)

@@ -91,6 +91,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	tokens := verify.NewTokens(e.keys().Source())
 	metrics := handlers.NewMetrics()
 	reg := registry.New(registry.Config{Store: e.store, Tokens: tokens, Vault: e.vault, Logger: logger, Hooks: metrics.Hooks()})
+	go reg.RunStatsRecovery(ctx, time.Minute) // statistics: finishes counter updates a crash left
 
 	pw, generated := os.Getenv("SKILLREG_ADMIN_PASSWORD"), false
 	if pw == "" {
