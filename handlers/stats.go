@@ -139,23 +139,19 @@ func (s *Server) statsTrend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.reg.TrendStats(c.Request().Context(), actor(c), q)
+	tt, err := s.reg.TrendTable(c.Request().Context(), actor(c), q)
 	if err != nil {
 		return err
 	}
+	rows := tt.Rows
 	if rows == nil {
 		rows = []registry.TrendRow{}
 	}
-	// TrendStats narrowed a provincial official's query to their province
-	// (or refused it); say so in the answer, as the other routes do.
-	if u := actor(c); u != nil && u.Role == registry.RoleOfficial && q.Province == "" {
-		q.Province = u.Province
-	}
 	noStore(c)
 	if asCSV {
-		return s.sendCSV(c, "skill-trend-by-year", "技能人才年度趋势", q, writeTrendCSV(q, rows))
+		return s.sendCSV(c, "skill-trend-by-year", "技能人才年度趋势", tt.Query, writeTrendCSV(tt.Query, rows))
 	}
-	return c.JSON(http.StatusOK, trendResponse{By: "year", Query: q, AsOf: s.now().UTC(), Rows: rows})
+	return c.JSON(http.StatusOK, trendResponse{By: "year", Query: tt.Query, AsOf: tt.AsOf, Rows: rows})
 }
 
 // listPlans answers GET /api/v1/plans: every plan, the default first.

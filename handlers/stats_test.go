@@ -537,6 +537,7 @@ func TestPlans(t *testing.T) {
 		{map[string]any{"id": "p2", "end_date": "2030"}, "end_date"},
 		{map[string]any{"id": "p3", "targets": map[string]any{"technician": 5}}, "targets.technician"},
 		{map[string]any{"id": "p4", "built_in": true}, "built_in"},
+		{map[string]any{"id": "p5", "name": "第一行\n第二行"}, "name"},
 	} {
 		body := map[string]any{}
 		for k, v := range plan {
@@ -553,12 +554,16 @@ func TestPlans(t *testing.T) {
 
 	list := decode[struct {
 		Items []struct {
-			ID      string `json:"id"`
-			Default bool   `json:"default"`
+			ID        string  `json:"id"`
+			Default   bool    `json:"default"`
+			CreatedAt *string `json:"created_at"`
 		} `json:"items"`
 	}](t, h.expect(h.do("GET", "/api/v1/plans", f.provincial, nil), 200))
 	if len(list.Items) != 2 || list.Items[0].ID != "11th-five-year" || !list.Items[0].Default || list.Items[1].ID != "skills-2030" {
-		t.Errorf("plans %+v, want the built-in default first, then skills-2030", list.Items)
+		t.Fatalf("plans %+v, want the built-in default first, then skills-2030", list.Items)
+	}
+	if list.Items[0].CreatedAt != nil || list.Items[1].CreatedAt == nil {
+		t.Errorf("created_at: built-in %v, added %v; want none for the built-in plan", list.Items[0].CreatedAt, list.Items[1].CreatedAt)
 	}
 
 	def := decode[tiersJSON](t, h.expect(h.do("GET", "/api/v1/stats/tiers", f.national, nil), 200))
