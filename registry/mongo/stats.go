@@ -12,7 +12,6 @@ package mongo
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -162,65 +161,38 @@ func (s *Store) DeleteStatsOps(ctx context.Context, ids []string) error {
 }
 
 // ApplyStatsDeltas applies each delta with one conditional update per
-// counter: {_id, pending != marker} -> $inc n, $push marker, upserting a
-// missing counter. When the counter exists and holds the marker, the
-// upsert's insert fails on the _id: that is "applied before". When the
-// counter did not exist and a concurrent writer created it, a plain
-// update settles which case it is.
+// counter, {_id, pending != marker} -> $inc n, $push marker, after
+// creating the missing counters at 0 (an unordered insert whose duplicate
+// _ids are the counters that exist). A counter that holds the marker is
+// not matched, so a repeat counts nothing. The updates are sent one by
+// one, not as a bulk write: FerretDB, the test server, runs a bulk
+// update in time quadratic in its length (measured: 100 updates 2.7 s, 10
+// single ones 80 ms).
 func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []registry.StatsDelta) error {
 	coll := s.statsColl(collStatsCells)
-	models := make([]mongo.WriteModel, 0, len(deltas))
-	for _, d := range deltas {
-		c, err := registry.ParseCellID(d.Cell)
-		if err != nil {
-			return err
-		}
-		models = append(models, mongo.NewUpdateOneModel().
-			SetFilter(applyFilter(d.Cell, marker)).
-			SetUpdate(bson.D{
-				{Key: "$inc", Value: bson.D{{Key: "n", Value: d.N}}},
-				{Key: "$push", Value: bson.D{{Key: "pending", Value: marker}}},
-				{Key: "$setOnInsert", Value: bson.D{
-					{Key: "kind", Value: c.Kind}, {Key: "province", Value: c.Province}, {Key: "category", Value: c.Category},
-					{Key: "channel", Value: c.Channel}, {Key: "level", Value: int(c.Level)}, {Key: "year", Value: c.Year},
-				}},
-			}).SetUpsert(true))
-	}
-	for start := 0; start < len(models); start += 1000 {
-		chunk := models[start:min(start+1000, len(models))]
-		_, err := coll.BulkWrite(ctx, chunk, options.BulkWrite().SetOrdered(false))
-		if err == nil {
-			continue
-		}
-		var bwe mongo.BulkWriteException
-		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
-			return internal(err, "apply counter deltas")
-		}
-		// Some counters were there already (a duplicate _id on upsert).
-		// Servers differ in whether they go on after the first error, so
-		// every delta of the chunk is applied again one by one: each is
-		// idempotent under the marker.
-		for i := range chunk {
-			if err := applyOne(ctx, coll, chunk[i].(*mongo.UpdateOneModel), deltas[start+i], marker); err != nil {
+	for start := 0; start < len(deltas); start += 1000 {
+		chunk := deltas[start:min(start+1000, len(deltas))]
+		docs := make([]any, 0, len(chunk))
+		for _, d := range chunk {
+			c, err := registry.ParseCellID(d.Cell)
+			if err != nil {
 				return err
 			}
+			docs = append(docs, &cellDoc{ID: d.Cell, Kind: c.Kind, Province: c.Province, Category: c.Category, Channel: c.Channel,
+				Level: int(c.Level), Year: c.Year, Pending: []string{}})
 		}
-	}
-	return nil
-}
-
-// applyOne applies one delta: the upsert, and after a duplicate _id the
-// plain update, which matches only if the marker is not there yet.
-func applyOne(ctx context.Context, coll *mongo.Collection, m *mongo.UpdateOneModel, d registry.StatsDelta, marker string) error {
-	_, err := coll.UpdateOne(ctx, m.Filter, m.Update, options.UpdateOne().SetUpsert(true))
-	if mongo.IsDuplicateKeyError(err) {
-		_, err = coll.UpdateOne(ctx, applyFilter(d.Cell, marker), bson.D{
-			{Key: "$inc", Value: bson.D{{Key: "n", Value: d.N}}},
-			{Key: "$push", Value: bson.D{{Key: "pending", Value: marker}}},
-		})
-	}
-	if err != nil {
-		return internal(err, "apply counter delta to %s", d.Cell)
+		if _, err := insertNew(ctx, coll, docs); err != nil {
+			return internal(err, "create counters")
+		}
+		for _, d := range chunk {
+			_, err := coll.UpdateOne(ctx, applyFilter(d.Cell, marker), bson.D{
+				{Key: "$inc", Value: bson.D{{Key: "n", Value: d.N}}},
+				{Key: "$push", Value: bson.D{{Key: "pending", Value: marker}}},
+			})
+			if err != nil {
+				return internal(err, "apply counter delta to %s", d.Cell)
+			}
+		}
 	}
 	return nil
 }
@@ -313,24 +285,25 @@ func (s *Store) findHolders(ctx context.Context, filter bson.D, opts *options.Fi
 func (s *Store) SetStatsHolders(ctx context.Context, hs []*registry.StatsHolder) error {
 	coll := s.statsColl(collStatsHolders)
 	var inserts []any
-	var updates []mongo.WriteModel
+	var updates []*registry.StatsHolder
 	for _, h := range hs {
 		if h.Version == 1 {
 			inserts = append(inserts, &holderDoc{Hash: h.Hash, Version: 1, Certs: nonNilCerts(h.Certs)})
-			continue
+		} else {
+			updates = append(updates, h)
 		}
-		updates = append(updates, mongo.NewUpdateOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: h.Hash}, {Key: "version", Value: h.Version - 1}}).
-			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: h.Version}, {Key: "certs", Value: nonNilCerts(h.Certs)}}}}))
 	}
 	for start := 0; start < len(inserts); start += 1000 {
 		if _, err := insertNew(ctx, coll, inserts[start:min(start+1000, len(inserts))]); err != nil {
 			return internal(err, "store holder states")
 		}
 	}
-	for start := 0; start < len(updates); start += 1000 {
-		if _, err := coll.BulkWrite(ctx, updates[start:min(start+1000, len(updates))], options.BulkWrite().SetOrdered(false)); err != nil {
-			return internal(err, "store holder states")
+	// One by one: see ApplyStatsDeltas about bulk updates on FerretDB.
+	for _, h := range updates {
+		_, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: h.Hash}, {Key: "version", Value: h.Version - 1}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: h.Version}, {Key: "certs", Value: nonNilCerts(h.Certs)}}}})
+		if err != nil {
+			return internal(err, "store holder state")
 		}
 	}
 	return nil
