@@ -92,7 +92,9 @@ CREATE TABLE stats_cells (
 	year     INTEGER NOT NULL,
 	n        INTEGER NOT NULL
 ) STRICT;
+-- One rollup's years (the trend), and one year of every province.
 CREATE INDEX stats_cells_rollup ON stats_cells (category, channel, province, year);
+CREATE INDEX stats_cells_by_year ON stats_cells (category, channel, year, province);
 -- The markers applied and not yet released. An apply is one transaction,
 -- so a marker stands for every counter it moved.
 CREATE TABLE stats_pending (
