@@ -12,6 +12,7 @@ import (
 
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/sqlite"
+	"github.com/skillreg/skillreg/verify"
 )
 
 // BenchmarkStatsRead reads the statistics from stores of 10,000 and of
@@ -93,4 +94,50 @@ func benchStatsRegistry(b *testing.B, n int) *registry.Registry {
 	}
 	b.Logf("built %d certificates of %d people in %s", res.Certificates, res.People, time.Since(start).Round(time.Millisecond))
 	return reg
+}
+
+// BenchmarkStatsIssue is Registry.Issue with its statistics upkeep (mark,
+// op, apply, holder, release, mark done), each issuance a new person at a
+// level and year that vary; compare with BenchmarkCreateCertificate in
+// registry/sqlite (the certificate write alone).
+func BenchmarkStatsIssue(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "r.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	vault, err := registry.NewVault(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
+	ks := verify.KeyStore{Store: st, Vault: vault}
+	if _, err := ks.Ensure(ctx, now); err != nil {
+		b.Fatal(err)
+	}
+	reg := registry.New(registry.Config{Store: st, Tokens: verify.NewTokens(ks.Source()), Vault: vault,
+		Clock: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	admin := &registry.User{ID: "admin", Username: "admin", Role: registry.RoleAdmin}
+	is, err := reg.CreateIssuer(ctx, admin, registry.IssuerInput{Name: "中心", Kind: "S", OrgCode: "0001", Province: "44", Site: "000001",
+		Scope: registry.Scope{Occupations: []string{"6-18"}, MaxLevel: 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := &registry.User{ID: "u", Username: "u", Role: registry.RoleIssuer, IssuerID: is.ID}
+	i := 0
+	for b.Loop() {
+		i++
+		if _, _, err := reg.Issue(ctx, u, registry.IssueInput{HolderName: "测试人", IDNumber: benchIDNumber(i), OccupationCode: "6-18-01-01",
+			Level: registry.Level(1 + i%5), Channel: registry.ChannelSocial, IssuedOn: fmt.Sprintf("20%02d-03-01", 5+i%20)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchIDNumber returns a distinct valid ID number for every i >= 0.
+func benchIDNumber(i int) string {
+	birth := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i/1000)
+	base := fmt.Sprintf("440524%s%03d", birth.Format("20060102"), i%1000)
+	return base + string(checkChar(base))
 }
