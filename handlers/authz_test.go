@@ -151,6 +151,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			return "/api/v1/audit/checkpoint", nil
 		}, all(200)},
+		// Skill-tier statistics: officials and the admin. officialOther
+		// (province 44) reads its own province and is refused 11.
+		"GET /api/v1/stats/tiers": {static("/api/v1/stats/tiers?province=11", nil),
+			map[string]int{"anonymous": 401, "issuerA": 403, "issuerB": 403, "officialOther": 403, "officialNational": 200, "admin": 200}},
+		"GET /api/v1/stats/provinces": {static("/api/v1/stats/provinces?format=csv", nil),
+			map[string]int{"anonymous": 401, "issuerA": 403, "issuerB": 403, "officialOther": 200, "officialNational": 200, "admin": 200}},
+		"GET /api/v1/stats/trend": {static("/api/v1/stats/trend?by=year&province=11", nil),
+			map[string]int{"anonymous": 401, "issuerA": 403, "issuerB": 403, "officialOther": 403, "officialNational": 200, "admin": 200}},
+		"GET /api/v1/plans": {static("/api/v1/plans", nil),
+			map[string]int{"anonymous": 401, "issuerA": 403, "issuerB": 403, "officialOther": 200, "officialNational": 200, "admin": 200}},
+		"POST /api/v1/plans": {func(string) (string, any) {
+			return "/api/v1/plans", map[string]any{"id": fmt.Sprintf("matrix-%d", unique()), "name": "矩阵测试规划", "end_date": "2030-12-31",
+				"targets": map[string]any{"skilled_workers": 1000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
+		// The dashboard page: the client follows the anonymous caller's
+		// redirect to the login form (200); an issuer gets the 403 page.
+		"GET /dashboard": {static("/dashboard", nil),
+			map[string]int{"anonymous": 200, "issuerA": 403, "issuerB": 403, "officialOther": 200, "officialNational": 200, "admin": 200}},
 	}
 	// The "employer API key" column: a key is not a user and may only
 	// verify, so every route of the table answers it 403 except these.

@@ -118,7 +118,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 type Route struct {
 	Method  string
 	Path    string
-	Access  string // "public", "login", "admin", "issuer", "issuer,admin", "apikey", "apikey,login"
+	Access  string // "public", "login", "admin", "issuer", "issuer,admin", "official,admin", "apikey", "apikey,login"
 	Handler echo.HandlerFunc
 }
 
@@ -178,5 +178,13 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/api/v1/stats/training", "official,admin", s.trainingStats},
 		{http.MethodGet, "/portal", "issuer,admin", s.portalPage},
 		{http.MethodGet, "/api/v1/audit/checkpoint", "public", s.auditCheckpoint}, // audit log (issue 7)
+		// Skill-tier statistics (issue 4): officials and the admin; a
+		// provincial official reads their own province only.
+		{http.MethodGet, "/api/v1/stats/tiers", "official,admin", s.statsTiers},
+		{http.MethodGet, "/api/v1/stats/provinces", "official,admin", s.statsProvinces},
+		{http.MethodGet, "/api/v1/stats/trend", "official,admin", s.statsTrend},
+		{http.MethodGet, "/api/v1/plans", "official,admin", s.listPlans},
+		{http.MethodPost, "/api/v1/plans", "admin", s.createPlan},
+		{http.MethodGet, "/dashboard", "official,admin", s.dashboardPage},
 	}
 }

@@ -111,10 +111,15 @@ func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Cert
 		CreatedAt:      r.now().UTC(),
 	}
 	c.TrainingRecordID = in.TrainingRecordID
+	mark, err := r.statsBegin(ctx, c.HolderIDHash) // statistics: see stats_sync.go
+	if err != nil {
+		return nil, false, err
+	}
 	created, err := r.createWithStatusIndex(ctx, NumberPrefix(is.ID, day.Year(), in.Level), c)
 	if err != nil {
 		return nil, false, err
 	}
+	r.statsEnd(ctx, mark) // statistics: never fails the issuance
 	if c.TrainingRecordID != "" {
 		// After the certificate, so that a retry (same external_ref) that
 		// finds it stored completes the link.
@@ -237,11 +242,16 @@ func (r *Registry) Revoke(ctx context.Context, actor *User, number, reason strin
 	if actor.Role == RoleIssuer && actor.IssuerID != c.IssuerID {
 		return nil, Errorf(ENOTFOUND, "no certificate %s", number)
 	}
+	mark, err := r.statsBegin(ctx, c.HolderIDHash) // statistics: see stats_sync.go
+	if err != nil {
+		return nil, err
+	}
 	c, err = r.store.RevokeCertificate(ctx, number, reason, r.now().UTC())
 	if err != nil {
 		return nil, err
 	}
 	r.status.changed()
+	r.statsEnd(ctx, mark) // statistics: never fails the revocation
 	r.audit(ctx, "certificate.revoked", actor, "number", c.Number, "issuer", c.IssuerID, "reason", reason)
 	if r.hooks.Revoked != nil {
 		r.hooks.Revoked(c)

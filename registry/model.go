@@ -222,6 +222,59 @@ type Store interface {
 	// AuditCheckpoints returns up to limit checkpoints with count > after,
 	// in count order.
 	AuditCheckpoints(ctx context.Context, after int64, limit int) ([]*AuditCheckpoint, error)
+	// --- statistics (issue 4): the counters behind Registry.TierStats and
+	// their crash-safe upkeep; registry/stats_sync.go gives the design.
+	// Every write below is idempotent, so a step may be repeated after a
+	// crash; none needs a multi-document transaction.
+
+	// StatsCells returns the non-zero counters of one rollup.
+	StatsCells(ctx context.Context, f StatsCellFilter) ([]StatsCell, error)
+	// AllStatsCells returns every non-zero counter.
+	AllStatsCells(ctx context.Context) ([]StatsCell, error)
+	// CreateStatsOps stores each op unless one with its ID is stored, and
+	// reports per op whether it stored it.
+	CreateStatsOps(ctx context.Context, ops []*StatsOp) ([]bool, error)
+	// StatsOps returns every stored op, oldest first.
+	StatsOps(ctx context.Context) ([]*StatsOp, error)
+	// DeleteStatsOps deletes the ops with the given IDs; missing ones are
+	// no error.
+	DeleteStatsOps(ctx context.Context, ids []string) error
+	// ApplyStatsDeltas adds each delta to its counter (creating it at 0)
+	// and records marker in the counter's pending list, atomically per
+	// counter at least; a counter whose pending list already holds marker
+	// is left alone, so applying the same deltas under one marker twice
+	// (or after a partial first attempt) counts once.
+	ApplyStatsDeltas(ctx context.Context, marker string, deltas []StatsDelta) error
+	// StatsPendingMarkers returns every marker some counter's pending
+	// list holds.
+	StatsPendingMarkers(ctx context.Context) ([]string, error)
+	// ReleaseStatsMarker removes marker from every pending list.
+	ReleaseStatsMarker(ctx context.Context, marker string) error
+	// StatsHolders returns the counted state of each holder, in the order
+	// asked; a holder never counted has Version 0 and no certificates.
+	StatsHolders(ctx context.Context, hashes []string) ([]*StatsHolder, error)
+	// SetStatsHolders stores each holder state whose stored version is
+	// its Version-1 (absent counts as 0) and skips the others.
+	SetStatsHolders(ctx context.Context, hs []*StatsHolder) error
+	// StatsHoldersAfter returns up to limit holder states whose hashes
+	// sort after the given one, in hash order.
+	StatsHoldersAfter(ctx context.Context, after string, limit int) ([]*StatsHolder, error)
+	// HolderCertificatesAfter returns the certificates of the holders
+	// whose hashes sort after the given one, in hash order, about limit
+	// of them but always every certificate of each holder it includes.
+	HolderCertificatesAfter(ctx context.Context, after string, limit int) ([]*Certificate, error)
+	// PutStatsMark stores m, replacing a mark with its ID.
+	PutStatsMark(ctx context.Context, m *StatsMark) error
+	// StatsMarks returns the marks that are not done, or were made or
+	// done at or after since.
+	StatsMarks(ctx context.Context, since time.Time) ([]*StatsMark, error)
+	// DeleteStatsMarks deletes the done marks made before the given time.
+	DeleteStatsMarks(ctx context.Context, before time.Time) error
+	// CreatePlan stores a plan. ECONFLICT if its ID is taken.
+	CreatePlan(ctx context.Context, p *Plan) error
+	// Plans returns the stored plans (not the built-in one), by ID.
+	Plans(ctx context.Context) ([]*Plan, error)
+	// --- end statistics
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

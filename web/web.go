@@ -29,7 +29,7 @@ type Pages struct {
 // error, which is a programming error caught by any test.
 func New() *Pages {
 	p := &Pages{pages: map[string]*template.Template{}}
-	for _, name := range []string{"home", "verify", "scan", "message", "login"} {
+	for _, name := range []string{"home", "verify", "scan", "message", "login", "dashboard"} {
 		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 		p.pages[name] = t
 	}

@@ -10,6 +10,8 @@
 //	skillreg import FILE --server URL --token T   issue a spreadsheet of certificates
 //	skillreg trust-bundle --server URL -o FILE    download the signed trust bundle
 //	skillreg audit verify|checkpoint|reconcile     the tamper-evident audit log
+//	skillreg stats check [--repair]   recompute the statistics counters and compare
+//	skillreg demo --certificates N    fill the store with a synthetic population
 package main
 
 import (
@@ -44,6 +46,10 @@ Usage:
                                          re-walk the hash-chained audit log and its signed
                                          checkpoints; sign a checkpoint now; append entries a
                                          crash left out (marked recovered)
+  skillreg stats check [--repair] [--data DIR]
+                                         recompute the statistics counters from the certificates
+  skillreg demo --certificates N [--seed S] [--data DIR]
+                                         fill the store with a synthetic population (for the dashboard)
 Every command that opens the registry takes --mongo-uri URI (env SKILLREG_MONGO_URI)
 to use MongoDB instead of the embedded store.
 Run "skillreg <command> -h" for a command's flags.
@@ -79,6 +85,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdTrustBundle(ctx, args[1:], stdout, stderr)
 	case "audit": // audit log (issue 7)
 		return cmdAudit(ctx, args[1:], stdout, stderr)
+	case "stats": // statistics (issue 4)
+		err = cmdStats(ctx, args[1:], stdout, stderr)
+	case "demo": // statistics (issue 4)
+		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -102,6 +102,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := assignStatusIndexes(ctx, reg, logger); err != nil {
 		return err
 	}
+	go reg.RunStatsRecovery(ctx, time.Minute) // statistics: finishes counter updates a crash left
 
 	pw, generated := os.Getenv("SKILLREG_ADMIN_PASSWORD"), false
 	if pw == "" {

@@ -172,6 +172,11 @@ var indexes = []index{
 	{collTraining, "issuer_created", bson.D{{Key: "issuer_id", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collTraining, "province_created", bson.D{{Key: "province", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collTraining, "created", bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
+	// statistics (issue 4): the rollup a query reads, the counters that
+	// hold a marker, and the marks not done.
+	{collStatsCells, "rollup", bson.D{{Key: "category", Value: 1}, {Key: "channel", Value: 1}, {Key: "year", Value: 1}, {Key: "province", Value: 1}}, false},
+	{collStatsCells, "pending", bson.D{{Key: "pending", Value: 1}}, false},
+	{collStatsMarks, "done_at", bson.D{{Key: "done", Value: 1}, {Key: "at", Value: 1}}, false},
 }
 
 // ensureIndexes creates the indexes that do not exist yet, by name. It

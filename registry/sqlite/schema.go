@@ -159,6 +159,51 @@ CREATE TABLE audit_checkpoints (
 	jws       TEXT NOT NULL
 ) STRICT;
 `,
+	// statistics (issue 4): counters, their pending markers, ops, holder
+	// states, marks and plans; registry/stats_sync.go gives the design.
+	`
+CREATE TABLE stats_cells (
+	id       TEXT PRIMARY KEY, -- registry.StatsCell.ID
+	kind     TEXT NOT NULL,
+	province TEXT NOT NULL,
+	category TEXT NOT NULL,
+	channel  TEXT NOT NULL,
+	level    INTEGER NOT NULL,
+	year     INTEGER NOT NULL,
+	n        INTEGER NOT NULL
+) STRICT;
+-- One rollup's years (the trend), and one year of every province.
+CREATE INDEX stats_cells_rollup ON stats_cells (category, channel, province, year);
+CREATE INDEX stats_cells_by_year ON stats_cells (category, channel, year, province);
+-- The markers applied and not yet released. An apply is one transaction,
+-- so a marker stands for every counter it moved.
+CREATE TABLE stats_pending (
+	marker TEXT PRIMARY KEY
+) STRICT, WITHOUT ROWID;
+CREATE TABLE stats_ops (
+	id         TEXT PRIMARY KEY,
+	created_at TEXT NOT NULL,
+	body       TEXT NOT NULL -- JSON of registry.StatsOp
+) STRICT;
+CREATE TABLE stats_holders (
+	hash    TEXT PRIMARY KEY,
+	version INTEGER NOT NULL,
+	certs   TEXT NOT NULL -- JSON of []registry.HolderCert
+) STRICT;
+CREATE TABLE stats_marks (
+	id      TEXT PRIMARY KEY,
+	hash    TEXT NOT NULL,
+	at      TEXT NOT NULL,
+	done    INTEGER NOT NULL CHECK (done IN (0, 1)),
+	done_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX stats_marks_done ON stats_marks (done, at);
+CREATE TABLE stats_plans (
+	id         TEXT PRIMARY KEY,
+	created_at TEXT NOT NULL,
+	body       TEXT NOT NULL -- JSON of registry.Plan
+) STRICT;
+`,
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so

@@ -56,6 +56,13 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"AuditChain", testAuditChain},
 		{"ConcurrentAudit", testConcurrentAudit},
 		{"AuditCheckpoints", testAuditCheckpoints},
+		// statistics (issue 4)
+		{"StatsCells", testStatsCells},
+		{"StatsOps", testStatsOps},
+		{"StatsHolders", testStatsHolders},
+		{"HolderCertificatesAfter", testHolderCertificatesAfter},
+		{"StatsMarks", testStatsMarks},
+		{"Plans", testPlans},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,446 @@
+package sqlite
+
+// The statistics counters (issue 4). The SQLite store runs the same
+// single-step protocol as the MongoDB store (registry/stats_sync.go), one
+// small transaction per primitive, so that there is one code path to test
+// and to reason about. An apply of deltas is one transaction, so the
+// pending lists of all counters it moves are one row per marker in
+// stats_pending: the marker is there exactly when all its deltas are.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/skillreg/skillreg/registry"
+)
+
+// StatsCells returns the non-zero counters of one rollup.
+func (s *Store) StatsCells(ctx context.Context, f registry.StatsCellFilter) ([]registry.StatsCell, error) {
+	q, args := statsCellsQuery(f)
+	return s.queryCells(ctx, q, args...)
+}
+
+// statsCellsQuery is the query of StatsCells. Every rollup it reads is a
+// range of one of the two indexes: (category, channel, province, year)
+// for the years of one rollup, (category, channel, year, province) for
+// every province in the all-years rollup; the query-plan test holds it
+// to that.
+func statsCellsQuery(f registry.StatsCellFilter) (string, []any) {
+	q := `SELECT kind, province, category, channel, level, year, n FROM stats_cells WHERE category = ? AND channel = ? AND n <> 0 AND `
+	args := []any{f.Category, f.Channel}
+	if f.Years {
+		q += `year > 0 AND `
+	} else {
+		q += `year = 0 AND `
+	}
+	if f.PerProvince {
+		q += `province <> ?`
+		args = append(args, registry.CellAll)
+	} else {
+		q += `province = ?`
+		args = append(args, f.Province)
+	}
+	return q, args
+}
+
+// AllStatsCells returns every non-zero counter, in ID order.
+func (s *Store) AllStatsCells(ctx context.Context) ([]registry.StatsCell, error) {
+	return s.queryCells(ctx, `SELECT kind, province, category, channel, level, year, n FROM stats_cells WHERE n <> 0 ORDER BY id`)
+}
+
+func (s *Store) queryCells(ctx context.Context, q string, args ...any) ([]registry.StatsCell, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, internal(err, "read counters")
+	}
+	defer rows.Close()
+	var out []registry.StatsCell
+	for rows.Next() {
+		var c registry.StatsCell
+		var level int
+		if err := rows.Scan(&c.Kind, &c.Province, &c.Category, &c.Channel, &level, &c.Year, &c.N); err != nil {
+			return nil, internal(err, "read counters")
+		}
+		c.Level = registry.Level(level)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal(err, "read counters")
+	}
+	return out, nil
+}
+
+// CreateStatsOps stores each op unless one with its ID is stored, all in
+// one transaction, and reports per op whether it stored it.
+func (s *Store) CreateStatsOps(ctx context.Context, ops []*registry.StatsOp) ([]bool, error) {
+	created := make([]bool, len(ops))
+	err := s.inTx(ctx, "store counter ops", func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO stats_ops (id, created_at, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i, op := range ops {
+			body, err := json.Marshal(op)
+			if err != nil {
+				return err
+			}
+			res, err := stmt.ExecContext(ctx, op.ID, formatTime(op.CreatedAt), string(body))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			created[i] = n == 1
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+// StatsOps returns every stored op, oldest first.
+func (s *Store) StatsOps(ctx context.Context) ([]*registry.StatsOp, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT body FROM stats_ops ORDER BY created_at, id`)
+	if err != nil {
+		return nil, internal(err, "list counter ops")
+	}
+	defer rows.Close()
+	var out []*registry.StatsOp
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, internal(err, "list counter ops")
+		}
+		var op registry.StatsOp
+		if err := json.Unmarshal([]byte(body), &op); err != nil {
+			return nil, internal(err, "decode counter op")
+		}
+		out = append(out, &op)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal(err, "list counter ops")
+	}
+	return out, nil
+}
+
+// DeleteStatsOps deletes the ops with the given IDs.
+func (s *Store) DeleteStatsOps(ctx context.Context, ids []string) error {
+	return s.inTx(ctx, "delete counter ops", func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM stats_ops WHERE id = ?`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ApplyStatsDeltas adds the deltas to their counters in one transaction
+// that also records the marker; if the marker is recorded already, the
+// deltas were applied and nothing changes.
+func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []registry.StatsDelta) error {
+	return s.inTx(ctx, "apply counter deltas", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO stats_pending (marker) VALUES (?) ON CONFLICT DO NOTHING`, marker)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // applied before under this marker (or the error)
+		}
+		add, err := tx.PrepareContext(ctx, `
+			INSERT INTO stats_cells (id, kind, province, category, channel, level, year, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET n = n + excluded.n`)
+		if err != nil {
+			return err
+		}
+		defer add.Close()
+		for _, d := range deltas {
+			c, err := registry.ParseCellID(d.Cell)
+			if err != nil {
+				return err
+			}
+			if _, err := add.ExecContext(ctx, d.Cell, c.Kind, c.Province, c.Category, c.Channel, int(c.Level), c.Year, d.N); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// StatsPendingMarkers returns every marker a pending list holds.
+func (s *Store) StatsPendingMarkers(ctx context.Context) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT marker FROM stats_pending ORDER BY marker`)
+	if err != nil {
+		return nil, internal(err, "list pending markers")
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return nil, internal(err, "list pending markers")
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal(err, "list pending markers")
+	}
+	return out, nil
+}
+
+// ReleaseStatsMarker removes marker from every pending list.
+func (s *Store) ReleaseStatsMarker(ctx context.Context, marker string) error {
+	return s.inTx(ctx, "release a counter marker", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM stats_pending WHERE marker = ?`, marker)
+		return err
+	})
+}
+
+// StatsHolders returns the counted state of each holder, in the order
+// asked; a holder never counted has Version 0.
+func (s *Store) StatsHolders(ctx context.Context, hashes []string) ([]*registry.StatsHolder, error) {
+	found := make(map[string]*registry.StatsHolder, len(hashes))
+	for start := 0; start < len(hashes); start += 500 {
+		chunk := hashes[start:min(start+500, len(hashes))]
+		args := make([]any, len(chunk))
+		for i, h := range chunk {
+			args[i] = h
+		}
+		list, err := s.queryHolders(ctx, `SELECT hash, version, certs FROM stats_holders WHERE hash IN (?`+strings.Repeat(`, ?`, len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range list {
+			found[h.Hash] = h
+		}
+	}
+	out := make([]*registry.StatsHolder, len(hashes))
+	for i, h := range hashes {
+		if st, ok := found[h]; ok {
+			out[i] = st
+		} else {
+			out[i] = &registry.StatsHolder{Hash: h}
+		}
+	}
+	return out, nil
+}
+
+// StatsHoldersAfter returns up to limit holder states whose hashes sort
+// after the given one, in hash order.
+func (s *Store) StatsHoldersAfter(ctx context.Context, after string, limit int) ([]*registry.StatsHolder, error) {
+	return s.queryHolders(ctx, `SELECT hash, version, certs FROM stats_holders WHERE hash > ? ORDER BY hash LIMIT ?`, after, limit)
+}
+
+func (s *Store) queryHolders(ctx context.Context, q string, args ...any) ([]*registry.StatsHolder, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, internal(err, "read holder states")
+	}
+	defer rows.Close()
+	var out []*registry.StatsHolder
+	for rows.Next() {
+		var h registry.StatsHolder
+		var certs string
+		if err := rows.Scan(&h.Hash, &h.Version, &certs); err != nil {
+			return nil, internal(err, "read holder states")
+		}
+		if err := json.Unmarshal([]byte(certs), &h.Certs); err != nil {
+			return nil, internal(err, "decode holder state")
+		}
+		out = append(out, &h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal(err, "read holder states")
+	}
+	return out, nil
+}
+
+// SetStatsHolders stores each state whose stored version is its
+// Version-1 (absent counts as 0) and skips the others.
+func (s *Store) SetStatsHolders(ctx context.Context, hs []*registry.StatsHolder) error {
+	return s.inTx(ctx, "store holder states", func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO stats_holders (hash, version, certs) VALUES (?, 1, ?) ON CONFLICT (hash) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		upd, err := tx.PrepareContext(ctx, `UPDATE stats_holders SET version = ?, certs = ? WHERE hash = ? AND version = ?`)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
+		for _, h := range hs {
+			certs, err := json.Marshal(nonNilCerts(h.Certs))
+			if err != nil {
+				return err
+			}
+			if h.Version == 1 {
+				_, err = ins.ExecContext(ctx, h.Hash, string(certs))
+			} else {
+				_, err = upd.ExecContext(ctx, h.Version, string(certs), h.Hash, h.Version-1)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func nonNilCerts(c []registry.HolderCert) []registry.HolderCert {
+	if c == nil {
+		return []registry.HolderCert{}
+	}
+	return c
+}
+
+// HolderCertificatesAfter returns the certificates of the holders whose
+// hashes sort after the given one, in hash order: about limit of them,
+// every certificate of each holder included.
+func (s *Store) HolderCertificatesAfter(ctx context.Context, after string, limit int) ([]*registry.Certificate, error) {
+	list, err := queryCertificates(ctx, s.read,
+		`SELECT `+certificateColumns+` FROM certificates WHERE holder_id_hash > ? ORDER BY holder_id_hash LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, internal(err, "list certificates by holder")
+	}
+	if len(list) < limit || len(list) == 0 {
+		return list, nil
+	}
+	// The last holder may be cut off: take it whole.
+	last := list[len(list)-1].HolderIDHash
+	for len(list) > 0 && list[len(list)-1].HolderIDHash == last {
+		list = list[:len(list)-1]
+	}
+	whole, err := s.CertificatesByHolder(ctx, last)
+	if err != nil {
+		return nil, err
+	}
+	return append(list, whole...), nil
+}
+
+// PutStatsMark stores m, replacing a mark with its ID.
+func (s *Store) PutStatsMark(ctx context.Context, m *registry.StatsMark) error {
+	return s.inTx(ctx, "store a counter mark", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO stats_marks (id, hash, at, done, done_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, at = excluded.at, done = excluded.done, done_at = excluded.done_at`,
+			m.ID, m.Hash, formatTime(m.At), boolInt(m.Done), formatTime(m.DoneAt))
+		return err
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// StatsMarks returns the marks that are not done, or were made or done at
+// or after since.
+func (s *Store) StatsMarks(ctx context.Context, since time.Time) ([]*registry.StatsMark, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT id, hash, at, done, done_at FROM stats_marks WHERE done = 0 OR at >= ? OR done_at >= ? ORDER BY at, id`,
+		formatTime(since), formatTime(since))
+	if err != nil {
+		return nil, internal(err, "list counter marks")
+	}
+	defer rows.Close()
+	var out []*registry.StatsMark
+	for rows.Next() {
+		var (
+			m          registry.StatsMark
+			at, doneAt string
+			done       int
+		)
+		if err := rows.Scan(&m.ID, &m.Hash, &at, &done, &doneAt); err != nil {
+			return nil, internal(err, "list counter marks")
+		}
+		m.Done = done == 1
+		if m.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		if m.DoneAt, err = parseTime(doneAt); err != nil {
+			return nil, err
+		}
+		out = append(out, &m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal(err, "list counter marks")
+	}
+	return out, nil
+}
+
+// DeleteStatsMarks deletes the done marks made before the given time.
+func (s *Store) DeleteStatsMarks(ctx context.Context, before time.Time) error {
+	return s.inTx(ctx, "delete old counter marks", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM stats_marks WHERE done = 1 AND at < ?`, formatTime(before))
+		return err
+	})
+}
+
+// CreatePlan stores a plan. ECONFLICT if its ID is taken.
+func (s *Store) CreatePlan(ctx context.Context, p *registry.Plan) error {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return internal(err, "encode plan %s", p.ID)
+	}
+	err = s.inTx(ctx, "store plan "+p.ID, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO stats_plans (id, created_at, body) VALUES (?, ?, ?)`, p.ID, formatTime(p.CreatedAt), string(body))
+		return err
+	})
+	if isUnique(err) {
+		return registry.Errorf(registry.ECONFLICT, "there is already a plan %s", p.ID)
+	}
+	return err
+}
+
+// Plans returns the stored plans by ID.
+func (s *Store) Plans(ctx context.Context) ([]*registry.Plan, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT body FROM stats_plans ORDER BY id`)
+	if err != nil {
+		return nil, internal(err, "list plans")
+	}
+	defer rows.Close()
+	var out []*registry.Plan
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, internal(err, "list plans")
+		}
+		var p registry.Plan
+		if err := json.Unmarshal([]byte(body), &p); err != nil {
+			return nil, internal(err, "decode plan")
+		}
+		out = append(out, &p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal(err, "list plans")
+	}
+	return out, nil
+}
+
+// inTx runs fn in one write transaction and commits it; any error is
+// wrapped with what the store was doing.
+func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return internal(err, "%s", what)
+	}
+	defer rollback(tx)
+	if err := fn(tx); err != nil {
+		return internal(err, "%s", what)
+	}
+	if err := tx.Commit(); err != nil {
+		return internal(err, "%s: commit", what)
+	}
+	return nil
+}

@@ -1,0 +1,300 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/skillreg/skillreg/registry/refdata"
+)
+
+// CertificateImporter is what a store needs for bulk loads: certificates
+// written with the numbers they carry, in large batches, and serial
+// counters raised afterwards. Both stores have it (the MongoDB store for
+// `skillreg migrate`, the SQLite store for `skillreg demo`).
+type CertificateImporter interface {
+	ImportCertificates(ctx context.Context, list []*Certificate) (int, error)
+	ImportSerials(ctx context.Context, serials map[string]int) error
+	Serials(ctx context.Context) (map[string]int, error)
+}
+
+// DemoOptions describe a synthetic population.
+type DemoOptions struct {
+	Certificates int    // how many certificates to make (about; the last person may add one or two)
+	Seed         uint64 // the same seed makes the same population
+	KeyID        string // the signing key recorded on the certificates
+	// Progress, if set, is called as the load goes: phase "certificates"
+	// (done of total) and then "counters" (holders walked, total 0).
+	Progress func(phase string, done, total int64)
+}
+
+// DemoResult says what LoadDemo made.
+type DemoResult struct {
+	Certificates int64
+	People       int64
+	Revoked      int64
+	Issuers      int
+	Check        *StatsCheck // the counter build
+}
+
+// Demo population parameters. Levels follow the 2004 economic census
+// (DOMAIN.md: 高级技师 517,300; 技师 1,629,300; 高级工 6,181,300; 中级工
+// 10,909,800); the census gives no 初级工 figure, so level 5 is set at
+// 12,000,000, a little above 中级工. Province weights are approximate
+// shares of urban employment around 2004 (per mille), the census's
+// per-province table not being in the repository: demo data, not
+// statistics.
+var (
+	demoLevelWeights = [5]float64{517_300, 1_629_300, 6_181_300, 10_909_800, 12_000_000}
+	demoProvinces    = map[string]float64{
+		"44": 100, "32": 85, "37": 80, "33": 70, "41": 55, "31": 45, "11": 45, "21": 45, "51": 45,
+		"42": 40, "13": 40, "43": 35, "35": 35, "34": 30, "23": 30, "14": 25, "61": 25, "12": 22,
+		"22": 20, "36": 20, "50": 20, "45": 20, "53": 20, "15": 18, "65": 15, "52": 12, "62": 12,
+		"46": 5, "64": 4, "63": 4, "54": 1.5,
+	}
+	// Occupation major categories of skilled workers: production first.
+	demoCategories = map[string]float64{"6": 50, "4": 33, "5": 8, "3": 4, "2": 3, "1": 1, "8": 1}
+	demoChannels   = []Channel{ChannelSocial, ChannelEnterprise, ChannelSchool, ChannelSpecial}
+	demoChannelW   = []float64{55, 25, 15, 5}
+	demoSurnames   = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+	demoGiven      = []rune("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文辉海燕春梅晓东鹏飞宇浩然子涵欣怡嘉琪思远天佑俊杰雨轩")
+)
+
+// demoIssuerID is the demo issuer of one channel in one province: site
+// 9xxxxx marks demo organisations.
+func demoIssuerID(prov string, ch int) string {
+	kind := "S"
+	if demoChannels[ch] == ChannelEnterprise {
+		kind = "Y"
+	}
+	return fmt.Sprintf("%s%04d%s%06d", kind, 9000+ch, prov, 900001+ch)
+}
+
+type weighted[T any] struct {
+	items []T
+	cum   []float64
+}
+
+func newWeighted[T any](items []T, w []float64) *weighted[T] {
+	c := &weighted[T]{items: items, cum: make([]float64, len(w))}
+	sum := 0.0
+	for i, x := range w {
+		sum += x
+		c.cum[i] = sum
+	}
+	return c
+}
+
+func (c *weighted[T]) pick(rng *rand.Rand) T {
+	x := rng.Float64() * c.cum[len(c.cum)-1]
+	i := sort.SearchFloat64s(c.cum, x)
+	return c.items[min(i, len(c.items)-1)]
+}
+
+func weightedMap(m map[string]float64) *weighted[string] {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	w := make([]float64, len(keys))
+	for i, k := range keys {
+		w[i] = m[k]
+	}
+	return newWeighted(keys, w)
+}
+
+// demoIDNumber returns a valid 18-digit ID number.
+func demoIDNumber(rng *rand.Rand, county string) string {
+	birth := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(45*365))
+	s := fmt.Sprintf("%s%s%03d", county, birth.Format("20060102"), rng.IntN(1000))
+	return s + string(idCheckChar(s))
+}
+
+// LoadDemo fills the store with a synthetic population of about
+// opts.Certificates certificates: people in provinces and at levels
+// distributed like the 2004 census figures, a quarter of them with two or
+// three certificates (climbing a level each time, sometimes in another
+// province or channel), about 2% of certificates revoked, issue dates
+// spread over 2005 to today with more each year, valid ID numbers with
+// real county codes and real occupation codes. Demo issuers (four per
+// province, one per channel) are created as needed. Certificates are
+// written in batches through the store's CertificateImporter; the
+// counters are then built by CheckStats with Repair, the code `skillreg
+// stats check --repair` runs. Admin only.
+func (r *Registry) LoadDemo(ctx context.Context, actor *User, opts DemoOptions) (*DemoResult, error) {
+	if err := requireRole(actor, RoleAdmin); err != nil {
+		return nil, err
+	}
+	imp, ok := r.store.(CertificateImporter)
+	if !ok {
+		return nil, Errorf(EINVALID, "this store cannot load certificates in bulk")
+	}
+	if opts.Certificates < 1 {
+		return nil, FieldError("certificates", "ask for at least one certificate")
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed))
+	res := &DemoResult{}
+
+	// Issuers, counties and occupations per province and category.
+	countiesByProv := map[string][]string{}
+	for _, p := range refdata.Regions() {
+		for _, pref := range p.Children {
+			for _, county := range pref.Children {
+				countiesByProv[p.Code[:2]] = append(countiesByProv[p.Code[:2]], county.Code)
+			}
+			if len(pref.Children) == 0 {
+				countiesByProv[p.Code[:2]] = append(countiesByProv[p.Code[:2]], pref.Code)
+			}
+		}
+	}
+	for _, p := range refdata.Provinces() {
+		prov := p.Code[:2]
+		for ch := range demoChannels {
+			id := demoIssuerID(prov, ch)
+			if _, err := r.store.Issuer(ctx, id); err == nil {
+				continue
+			} else if ErrorCode(err) != ENOTFOUND {
+				return nil, err
+			}
+			in := IssuerInput{Name: fmt.Sprintf("%s%s演示评价机构", p.Name, demoChannels[ch].Name()), Kind: id[:1], OrgCode: id[1:5],
+				Province: prov, Site: id[7:], Scope: Scope{Occupations: []string{"1", "2", "3", "4", "5", "6", "7", "8"}, MaxLevel: Level1}}
+			if _, err := r.CreateIssuer(ctx, actor, in); err != nil {
+				return nil, fmt.Errorf("demo issuer %s: %w", id, err)
+			}
+			res.Issuers++
+		}
+	}
+	occByCat := map[string][]string{}
+	for _, o := range refdata.Occupations() {
+		occByCat[o.MajorCode] = append(occByCat[o.MajorCode], o.Code)
+	}
+	serials, err := imp.Serials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raised := map[string]int{}
+
+	provs := weightedMap(demoProvinces)
+	cats := weightedMap(demoCategories)
+	channels := newWeighted([]int{0, 1, 2, 3}, demoChannelW)
+	levels := newWeighted([]Level{1, 2, 3, 4, 5}, demoLevelWeights[:])
+	now := r.now().In(ChinaTime)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ChinaTime)
+	first := time.Date(2005, 1, 1, 0, 0, 0, 0, ChinaTime)
+	span := today.Sub(first).Hours() / 24
+	// More certificates each year: the day is drawn with density rising
+	// linearly to three times the first year's by today.
+	day := func() time.Time {
+		u := rng.Float64()
+		x := (-1 + math.Sqrt(1+8*u)) / 2 // inverse of the CDF of density 1+2x on [0,1]
+		return first.AddDate(0, 0, int(x*span))
+	}
+
+	total := int64(opts.Certificates)
+	batch := make([]*Certificate, 0, 20000)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		sort.Slice(batch, func(i, j int) bool { return batch[i].Number < batch[j].Number })
+		if _, err := imp.ImportCertificates(ctx, batch); err != nil {
+			return err
+		}
+		res.Certificates += int64(len(batch))
+		batch = batch[:0]
+		if opts.Progress != nil {
+			opts.Progress("certificates", res.Certificates, total)
+		}
+		return nil
+	}
+	for res.Certificates+int64(len(batch)) < total {
+		res.People++
+		prov := provs.pick(rng)
+		county := countiesByProv[prov][rng.IntN(len(countiesByProv[prov]))]
+		id := demoIDNumber(rng, county)
+		hash := r.vault.HashID(id)
+		cipher, err := r.vault.EncryptID(id)
+		if err != nil {
+			return nil, err
+		}
+		name := string(demoSurnames[rng.IntN(len(demoSurnames))]) + string(demoGiven[rng.IntN(len(demoGiven))])
+		if rng.IntN(2) == 0 {
+			name += string(demoGiven[rng.IntN(len(demoGiven))])
+		}
+		n := 1
+		switch x := rng.Float64(); {
+		case x < 0.07:
+			n = 3
+		case x < 0.25:
+			n = 2
+		}
+		level := levels.pick(rng)
+		cat := cats.pick(rng)
+		ch := channels.pick(rng)
+		on := day()
+		for k := 0; k < n; k++ {
+			if k > 0 {
+				// The next certificate: a level up, two to five years on,
+				// sometimes elsewhere.
+				level = max(level-1, Level1)
+				on = on.AddDate(2+rng.IntN(4), rng.IntN(12), 0)
+				if on.After(today) {
+					break
+				}
+				if rng.IntN(10) == 0 {
+					prov = provs.pick(rng)
+				}
+				if rng.IntN(5) == 0 {
+					ch = channels.pick(rng)
+				}
+			}
+			occs := occByCat[cat]
+			issuer := demoIssuerID(prov, ch)
+			prefix := NumberPrefix(issuer, on.Year(), level)
+			serials[prefix]++
+			raised[prefix] = serials[prefix]
+			c := &Certificate{
+				Number: FormatNumber(prefix, serials[prefix]), IssuerID: issuer, HolderName: name,
+				HolderIDMasked: MaskIDNumber(id), HolderIDHash: hash, HolderIDCipher: cipher,
+				OccupationCode: occs[rng.IntN(len(occs))], Level: level, Channel: demoChannels[ch],
+				IssuedOn: on.Format("2006-01-02"), Status: StatusValid, KeyID: opts.KeyID,
+				CreatedAt: on.Add(time.Duration(9*3600+rng.IntN(8*3600)) * time.Second).UTC(),
+			}
+			if rng.IntN(50) == 0 {
+				at := c.CreatedAt.Add(time.Duration(1+rng.IntN(300)) * 24 * time.Hour)
+				if at.After(now) {
+					at = now.UTC()
+				}
+				c.Status, c.RevokedAt, c.RevokeReason = StatusRevoked, &at, "演示数据：撤销"
+				res.Revoked++
+			}
+			batch = append(batch, c)
+		}
+		if len(batch) >= 20000 {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if err := imp.ImportSerials(ctx, raised); err != nil {
+		return nil, err
+	}
+	check, err := r.CheckStats(ctx, CheckOptions{Repair: true, Progress: func(h, _ int64) {
+		if opts.Progress != nil {
+			opts.Progress("counters", h, res.People)
+		}
+	}})
+	if err != nil {
+		return nil, err
+	}
+	res.Check = check
+	r.audit(ctx, "demo.loaded", actor, "certificates", res.Certificates, "people", res.People)
+	return res, nil
+}
