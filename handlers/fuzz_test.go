@@ -70,7 +70,7 @@ func FuzzLoginToken(f *testing.F) {
 			return
 		}
 		// Accepted: it must verify with our key and carry our claims.
-		if _, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return key, nil }, jwt.WithValidMethods([]string{"HS256"})); err != nil {
+		if _, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return key, nil }, jwt.WithValidMethods([]string{"HS256"}), jwt.WithoutClaimsValidation()); err != nil {
 			t.Fatalf("accepted a token our key did not sign: %q", tok)
 		}
 		if claims.Subject == "" {

@@ -194,6 +194,26 @@ func (r *Registry) LoadDemo(ctx context.Context, actor *User, opts DemoOptions) 
 		return first.AddDate(0, 0, int(x*span))
 	}
 
+	// Status-list indexes (the employers' revocation list): random and
+	// distinct, above every index already in use, from a range at least
+	// twice the certificates to come, as Issue would draw them (from the
+	// seeded generator here, so that a demo is reproducible).
+	maxIndex, err := r.store.MaxStatusIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	indexSpace := StatusListSize(maxIndex+2*opts.Certificates) - maxIndex - 1
+	usedIndex := make(map[int]struct{}, opts.Certificates)
+	nextIndex := func() int {
+		for {
+			i := maxIndex + 1 + rng.IntN(indexSpace)
+			if _, ok := usedIndex[i]; !ok {
+				usedIndex[i] = struct{}{}
+				return i
+			}
+		}
+	}
+
 	total := int64(opts.Certificates)
 	batch := make([]*Certificate, 0, 20000)
 	flush := func() error {
@@ -262,7 +282,8 @@ func (r *Registry) LoadDemo(ctx context.Context, actor *User, opts DemoOptions) 
 				HolderIDMasked: MaskIDNumber(id), HolderIDHash: hash, HolderIDCipher: cipher,
 				OccupationCode: occs[rng.IntN(len(occs))], Level: level, Channel: demoChannels[ch],
 				IssuedOn: on.Format("2006-01-02"), Status: StatusValid, KeyID: opts.KeyID,
-				CreatedAt: on.Add(time.Duration(9*3600+rng.IntN(8*3600)) * time.Second).UTC(),
+				CreatedAt:   on.Add(time.Duration(9*3600+rng.IntN(8*3600)) * time.Second).UTC(),
+				StatusIndex: nextIndex(),
 			}
 			if rng.IntN(50) == 0 {
 				at := c.CreatedAt.Add(time.Duration(1+rng.IntN(300)) * 24 * time.Hour)

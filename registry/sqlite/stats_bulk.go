@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/skillreg/skillreg/registry"
 )
@@ -16,7 +17,7 @@ import (
 func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certificate) (int, error) {
 	err := s.inTx(ctx, "import certificates", func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO certificates (`+certificateColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -28,8 +29,11 @@ func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certifi
 			}
 			_, err := stmt.ExecContext(ctx, c.Number, c.IssuerID, c.HolderName, c.HolderIDMasked, c.HolderIDHash, nonNil(c.HolderIDCipher),
 				c.OccupationCode, int(c.Level), string(c.Channel), c.IssuedOn, c.ExternalRef, c.Status,
-				revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt))
+				revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), statusIndexValue(c.StatusIndex), c.TrainingRecordID)
 			if err != nil {
+				if isUnique(err) && strings.Contains(err.Error(), "status_index") {
+					return registry.Errorf(registry.ECONFLICT, "status-list index %d of certificate %s is taken", c.StatusIndex, c.Number)
+				}
 				if isUnique(err) {
 					return registry.Errorf(registry.ECONFLICT, "certificate %s is already stored", c.Number)
 				}

@@ -1,0 +1,50 @@
+package registry_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/skillreg/skillreg/registry"
+)
+
+// TestDemoStatusIndexes: demo certificates get status-list indexes as
+// issued ones do (distinct, not in issue order, above any index in use), so
+// that a demo store needs no index assignment at start-up and its tokens
+// can be checked offline; a second demo on the same store does not collide
+// with the first.
+func TestDemoStatusIndexes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	seen := map[int]string{}
+	for round, seed := range []uint64{1, 2} {
+		res, err := f.reg.LoadDemo(ctx, f.admin, registry.DemoOptions{Certificates: 400, Seed: seed, KeyID: "demo"})
+		if err != nil {
+			t.Fatalf("demo %d: %v", round, err)
+		}
+		if res.Certificates != 400 {
+			t.Fatalf("demo %d stored %d certificates", round, res.Certificates)
+		}
+	}
+	list, total, err := f.store.Certificates(ctx, registry.CertificateFilter{PerPage: 100, Page: 1})
+	if err != nil || total != 800 {
+		t.Fatalf("listing: %d certificates, %v", total, err)
+	}
+	for page := 1; (page-1)*100 < total; page++ {
+		list, _, err = f.store.Certificates(ctx, registry.CertificateFilter{PerPage: 100, Page: page})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range list {
+			if c.StatusIndex < 1 {
+				t.Fatalf("%s has no status index", c.Number)
+			}
+			if other, dup := seen[c.StatusIndex]; dup {
+				t.Fatalf("%s and %s share status index %d", c.Number, other, c.StatusIndex)
+			}
+			seen[c.StatusIndex] = c.Number
+		}
+	}
+	if n, err := f.reg.AssignStatusIndexes(ctx); err != nil || n != 0 {
+		t.Fatalf("AssignStatusIndexes after a demo assigned %d (%v), want 0", n, err)
+	}
+}
