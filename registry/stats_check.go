@@ -36,7 +36,11 @@ type StatsCheck struct {
 	HolderDiffs  int64      // holders whose counted state differed from their certificates
 	CellDiffs    []CellDiff // counters that differed, by cell ID, before any repair
 	Repaired     bool       // Repair was asked and the differences are written
-	Busy         bool       // no pass was quiet: writes kept coming, the differences are unconfirmed
+	// Unconfirmed counts the differing counters that a write during the
+	// last pass may have moved; they are neither reported in CellDiffs
+	// nor repaired. Busy says there were some.
+	Unconfirmed int
+	Busy        bool
 }
 
 // Drift reports whether the check found any difference.
@@ -48,10 +52,12 @@ func (c *StatsCheck) Drift() bool { return c.HolderDiffs > 0 || len(c.CellDiffs)
 //
 //   - it first finishes ops and marks left for longer than StatsLease,
 //     and waits (up to StatsLease) for younger ones to go;
-//   - a pass is trusted only if no write touched the counters while it
-//     ran (no mark made, done or pending since it started, no op stored
-//     at its end); otherwise it walks again, up to Passes times, and
-//     reports Busy if none was quiet;
+//   - a write that ran during a pass (a mark made, done or pending since
+//     it started, or an op stored at its end) makes the counters of its
+//     holder's certificates unconfirmed for that pass: their differences
+//     are neither reported nor repaired, every other counter is; a pass
+//     with unconfirmed differences is walked again, up to Passes times,
+//     and the last one reports Busy;
 //   - repair never overwrites a counter: holder states are repaired
 //     through ops (each reserves the holder's next version, so a
 //     concurrent issuance either waits for it or makes it stale), and the
@@ -199,6 +205,7 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 		batch = batch[:0]
 		return nil
 	}
+	mismatched := map[string]bool{} // the first 10,000 holders that differed
 	w := &holderWalk{r: r, batch: opts.Batch}
 	marker := "batch-" + newID()
 	for {
@@ -215,6 +222,9 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 		contributions(want, 1, truth)
 		if !sameCerts(st.Certs, want) {
 			res.HolderDiffs++
+			if len(mismatched) < 10000 {
+				mismatched[hash] = true
+			}
 			if opts.Repair {
 				batch = append(batch, &StatsOp{ID: statsOpID(hash, st.Version+1), Hash: hash, From: st.Version, Certs: want,
 					Deltas: deltasBetween(st.Certs, want), Batch: marker, CreatedAt: statsNow()})
@@ -248,7 +258,25 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 	if err != nil {
 		return nil, err
 	}
-	res.Busy = len(ops) > 0 || !sameMarks(marksBefore, marksAfter)
+	// Counters that a write during the walk may have moved: every rollup
+	// of every certificate of the holders written meanwhile. Their
+	// differences are not confirmed in this pass; the others are.
+	unsure := map[string]bool{}
+	for hash := range touchedHolders(marksBefore, marksAfter, ops) {
+		// A holder written during the walk was seen mid-write, not drifted.
+		if mismatched[hash] {
+			res.HolderDiffs--
+		}
+		certs, err := r.store.CertificatesByHolder(ctx, hash)
+		if err != nil {
+			return nil, err
+		}
+		for _, hc := range holderCertsOf(certs) {
+			for _, kind := range []string{CellWorkers, CellIssued, CellRevoked} {
+				rollups(kind, hc.Province, hc.Category, hc.Channel, hc.Level, yearOf(hc.IssuedOn), func(id string) { unsure[id] = true })
+			}
+		}
+	}
 
 	stored := map[string]int64{}
 	for _, c := range cells {
@@ -262,15 +290,24 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 	for id, n := range repaired {
 		before[id] -= n
 	}
-	res.CellDiffs = cellDiffs(truth, before)
-	if !opts.Repair || res.Busy {
+	for _, d := range cellDiffs(truth, before) {
+		if unsure[d.Cell.ID()] {
+			res.Unconfirmed++
+		} else {
+			res.CellDiffs = append(res.CellDiffs, d)
+		}
+	}
+	res.Busy = res.Unconfirmed > 0
+	if !opts.Repair {
 		return res, nil
 	}
-	if rest := cellDiffs(truth, stored); len(rest) > 0 {
-		m := map[string]int64{}
-		for _, d := range rest {
+	m := map[string]int64{}
+	for _, d := range cellDiffs(truth, stored) {
+		if !unsure[d.Cell.ID()] {
 			m[d.Cell.ID()] = d.Records - d.Cell.N
 		}
+	}
+	if len(m) > 0 {
 		op := &StatsOp{ID: "repair-" + newID(), Deltas: deltasOf(m), CreatedAt: statsNow()}
 		if _, err := r.store.CreateStatsOps(ctx, []*StatsOp{op}); err != nil {
 			return nil, err
@@ -283,21 +320,26 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 	return res, nil
 }
 
-// sameMarks reports whether two listings show the same marks, all done.
-func sameMarks(before, after []*StatsMark) bool {
+// touchedHolders returns the holders that a write may have touched
+// between two listings of marks: marks new, newly done or not done in the
+// second listing, and the holders of ops still stored.
+func touchedHolders(before, after []*StatsMark, ops []*StatsOp) map[string]bool {
 	done := map[string]bool{}
 	for _, m := range before {
 		done[m.ID] = m.Done
 	}
+	out := map[string]bool{}
 	for _, m := range after {
-		if !m.Done {
-			return false
-		}
-		if d, ok := done[m.ID]; !ok || !d {
-			return false
+		if d, ok := done[m.ID]; !m.Done || !ok || !d {
+			out[m.Hash] = true
 		}
 	}
-	return true
+	for _, op := range ops {
+		if op.Hash != "" {
+			out[op.Hash] = true
+		}
+	}
+	return out
 }
 
 // runBatch stores ops sharing one marker, drops those whose transition

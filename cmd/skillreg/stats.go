@@ -61,7 +61,7 @@ func reportCheck(w io.Writer, res *registry.StatsCheck, took time.Duration) erro
 	fmt.Fprintf(w, "walked %d holders, %d certificates in %s; finished %d unfinished updates first\n",
 		res.Holders, res.Certificates, took.Round(time.Millisecond), res.Recovered)
 	if res.Busy {
-		fmt.Fprintln(w, "warning: writes kept coming during every pass; the differences below are unconfirmed and nothing was repaired")
+		fmt.Fprintf(w, "warning: writes kept coming: %d differing counters that live writes may have moved are unconfirmed (neither listed nor repaired); run again\n", res.Unconfirmed)
 	}
 	if res.HolderDiffs > 0 {
 		fmt.Fprintf(w, "holders whose counted state differed from their certificates: %d\n", res.HolderDiffs)
@@ -74,6 +74,8 @@ func reportCheck(w io.Writer, res *registry.StatsCheck, took time.Duration) erro
 		fmt.Fprintf(w, "counter %s\n", d)
 	}
 	switch {
+	case res.Busy && !res.Drift():
+		return errors.New("differences unconfirmed while writes kept coming")
 	case !res.Drift():
 		fmt.Fprintln(w, "no drift: every counter matches the certificates")
 		return nil
