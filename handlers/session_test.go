@@ -9,6 +9,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/skillreg/skillreg/handlers"
 )
 
 // cookieClient is an HTTP client with a cookie jar that does not follow
@@ -193,4 +196,30 @@ func TestBrowserSession(t *testing.T) {
 		must(t, b.req("GET", "/api/v1/issuers", "", ""), 401)
 		must(t, b.req("GET", "/login", "", ""), 200)
 	})
+}
+
+// TestBrowserLoginThrottled: the login form counts failures against the
+// same per-user throttle as the API login, and a throttled browser gets
+// the 429 page without the password being checked.
+func TestBrowserLoginThrottled(t *testing.T) {
+	h := newHarness(t, func(c *handlers.Config) {
+		c.Limits.LoginUser = handlers.Rate{N: 3, Per: 15 * time.Minute}
+	})
+	b := newCookieClient(t, h)
+	for i := 0; i < 3; i++ {
+		if r := b.loginForm("admin", "wrong password", ""); r.status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d, want 401", i+1, r.status)
+		}
+	}
+	r := b.loginForm("admin", adminPassword, "")
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Fatalf("login after 3 failures: %d (Retry-After %q), want 429 with Retry-After", r.status, r.header.Get("Retry-After"))
+	}
+	if !strings.Contains(string(r.body), "<html") || b.cookie("skillreg_session") != nil {
+		t.Fatalf("the throttled login is not a page, or it logged in: %.200s", r.body)
+	}
+	// The API login shares the per-user count.
+	if r := h.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": adminPassword}); r.status != http.StatusTooManyRequests {
+		t.Fatalf("API login of the throttled user: %d, want 429", r.status)
+	}
 }
