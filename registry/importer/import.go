@@ -187,6 +187,26 @@ const headerSearchRows = 10
 // and the header. A file whose header lacks a column comes back with its
 // problems.
 func (r *run) rows() (Reader, *header, []Problem, error) {
+	rd, hdr, first, err := r.openAtHeader(func(row Row) bool { return recognised(row.Cells) >= 2 })
+	switch {
+	case err != nil:
+		return nil, nil, nil, err
+	case hdr != nil:
+		h, problems := parseHeader(*hdr)
+		return rd, h, problems, nil
+	case first == nil:
+		return nil, nil, []Problem{newProblem(1, "", "", CodeNoHeader)}, nil
+	}
+	_, problems := parseHeader(*first)
+	return nil, nil, problems, nil
+}
+
+// openAtHeader opens the file and reads up to headerSearchRows non-blank
+// rows, looking for one that isHeader accepts. It returns the reader
+// positioned after that row, and the row; when there is none, no reader
+// and the first non-blank row (nil in a file without any), whose header
+// problems the caller reports.
+func (r *run) openAtHeader(isHeader func(Row) bool) (Reader, *Row, *Row, error) {
 	rd, err := Open(r.src.Path, r.src.Format)
 	if err != nil {
 		return nil, nil, nil, err
@@ -208,17 +228,12 @@ func (r *run) rows() (Reader, *header, []Problem, error) {
 		if first == nil {
 			first = &row
 		}
-		if recognised(row.Cells) >= 2 {
-			h, problems := parseHeader(row)
-			return rd, h, problems, nil
+		if isHeader(row) {
+			return rd, &row, first, nil
 		}
 	}
 	rd.Close()
-	if first == nil {
-		return nil, nil, []Problem{newProblem(1, "", "", CodeNoHeader)}, nil
-	}
-	_, problems := parseHeader(*first)
-	return nil, nil, problems, nil
+	return nil, nil, first, nil
 }
 
 // count makes the first, cheap pass: it finds the header and counts the

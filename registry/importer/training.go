@@ -690,34 +690,14 @@ func (r *run) runTraining(opts Options, emit func(RowResult) error) (Outcome, er
 // trainingRows opens the file positioned after its header (found among
 // the first rows by its training column names).
 func (r *run) trainingRows() (Reader, *trainingHeader, []Problem, error) {
-	rd, err := Open(r.src.Path, r.src.Format)
-	if err != nil {
+	rd, hdr, first, err := r.openAtHeader(func(row Row) bool { return trainingSet.recognised(row.Cells) >= 3 })
+	switch {
+	case err != nil:
 		return nil, nil, nil, err
-	}
-	var first *Row
-	for seen := 0; seen < headerSearchRows; {
-		row, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			rd.Close()
-			return nil, nil, nil, err
-		}
-		if row.blank() {
-			continue
-		}
-		seen++
-		if first == nil {
-			first = &row
-		}
-		if trainingSet.recognised(row.Cells) >= 3 {
-			h, problems := trainingSet.parseHeader(row)
-			return rd, h, problems, nil
-		}
-	}
-	rd.Close()
-	if first == nil {
+	case hdr != nil:
+		h, problems := trainingSet.parseHeader(*hdr)
+		return rd, h, problems, nil
+	case first == nil:
 		return nil, nil, []Problem{newProblem(1, "", "", CodeNoHeader)}, nil
 	}
 	_, problems := trainingSet.parseHeader(*first)

@@ -170,15 +170,8 @@ func (s *Store) Certificates(ctx context.Context, f registry.CertificateFilter) 
 		where = append(where, `(number LIKE ? ESCAPE '\' OR holder_name LIKE ? ESCAPE '\')`)
 		args = append(args, q+"%", "%"+q+"%")
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	page, perPage := max(f.Page, 1), f.PerPage
-	if perPage < 1 {
-		perPage = DefaultPerPage
-	}
-	perPage = min(perPage, MaxPerPage)
+	cond := whereClause(where)
+	page, perPage := pageBounds(f.Page, f.PerPage)
 
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -303,3 +296,21 @@ func scanCertificate(r scanner) (*registry.Certificate, error) {
 // repeats the partial index's condition (external_ref <> ”), without which
 // SQLite cannot use that index and scans every certificate of the issuer.
 const externalRefWhere = `issuer_id = ? AND external_ref = ? AND external_ref <> ''`
+
+// whereClause joins a listing's conditions into its WHERE clause ("" for
+// none).
+func whereClause(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return ` WHERE ` + strings.Join(conds, ` AND `)
+}
+
+// pageBounds returns a listing's page (from 1) and page size (the default
+// when unset, at most MaxPerPage).
+func pageBounds(page, perPage int) (int, int) {
+	if perPage < 1 {
+		perPage = DefaultPerPage
+	}
+	return max(page, 1), min(perPage, MaxPerPage)
+}

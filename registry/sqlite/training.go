@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"github.com/skillreg/skillreg/registry"
 )
@@ -146,15 +145,8 @@ func (s *Store) TrainingRecords(ctx context.Context, f registry.TrainingFilter) 
 		where = append(where, `(name LIKE ? ESCAPE '\' OR class_id LIKE ? ESCAPE '\')`)
 		args = append(args, "%"+q+"%", q+"%")
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	page, perPage := max(f.Page, 1), f.PerPage
-	if perPage < 1 {
-		perPage = DefaultPerPage
-	}
-	perPage = min(perPage, MaxPerPage)
+	cond := whereClause(where)
+	page, perPage := pageBounds(f.Page, f.PerPage)
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, 0, internal(err, "list training records")
@@ -241,10 +233,7 @@ func (s *Store) TrainingCounts(ctx context.Context, f registry.TrainingCountFilt
 		where = append(where, `start LIKE ? ESCAPE '\'`)
 		args = append(args, escapeLike(f.Year)+"-%")
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = ` WHERE ` + strings.Join(where, ` AND `)
-	}
+	cond := whereClause(where)
 	rows, err := s.read.QueryContext(ctx, `SELECT province, substr(start, 1, 4), target_group, training_type, completed,
 		certificate_number <> '', employed, count(*) FROM training_records`+cond+`
 		GROUP BY 1, 2, 3, 4, 5, 6, 7`, args...)
