@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 
@@ -25,22 +24,7 @@ const auditColumns = `seq, time, event, actor, attrs, prev, hash`
 // an audited issuance; only a power cut or kernel crash can lose the last
 // entries, and `skillreg audit verify` then names their certificates.
 func (s *Store) AppendAudit(ctx context.Context, e *registry.AuditEntry) error {
-	conn, err := s.write.Conn(ctx)
-	if err != nil {
-		return internal(err, "audit append: connection")
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
-		return internal(err, "audit append: synchronous")
-	}
-	defer func() {
-		// The write connection must never stay at NORMAL: certificates
-		// rely on FULL. If it cannot be set back, the connection goes.
-		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); err != nil {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-	}()
-	return appendAudit(ctx, conn, e)
+	return s.withNormalSync(ctx, "audit append", func(conn *sql.Conn) error { return appendAudit(ctx, conn, e) })
 }
 
 func appendAudit(ctx context.Context, conn *sql.Conn, e *registry.AuditEntry) error {

@@ -40,3 +40,30 @@ func TestAuditAppendRestoresFullSync(t *testing.T) {
 	}
 	check("after an append that failed inside its transaction")
 }
+
+// TestStatsStepsRestoreFullSync: the statistics steps commit with
+// synchronous=NORMAL (see inStatsTx) and must leave the write connection
+// at FULL, which certificates rely on, whether they succeed or fail.
+func TestStatsStepsRestoreFullSync(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	check := func(when string) {
+		t.Helper()
+		var got int
+		if err := s.write.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&got); err != nil || got != 2 {
+			t.Fatalf("%s: write connection synchronous = %d (%v), want 2 (FULL)", when, got, err)
+		}
+	}
+	mark := &registry.StatsMark{ID: "m1", Hash: "h1", At: time.Now()}
+	if err := s.PutStatsMark(ctx, mark); err != nil {
+		t.Fatal(err)
+	}
+	check("after a stats step")
+	if _, err := s.write.ExecContext(ctx, `DROP TABLE stats_marks`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutStatsMark(ctx, mark); err == nil {
+		t.Fatal("a stats step without its table succeeded")
+	}
+	check("after a stats step that failed inside its transaction")
+}

@@ -10,6 +10,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ func (s *Store) queryCells(ctx context.Context, q string, args ...any) ([]regist
 // one transaction, and reports per op whether it stored it.
 func (s *Store) CreateStatsOps(ctx context.Context, ops []*registry.StatsOp) ([]bool, error) {
 	created := make([]bool, len(ops))
-	err := s.inTx(ctx, "store counter ops", func(tx *sql.Tx) error {
+	err := s.inStatsTx(ctx, "store counter ops", func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO stats_ops (id, created_at, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`)
 		if err != nil {
 			return err
@@ -133,7 +134,7 @@ func (s *Store) StatsOps(ctx context.Context) ([]*registry.StatsOp, error) {
 
 // DeleteStatsOps deletes the ops with the given IDs.
 func (s *Store) DeleteStatsOps(ctx context.Context, ids []string) error {
-	return s.inTx(ctx, "delete counter ops", func(tx *sql.Tx) error {
+	return s.inStatsTx(ctx, "delete counter ops", func(tx *sql.Tx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM stats_ops WHERE id = ?`, id); err != nil {
 				return err
@@ -147,7 +148,7 @@ func (s *Store) DeleteStatsOps(ctx context.Context, ids []string) error {
 // that also records the marker; if the marker is recorded already, the
 // deltas were applied and nothing changes.
 func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []registry.StatsDelta) error {
-	return s.inTx(ctx, "apply counter deltas", func(tx *sql.Tx) error {
+	return s.inStatsTx(ctx, "apply counter deltas", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO stats_pending (marker) VALUES (?) ON CONFLICT DO NOTHING`, marker)
 		if err != nil {
 			return err
@@ -198,7 +199,7 @@ func (s *Store) StatsPendingMarkers(ctx context.Context) ([]string, error) {
 
 // ReleaseStatsMarker removes marker from every pending list.
 func (s *Store) ReleaseStatsMarker(ctx context.Context, marker string) error {
-	return s.inTx(ctx, "release a counter marker", func(tx *sql.Tx) error {
+	return s.inStatsTx(ctx, "release a counter marker", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM stats_pending WHERE marker = ?`, marker)
 		return err
 	})
@@ -266,7 +267,7 @@ func (s *Store) queryHolders(ctx context.Context, q string, args ...any) ([]*reg
 // SetStatsHolders stores each state whose stored version is its
 // Version-1 (absent counts as 0) and skips the others.
 func (s *Store) SetStatsHolders(ctx context.Context, hs []*registry.StatsHolder) error {
-	return s.inTx(ctx, "store holder states", func(tx *sql.Tx) error {
+	return s.inStatsTx(ctx, "store holder states", func(tx *sql.Tx) error {
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO stats_holders (hash, version, certs) VALUES (?, 1, ?) ON CONFLICT (hash) DO NOTHING`)
 		if err != nil {
 			return err
@@ -328,7 +329,7 @@ func (s *Store) HolderCertificatesAfter(ctx context.Context, after string, limit
 
 // PutStatsMark stores m, replacing a mark with its ID.
 func (s *Store) PutStatsMark(ctx context.Context, m *registry.StatsMark) error {
-	return s.inTx(ctx, "store a counter mark", func(tx *sql.Tx) error {
+	return s.inStatsTx(ctx, "store a counter mark", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO stats_marks (id, hash, at, done, done_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, at = excluded.at, done = excluded.done, done_at = excluded.done_at`,
@@ -381,7 +382,7 @@ func (s *Store) StatsMarks(ctx context.Context, since time.Time) ([]*registry.St
 
 // DeleteStatsMarks deletes the done marks made before the given time.
 func (s *Store) DeleteStatsMarks(ctx context.Context, before time.Time) error {
-	return s.inTx(ctx, "delete old counter marks", func(tx *sql.Tx) error {
+	return s.inStatsTx(ctx, "delete old counter marks", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM stats_marks WHERE done = 1 AND at < ?`, formatTime(before))
 		return err
 	})
@@ -426,6 +427,55 @@ func (s *Store) Plans(ctx context.Context) ([]*registry.Plan, error) {
 		return nil, internal(err, "list plans")
 	}
 	return out, nil
+}
+
+// inStatsTx is inTx for the statistics steps, committed with
+// synchronous=NORMAL instead of FULL, as the audit append is (audit.go).
+// In WAL mode a NORMAL commit survives any crash of the process; only a
+// power cut or kernel crash can lose it, and then only back to the last
+// FULL commit, which syncs the whole WAL, earlier frames included. That
+// keeps the steps exact: the mark is written before its certificate, so
+// the certificate's FULL commit makes the mark durable with it, and every
+// later step that a power cut loses is redone by recovery, which finishes
+// each mark not done (the steps are idempotent). It saves an fsync per
+// step: six per issuance.
+func (s *Store) inStatsTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	return s.withNormalSync(ctx, what, func(conn *sql.Conn) error {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return internal(err, "%s", what)
+		}
+		defer rollback(tx)
+		if err := fn(tx); err != nil {
+			return internal(err, "%s", what)
+		}
+		if err := tx.Commit(); err != nil {
+			return internal(err, "%s: commit", what)
+		}
+		return nil
+	})
+}
+
+// withNormalSync runs fn on the write connection switched to
+// synchronous=NORMAL, and switches it back to FULL afterwards, whatever
+// fn did: the write connection must never stay at NORMAL, because
+// certificates rely on FULL. If it cannot be set back, the connection is
+// discarded.
+func (s *Store) withNormalSync(ctx context.Context, what string, fn func(conn *sql.Conn) error) error {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return internal(err, "%s: connection", what)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		return internal(err, "%s: synchronous", what)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return fn(conn)
 }
 
 // inTx runs fn in one write transaction and commits it; any error is
