@@ -15,13 +15,7 @@ import (
 func TestAuditAppendRestoresFullSync(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
-	check := func(when string) {
-		t.Helper()
-		var got int
-		if err := s.write.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&got); err != nil || got != 2 {
-			t.Fatalf("%s: write connection synchronous = %d (%v), want 2 (FULL)", when, got, err)
-		}
-	}
+	check := func(when string) { t.Helper(); checkFullSync(t, s, when) }
 	if err := s.AppendAudit(ctx, &registry.AuditEntry{Time: time.Now(), Event: "test", Actor: "t"}); err != nil {
 		t.Fatal(err)
 	}
@@ -47,13 +41,7 @@ func TestAuditAppendRestoresFullSync(t *testing.T) {
 func TestStatsStepsRestoreFullSync(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
-	check := func(when string) {
-		t.Helper()
-		var got int
-		if err := s.write.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&got); err != nil || got != 2 {
-			t.Fatalf("%s: write connection synchronous = %d (%v), want 2 (FULL)", when, got, err)
-		}
-	}
+	check := func(when string) { t.Helper(); checkFullSync(t, s, when) }
 	mark := &registry.StatsMark{ID: "m1", Hash: "h1", At: time.Now()}
 	if err := s.PutStatsMark(ctx, mark); err != nil {
 		t.Fatal(err)
@@ -66,4 +54,14 @@ func TestStatsStepsRestoreFullSync(t *testing.T) {
 		t.Fatal("a stats step without its table succeeded")
 	}
 	check("after a stats step that failed inside its transaction")
+}
+
+// checkFullSync fails t unless the write connection is at
+// synchronous=FULL.
+func checkFullSync(t *testing.T, s *Store, when string) {
+	t.Helper()
+	var got int
+	if err := s.write.QueryRowContext(context.Background(), `PRAGMA synchronous`).Scan(&got); err != nil || got != 2 {
+		t.Fatalf("%s: write connection synchronous = %d (%v), want 2 (FULL)", when, got, err)
+	}
 }

@@ -441,18 +441,7 @@ func (s *Store) Plans(ctx context.Context) ([]*registry.Plan, error) {
 // step: six per issuance.
 func (s *Store) inStatsTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
 	return s.withNormalSync(ctx, what, func(conn *sql.Conn) error {
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return internal(err, "%s", what)
-		}
-		defer rollback(tx)
-		if err := fn(tx); err != nil {
-			return internal(err, "%s", what)
-		}
-		if err := tx.Commit(); err != nil {
-			return internal(err, "%s: commit", what)
-		}
-		return nil
+		return commitTx(ctx, what, conn.BeginTx, fn)
 	})
 }
 
@@ -481,7 +470,13 @@ func (s *Store) withNormalSync(ctx context.Context, what string, fn func(conn *s
 // inTx runs fn in one write transaction and commits it; any error is
 // wrapped with what the store was doing.
 func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	return commitTx(ctx, what, s.write.BeginTx, fn)
+}
+
+// commitTx begins a transaction with begin, runs fn in it and commits it;
+// any error is wrapped with what the store was doing.
+func commitTx(ctx context.Context, what string, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), fn func(tx *sql.Tx) error) error {
+	tx, err := begin(ctx, nil)
 	if err != nil {
 		return internal(err, "%s", what)
 	}
