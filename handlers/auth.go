@@ -79,28 +79,38 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 				return err
 			}
-			ctx := withSession(context.WithValue(c.Request().Context(), actorKey{}, u))
-			c.SetRequest(c.Request().WithContext(ctx))
-			return next(c)
+			return next(withActor(c, u))
 		}
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
 			return registry.Errorf(registry.EUNAUTHORIZED, `the Authorization header must be "Bearer <token>"`)
 		}
-		claims, err := s.parseLoginToken(strings.TrimSpace(tok))
+		u, err := s.tokenUser(c.Request().Context(), strings.TrimSpace(tok))
 		if err != nil {
 			return err
 		}
-		u, err := s.reg.UserByID(c.Request().Context(), claims.Subject)
-		if registry.ErrorCode(err) == registry.ENOTFOUND {
-			return registry.Errorf(registry.EUNAUTHORIZED, "invalid or expired token; log in again")
-		} else if err != nil {
-			return err
-		}
-		ctx := context.WithValue(c.Request().Context(), actorKey{}, u)
-		c.SetRequest(c.Request().WithContext(ctx))
-		return next(c)
+		return next(withActor(c, u))
 	}
+}
+
+// tokenUser returns the user a login token names: EUNAUTHORIZED for a bad
+// or expired token, or one whose user no longer exists.
+func (s *Server) tokenUser(ctx context.Context, tok string) (*registry.User, error) {
+	claims, err := s.parseLoginToken(tok)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.reg.UserByID(ctx, claims.Subject)
+	if registry.ErrorCode(err) == registry.ENOTFOUND {
+		return nil, registry.Errorf(registry.EUNAUTHORIZED, "invalid or expired token; log in again")
+	}
+	return u, err
+}
+
+// withActor makes u the request's acting user.
+func withActor(c echo.Context, u *registry.User) echo.Context {
+	c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), actorKey{}, u)))
+	return c
 }
 
 // actor returns the logged-in user, or nil.

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -31,8 +30,6 @@ const (
 	csrfField     = "csrf"
 )
 
-type cookieAuthKey struct{}
-
 // roleHome is where a browser login lands, by role, unless the login page
 // was reached from another page (?next=).
 var roleHome = map[string]string{
@@ -50,15 +47,8 @@ func (s *Server) sessionActor(c echo.Context) (*registry.User, bool) {
 	if err != nil || ck.Value == "" {
 		return nil, false
 	}
-	claims, err := s.parseLoginToken(ck.Value)
-	if err != nil {
-		return nil, false
-	}
-	u, err := s.reg.UserByID(c.Request().Context(), claims.Subject)
-	if err != nil {
-		return nil, false
-	}
-	return u, true
+	u, err := s.tokenUser(c.Request().Context(), ck.Value)
+	return u, err == nil
 }
 
 // checkCSRF refuses an unsafe request authenticated by cookie unless it
@@ -84,13 +74,6 @@ func checkCSRF(c echo.Context) error {
 }
 
 var errCSRF = registry.Errorf(registry.EFORBIDDEN, "页面已过期，请刷新后重试 · This form is out of date or did not come from this site (CSRF check failed); reload the page and try again.")
-
-// isCookieAuth reports whether the request's actor came from the session
-// cookie.
-func isCookieAuth(c echo.Context) bool {
-	v, _ := c.Request().Context().Value(cookieAuthKey{}).(bool)
-	return v
-}
 
 // csrfToken returns the request's CSRF token, setting a new cookie when it
 // has none, for a page to put into its forms and scripts.
@@ -191,9 +174,4 @@ func (s *Server) requirePage(c echo.Context, roles ...string) (*registry.User, e
 		}
 	}
 	return nil, s.render(c, http.StatusForbidden, "message", web.MessageView("无权访问", "您的账号无权查看此页面 · Your account may not open this page."))
-}
-
-// withSession marks ctx as authenticated by the session cookie.
-func withSession(ctx context.Context) context.Context {
-	return context.WithValue(ctx, cookieAuthKey{}, true)
 }

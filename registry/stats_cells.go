@@ -104,6 +104,21 @@ type StatsHolder struct {
 	Certs   []HolderCert `json:"certs"` // sorted by number
 }
 
+// HoldersInOrder returns the states of hashes in that order from found
+// (by hash), with a never-counted state (Version 0) for a hash it lacks:
+// what every store's StatsHolders answers.
+func HoldersInOrder(hashes []string, found map[string]*StatsHolder) []*StatsHolder {
+	out := make([]*StatsHolder, len(hashes))
+	for i, h := range hashes {
+		if st, ok := found[h]; ok {
+			out[i] = st
+		} else {
+			out[i] = &StatsHolder{Hash: h}
+		}
+	}
+	return out
+}
+
 // holderCertOf extracts what the counters need from a certificate.
 func holderCertOf(c *Certificate) HolderCert {
 	hc := HolderCert{

@@ -68,21 +68,7 @@ func TestStatusQueriesUseIndexes(t *testing.T) {
 		`SELECT number FROM certificates WHERE status_index IS NULL LIMIT 10`:                         "certificates_status_index",
 		`SELECT max(status_index) FROM certificates`:                                                  "certificates_status_index",
 	} {
-		rows, err := st.read.Query(`EXPLAIN QUERY PLAN ` + query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if joined := strings.Join(plan, "; "); !strings.Contains(joined, index) {
+		if joined := queryPlan(t, st, query); !strings.Contains(joined, index) {
 			t.Errorf("%s: plan %q does not use %s", query, joined, index)
 		}
 	}

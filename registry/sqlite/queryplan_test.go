@@ -17,7 +17,17 @@ func TestExternalRefLookupUsesIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rows, err := st.read.Query(`EXPLAIN QUERY PLAN SELECT number FROM certificates WHERE `+externalRefWhere, "S000111000001", "ref")
+	joined := queryPlan(t, st, `SELECT number FROM certificates WHERE `+externalRefWhere, "S000111000001", "ref")
+	if !strings.Contains(joined, "external_ref") || strings.Contains(joined, "issuer_created") {
+		t.Fatalf("the external_ref lookup does not use its index: %s", joined)
+	}
+	t.Log(joined)
+}
+
+// queryPlan returns SQLite's plan for query, its steps joined by "; ".
+func queryPlan(t *testing.T, st *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := st.read.Query(`EXPLAIN QUERY PLAN `+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,9 +41,8 @@ func TestExternalRefLookupUsesIndex(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	joined := strings.Join(plan, "; ")
-	if !strings.Contains(joined, "external_ref") || strings.Contains(joined, "issuer_created") {
-		t.Fatalf("the external_ref lookup does not use its index: %s", joined)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
-	t.Log(joined)
+	return strings.Join(plan, "; ")
 }

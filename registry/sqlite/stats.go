@@ -223,15 +223,7 @@ func (s *Store) StatsHolders(ctx context.Context, hashes []string) ([]*registry.
 			found[h.Hash] = h
 		}
 	}
-	out := make([]*registry.StatsHolder, len(hashes))
-	for i, h := range hashes {
-		if st, ok := found[h]; ok {
-			out[i] = st
-		} else {
-			out[i] = &registry.StatsHolder{Hash: h}
-		}
-	}
-	return out, nil
+	return registry.HoldersInOrder(hashes, found), nil
 }
 
 // StatsHoldersAfter returns up to limit holder states whose hashes sort

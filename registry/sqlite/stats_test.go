@@ -33,21 +33,7 @@ func TestStatsCellsUseRollupIndexes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		q, args := statsCellsQuery(tt.f)
-		rows, err := st.read.Query(`EXPLAIN QUERY PLAN `+q, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if joined := strings.Join(plan, "; "); !strings.Contains(joined, tt.want) {
+		if joined := queryPlan(t, st, q, args...); !strings.Contains(joined, tt.want) {
 			t.Errorf("%s: plan %q, want %q", tt.name, joined, tt.want)
 		}
 	}
