@@ -100,6 +100,19 @@ func phone() chromedp.Action[chromedp.Void] {
 // screenshot saves a full-page PNG and checks it is one, phone-wide.
 func screenshot(t *testing.T, ctx context.Context, name string) string {
 	t.Helper()
+	path, height := shotAt(t, ctx, name, phoneWidth)
+	if height < phoneHeight {
+		t.Errorf("screenshot %s is %d high, want at least %d", name, height, phoneHeight)
+	}
+	return path
+}
+
+// shotAt saves a full-page PNG of the current page in $SKILLREG_SCREENSHOTS
+// (to look at them) or else a temporary directory, checks that it is a
+// non-empty PNG w pixels wide, logs its path, and returns the path and the
+// height.
+func shotAt(t *testing.T, ctx context.Context, name string, w int) (string, int) {
+	t.Helper()
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
@@ -108,8 +121,8 @@ func screenshot(t *testing.T, ctx context.Context, name string) string {
 	if err != nil {
 		t.Fatalf("screenshot %s is not a PNG: %v", name, err)
 	}
-	if cfg.Width != phoneWidth || cfg.Height < phoneHeight {
-		t.Errorf("screenshot %s is %dx%d, want %d wide and at least %d high", name, cfg.Width, cfg.Height, phoneWidth, phoneHeight)
+	if cfg.Width != w {
+		t.Errorf("screenshot %s is %d px wide, want %d", name, cfg.Width, w)
 	}
 	dir := os.Getenv("SKILLREG_SCREENSHOTS")
 	if dir == "" {
@@ -125,7 +138,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) string {
 		t.Fatalf("screenshot %s empty: %v", path, err)
 	}
 	t.Logf("screenshot: %s (%dx%d)", path, cfg.Width, cfg.Height)
-	return path
+	return path, cfg.Height
 }
 
 // checkFits fails when the page is wider than the phone's screen.

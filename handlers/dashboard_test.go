@@ -1,14 +1,10 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image/png"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,40 +39,6 @@ func loadDemo(t *testing.T, h *harness, reg *registry.Registry, certificates int
 	}
 	t.Logf("demo data: %d certificates, %d people, %d revoked", res.Certificates, res.People, res.Revoked)
 	return res
-}
-
-// shotDir is where dashboard screenshots go: $SKILLREG_SCREENSHOTS, or a
-// temporary directory.
-func shotDir(t *testing.T) string {
-	dir := os.Getenv("SKILLREG_SCREENSHOTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// saveShot saves a full-page screenshot of the current viewport width.
-func saveShot(t *testing.T, ctx context.Context, dir, name string, wantWidth int) {
-	t.Helper()
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(shot))
-	if err != nil {
-		t.Fatalf("screenshot %s is not a PNG: %v", name, err)
-	}
-	if cfg.Width != wantWidth {
-		t.Errorf("screenshot %s is %d px wide, want %d", name, cfg.Width, wantWidth)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s (%dx%d)", path, cfg.Width, cfg.Height)
 }
 
 // checkDashboardConsole is checkConsole, stricter: on the dashboard any
@@ -246,7 +208,6 @@ func TestDashboardInBrowser(t *testing.T) {
 	loadDemo(t, h, reg, 3000)
 	national := h.official("dash-national", "")
 	provincial := h.official("dash-guangdong", "44")
-	dir := shotDir(t)
 	ctx, console := browser(t)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatal(err)
@@ -262,7 +223,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if len(s.Rows) != 31 || s.Location != "/dashboard" {
 		t.Errorf("national: %d table rows at %s, want 31 at /dashboard", len(s.Rows), s.Location)
 	}
-	saveShot(t, ctx, dir, "dashboard-national-1280.png", 1280)
+	shotAt(t, ctx, "dashboard-national-1280.png", 1280)
 
 	// Sorting: the first click on 技能劳动者 sorts descending, the second
 	// ascending.
@@ -338,7 +299,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		!strings.HasPrefix(fmt.Sprint(csvCheck["disposition"]), "attachment;") || csvCheck["lines"] != float64(2) {
 		t.Errorf("CSV download from the page: %v", csvCheck)
 	}
-	saveShot(t, ctx, dir, "dashboard-guangdong-filter-1280.png", 1280)
+	shotAt(t, ctx, "dashboard-guangdong-filter-1280.png", 1280)
 
 	// Log out; log in as the 广东 official, on a phone.
 	if err := chromedp.Do(ctx,
@@ -366,7 +327,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the 广东 official's table has rows %v, want only 44", s.Rows)
 	}
 	checkFits(t, ctx, "/dashboard on a phone")
-	saveShot(t, ctx, dir, "dashboard-guangdong-official-390.png", phoneWidth)
+	shotAt(t, ctx, "dashboard-guangdong-official-390.png", phoneWidth)
 	checkDashboardConsole(t, console())
 
 	// The page's session cannot read another province (this refusal logs

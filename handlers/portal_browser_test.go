@@ -1,11 +1,8 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,32 +12,6 @@ import (
 )
 
 const deskWidth, deskHeight = 1280, 800
-
-// shotAt saves a full-page PNG of the current page, checks that it is w
-// pixels wide, and logs its path (in $SKILLREG_SCREENSHOTS when set, else
-// a temporary directory).
-func shotAt(t *testing.T, ctx context.Context, name string, w int) {
-	t.Helper()
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(shot))
-	if err != nil || cfg.Width != w {
-		t.Fatalf("screenshot %s: %v, %d px wide, want %d", name, err, cfg.Width, w)
-	}
-	dir := os.Getenv("SKILLREG_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s (%dx%d)", path, cfg.Width, cfg.Height)
-}
 
 // classXLSX is a small class as a clerk fills the template: two good rows
 // and one whose ID number has a wrong check digit.
