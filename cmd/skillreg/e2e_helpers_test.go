@@ -41,7 +41,15 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binPath = filepath.Join(dir, "skillreg")
-	build := exec.Command("go", "build", "-o", binPath, ".")
+	// Built as the container image builds it (the Dockerfile's go build
+	// line, environment and flags), so that the tests run that binary.
+	buildEnv, buildFlags, err := dockerfileBuild("../../Dockerfile")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	build := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", binPath, ".")...)
+	build.Env = append(os.Environ(), buildEnv...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: building skillreg:", err)

@@ -94,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "users":
 		err = cmdUsers(ctx, args[1:], stdout, stderr)
+	case "tls-roots": // hidden: checks that the binary finds trusted TLS roots
+		err = cmdTLSRoots(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
