@@ -1,0 +1,235 @@
+package main
+
+// TestREADME keeps the README true: it runs the README's shell blocks, in
+// order and as written, against a fresh server, so that a change of API or
+// of a command that forgets the README fails here.
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Markers on the line before a ```sh fence: readmeRun blocks are run in
+// order in one bash session; the one readmeServer block starts the server
+// they talk to.
+const (
+	readmeRun    = "<!-- readme-test -->"
+	readmeServer = "<!-- readme-test: server -->"
+)
+
+// readmeBlock is one fenced shell block of the README.
+type readmeBlock struct {
+	line    int    // of the opening fence, 1-based
+	section string // the "## " heading it is under
+	marker  string // readmeRun, readmeServer or ""
+	text    string
+}
+
+// readmeBlocks returns every ```sh block of the README.
+func readmeBlocks(readme string) []readmeBlock {
+	var blocks []readmeBlock
+	lines := strings.Split(readme, "\n")
+	section := ""
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if strings.HasPrefix(l, "## ") {
+			section = strings.TrimPrefix(l, "## ")
+		}
+		if strings.TrimSpace(l) != "```sh" {
+			continue
+		}
+		b := readmeBlock{line: i + 1, section: section}
+		if i > 0 {
+			if m := strings.TrimSpace(lines[i-1]); m == readmeRun || m == readmeServer {
+				b.marker = m
+			}
+		}
+		var body []string
+		for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "```"; i++ {
+			body = append(body, lines[i])
+		}
+		b.text = strings.Join(body, "\n") + "\n"
+		blocks = append(blocks, b)
+	}
+	return blocks
+}
+
+// TestREADME: the README's shell blocks work as written, in order, on a
+// fresh clone: it checks that they use the one build step's ./skillreg and
+// that every section a newcomer follows has a tested block, then starts the
+// server block's command on a temporary directory and a free port and runs
+// the marked blocks in one `set -euo pipefail` bash session, where curl
+// fails on any HTTP error.
+func TestREADME(t *testing.T) {
+	var missing []string
+	for _, tool := range []string{"bash", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) > 0 {
+		t.Skipf("TestREADME runs the README's shell blocks and needs bash, curl and jq; missing: %s (.ci/run installs curl and jq)", strings.Join(missing, ", "))
+	}
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	blocks := readmeBlocks(readme)
+
+	// The README's own rules: one build step, then ./skillreg everywhere.
+	if n := strings.Count(readme, "go build -o skillreg ./cmd/skillreg"); n != 1 {
+		t.Errorf("the README shows the build step `go build -o skillreg ./cmd/skillreg` %d times, want once", n)
+	}
+	if strings.Contains(readme, "go run ./cmd/skillreg") {
+		t.Errorf("the README uses `go run ./cmd/skillreg`; later sections use the built ./skillreg")
+	}
+	bare := regexp.MustCompile(`(?m)(?:^|[\s;&|(])skillreg\s+[a-z]`)
+	var server *readmeBlock
+	for i, b := range blocks {
+		if m := bare.FindString(b.text); m != "" {
+			t.Errorf("README.md:%d: a block runs a bare `skillreg` (%q); use ./skillreg, which the build step makes", b.line, strings.TrimSpace(m))
+		}
+		if b.marker == readmeServer {
+			if server != nil {
+				t.Fatalf("README.md:%d: a second server block (the first is at line %d)", b.line, server.line)
+			}
+			server = &blocks[i]
+		}
+	}
+	if server == nil {
+		t.Fatalf("the README has no %s block", readmeServer)
+	}
+	for _, want := range []string{"Five-minute walkthrough", "Employers", "Batch import", "Training records",
+		"Import without a server", "Dashboard", "Statistics", "Operations"} {
+		found := false
+		for _, b := range blocks {
+			found = found || (b.marker == readmeRun && strings.Contains(b.section, want))
+		}
+		if !found {
+			t.Errorf("no %s block in the README section %q", readmeRun, want)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// Fresh places for everything: the blocks' /tmp/skillreg-* paths go to
+	// a temporary directory, the server to a free port, and the blocks run
+	// in a directory of their own with ./skillreg the binary under test.
+	work, tmp := t.TempDir(), t.TempDir()
+	if err := os.Symlink(binPath, filepath.Join(work, "skillreg")); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	base := "http://" + addr
+	subst := strings.NewReplacer("http://127.0.0.1:8080", base, "/tmp/skillreg-", tmp+"/skillreg-")
+
+	// The server block, with the serve line exec'ed on the free port.
+	var script strings.Builder
+	script.WriteString("set -euo pipefail\n")
+	serves := 0
+	for _, l := range strings.Split(subst.Replace(server.text), "\n") {
+		if strings.Contains(l, "./skillreg serve") {
+			serves++
+			l = "exec env " + l + " --addr " + addr + " --public-url " + base
+		}
+		script.WriteString(l + "\n")
+	}
+	if serves != 1 {
+		t.Fatalf("README.md:%d: the server block has %d `./skillreg serve` lines, want 1", server.line, serves)
+	}
+	srvOut := &lockedBuffer{}
+	srv := exec.Command("bash", "-c", script.String())
+	srv.Dir, srv.Env = work, childEnv()
+	srv.Stdout, srv.Stderr = srvOut, srvOut
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = srv.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = srv.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(time.Minute):
+			_ = srv.Process.Kill()
+			<-exited
+		}
+	})
+	ready := false
+	for deadline := time.Now().Add(time.Minute); !ready && time.Now().Before(deadline); {
+		select {
+		case <-exited:
+			t.Fatalf("the README's server exited:\n%s", srvOut.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			ready = resp.StatusCode == http.StatusOK
+		}
+	}
+	if !ready {
+		t.Fatalf("the README's server was not ready within a minute:\n%s", srvOut.String())
+	}
+
+	// The marked blocks, in order, in one session.
+	script.Reset()
+	script.WriteString("set -euo pipefail\n")
+	script.WriteString("curl() { command curl --fail-with-body --show-error \"$@\"; }\n")
+	n := 0
+	for _, b := range blocks {
+		if b.marker != readmeRun {
+			continue
+		}
+		n++
+		fmt.Fprintf(&script, "echo; echo '== README.md:%d (%s)'\n", b.line, b.section)
+		script.WriteString(subst.Replace(b.text))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // a hang guard only
+	defer cancel()
+	out := &lockedBuffer{}
+	cmd := exec.CommandContext(ctx, "bash", "-c", script.String())
+	cmd.Dir, cmd.Env = work, childEnv()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("the README's blocks failed (%v); the last block started is the one that failed:\n%s\nserver:\n%s",
+			err, tail(out.String(), 6000), tail(srvOut.String(), 3000))
+	}
+	for _, want := range []string{`"status":"valid"`, `"status":"revoked"`, "demo: 10000 certificates"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the README session's output lacks %s:\n%s", want, tail(out.String(), 6000))
+		}
+	}
+	if strings.Contains(srvOut.String(), "is set but ignored") {
+		t.Errorf("the walkthrough's server warned that its admin password was ignored:\n%s", srvOut.String())
+	}
+	t.Logf("ran %d README blocks against %s", n, base)
+	if testing.Verbose() {
+		t.Logf("the session's output:\n%s", out.String())
+	}
+}
+
+// tail returns the last n bytes of s, at a line start.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[len(s)-n:]
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return "…\n" + s
+}
