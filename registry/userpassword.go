@@ -6,14 +6,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// UserPasswordStore is the capability to replace a stored user's password
-// hash, for resetting a forgotten password.
-type UserPasswordStore interface {
-	// SetUserPassword replaces the password hash of the user with this id.
-	// ENOTFOUND if there is none.
-	SetUserPassword(ctx context.Context, id, passwordHash string) error
-}
-
 // ResetPassword gives the user username a new password. Admin only.
 // EINVALID for a password that breaks the password rules, ENOTFOUND for
 // an unknown user. Login tokens issued before stay valid until they

@@ -85,8 +85,6 @@ func (s *Store) findUser(ctx context.Context, filter bson.D, missing string) (*r
 	return d.user(), nil
 }
 
-var _ registry.UserPasswordStore = (*Store)(nil)
-
 // SetUserPassword replaces the password hash of the user with this id.
 // ENOTFOUND if there is none.
 func (s *Store) SetUserPassword(ctx context.Context, id, passwordHash string) error {

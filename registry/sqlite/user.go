@@ -76,8 +76,6 @@ func scanUser(r scanner) (*registry.User, error) {
 	return &u, nil
 }
 
-var _ registry.UserPasswordStore = (*Store)(nil)
-
 // SetUserPassword replaces the password hash of the user with this id.
 // ENOTFOUND if there is none.
 func (s *Store) SetUserPassword(ctx context.Context, id, passwordHash string) error {
