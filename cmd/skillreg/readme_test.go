@@ -233,3 +233,96 @@ func tail(s string, n int) string {
 	}
 	return "…\n" + s
 }
+
+// TestREADMELayout: the README's Layout section names only directories
+// that exist, and every Go package of the module, each top-level
+// directory and each directory of the domain: a package is covered by its
+// own line, or by a listed ancestor two levels deep or more (internal/gendata
+// covers internal/gendata/refgen), or by a listed parent with no Go files of
+// its own (bench/ covers bench/mixedload).
+func TestREADMELayout(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	i := strings.Index(readme, "\n## Layout\n")
+	if i < 0 {
+		t.Fatal("the README has no Layout section")
+	}
+	m := regexp.MustCompile("(?s)```\n(.*?)```").FindStringSubmatch(readme[i:])
+	if m == nil {
+		t.Fatal("the Layout section has no block")
+	}
+	root := filepath.Join("..", "..")
+	listed := map[string]bool{}
+	for _, l := range strings.Split(m[1], "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 || !strings.HasSuffix(f[0], "/") || strings.HasPrefix(l, " ") {
+			continue
+		}
+		dir := strings.TrimSuffix(f[0], "/")
+		listed[dir] = true
+		if fi, err := os.Stat(filepath.Join(root, dir)); err != nil || !fi.IsDir() {
+			t.Errorf("the Layout lists %s/, which is not a directory of the tree", dir)
+		}
+	}
+	hasGo := func(dir string) bool {
+		names, _ := filepath.Glob(filepath.Join(root, dir, "*.go"))
+		for _, n := range names {
+			if !strings.HasSuffix(n, "_test.go") {
+				return true
+			}
+		}
+		return false
+	}
+	covered := func(dir string) bool {
+		if listed[dir] {
+			return true
+		}
+		parent := filepath.Dir(dir)
+		if listed[parent] && !hasGo(parent) {
+			return true
+		}
+		for d := parent; d != "."; d = filepath.Dir(d) {
+			if listed[d] && strings.Count(d, "/") >= 1 {
+				return true
+			}
+		}
+		return false
+	}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		name := d.Name()
+		if rel != "." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules" || name == "vendor") {
+			return filepath.SkipDir
+		}
+		if rel == "." {
+			return nil
+		}
+		if !strings.Contains(rel, "/") { // a top-level directory
+			found := listed[rel]
+			for l := range listed {
+				found = found || strings.HasPrefix(l, rel+"/")
+			}
+			if !found {
+				t.Errorf("the Layout does not mention the top-level directory %s/", rel)
+			}
+			return nil
+		}
+		if hasGo(rel) && !covered(rel) {
+			t.Errorf("the Layout does not list the package directory %s/", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
