@@ -137,56 +137,36 @@ func TestREADME(t *testing.T) {
 	base := "http://" + addr
 	subst := strings.NewReplacer("http://127.0.0.1:8080", base, "/tmp/skillreg-", tmp+"/skillreg-")
 
-	// The server block, with the serve line exec'ed on the free port.
-	var script strings.Builder
-	script.WriteString("set -euo pipefail\n")
-	serves := 0
-	for _, l := range strings.Split(subst.Replace(server.text), "\n") {
+	// "On a fresh machine" first: its serve starts on the default data
+	// directory (in the work directory) and is stopped, as a newcomer does
+	// before the walkthrough, which must not depend on it.
+	var first *readmeBlock
+	for i, b := range blocks {
+		if strings.Contains(b.text, "go build -o skillreg ./cmd/skillreg") {
+			first = &blocks[i]
+		}
+	}
+	if first == nil || !strings.Contains(first.text, "./skillreg serve") {
+		t.Fatal("the README's build block does not start the server with ./skillreg serve")
+	}
+	var firstText strings.Builder
+	for _, l := range strings.Split(first.text, "\n") {
 		if strings.Contains(l, "./skillreg serve") {
-			serves++
-			l = "exec env " + l + " --addr " + addr + " --public-url " + base
-		}
-		script.WriteString(l + "\n")
-	}
-	if serves != 1 {
-		t.Fatalf("README.md:%d: the server block has %d `./skillreg serve` lines, want 1", server.line, serves)
-	}
-	srvOut := &lockedBuffer{}
-	srv := exec.Command("bash", "-c", script.String())
-	srv.Dir, srv.Env = work, childEnv()
-	srv.Stdout, srv.Stderr = srvOut, srvOut
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = srv.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = srv.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(time.Minute):
-			_ = srv.Process.Kill()
-			<-exited
-		}
-	})
-	ready := false
-	for deadline := time.Now().Add(time.Minute); !ready && time.Now().Before(deadline); {
-		select {
-		case <-exited:
-			t.Fatalf("the README's server exited:\n%s", srvOut.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			ready = resp.StatusCode == http.StatusOK
+			firstText.WriteString(l + "\n")
 		}
 	}
-	if !ready {
-		t.Fatalf("the README's server was not ready within a minute:\n%s", srvOut.String())
+	firstOut, stopFirst := startREADMEServer(t, first.line, firstText.String(), work, subst, addr, base)
+	if !strings.Contains(firstOut.String(), `Created user "admin"`) {
+		t.Errorf("the first start did not create the admin:\n%s", firstOut.String())
 	}
+	stopFirst()
+
+	// The walkthrough's server block, on the same port.
+	srvOut, stopServer := startREADMEServer(t, server.line, server.text, work, subst, addr, base)
+	t.Cleanup(stopServer)
 
 	// The marked blocks, in order, in one session.
-	script.Reset()
+	var script strings.Builder
 	script.WriteString("set -euo pipefail\n")
 	script.WriteString("curl() { command curl --fail-with-body --show-error \"$@\"; }\n")
 	n := 0
@@ -219,6 +199,68 @@ func TestREADME(t *testing.T) {
 	t.Logf("ran %d README blocks against %s", n, base)
 	if testing.Verbose() {
 		t.Logf("the session's output:\n%s", out.String())
+	}
+}
+
+// startREADMEServer runs a README block whose one `./skillreg serve` line
+// is exec'ed on addr (after the block's other lines, with the README's
+// paths and URLs substituted), in work, and waits until it is ready. It
+// returns the server's output and a function that stops it with SIGTERM
+// and waits for the exit (safe to call twice).
+func startREADMEServer(t *testing.T, line int, text, work string, subst *strings.Replacer, addr, base string) (*lockedBuffer, func()) {
+	t.Helper()
+	var script strings.Builder
+	script.WriteString("set -euo pipefail\n")
+	serves := 0
+	for _, l := range strings.Split(subst.Replace(text), "\n") {
+		if strings.Contains(l, "./skillreg serve") {
+			serves++
+			l = "exec env " + l + " --addr " + addr + " --public-url " + base
+		}
+		script.WriteString(l + "\n")
+	}
+	if serves != 1 {
+		t.Fatalf("README.md:%d: the block has %d `./skillreg serve` lines, want 1", line, serves)
+	}
+	out := &lockedBuffer{}
+	srv := exec.Command("bash", "-c", script.String())
+	srv.Dir, srv.Env = work, childEnv()
+	srv.Stdout, srv.Stderr = out, out
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = srv.Wait(); close(exited) }()
+	stop := func() {
+		select {
+		case <-exited:
+			return
+		default:
+		}
+		_ = srv.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(time.Minute): // a hang guard only
+			_ = srv.Process.Kill()
+			<-exited
+		}
+	}
+	t.Cleanup(stop)
+	for deadline := time.Now().Add(time.Minute); ; {
+		select {
+		case <-exited:
+			t.Fatalf("README.md:%d: the server exited:\n%s", line, out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return out, stop
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("README.md:%d: the server was not ready within a minute:\n%s", line, out.String())
+		}
 	}
 }
 
