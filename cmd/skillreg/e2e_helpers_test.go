@@ -170,7 +170,11 @@ func (s *server) waitReady(timeout time.Duration) error {
 		resp, err := client.Get(s.base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			// Ready, and everything the server wrote before it started
+			// serving (the one-time admin password, warnings) has been
+			// copied from its stderr: the port is taken before start-up,
+			// so /readyz can answer before that copy is done.
+			if resp.StatusCode == http.StatusOK && strings.Contains(s.stderr.String(), servingLine) {
 				return nil
 			}
 		}
@@ -178,6 +182,10 @@ func (s *server) waitReady(timeout time.Duration) error {
 	}
 	return fmt.Errorf("no 200 from /readyz within %v", timeout)
 }
+
+// servingLine is in the log line serve writes when it starts serving,
+// after everything else it prints at start-up.
+const servingLine = `"msg":"serving"`
 
 // kill ends the child if it still runs; it is registered with t.Cleanup.
 func (s *server) kill() {

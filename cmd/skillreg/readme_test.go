@@ -254,7 +254,7 @@ func startREADMEServer(t *testing.T, line int, text, work string, subst *strings
 		}
 		if resp, err := http.Get(base + "/readyz"); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK && strings.Contains(out.String(), servingLine) {
 				return out, stop
 			}
 		}
