@@ -12,14 +12,6 @@ import (
 // This file holds the employers feature's storage: status-list indexes
 // of certificates and API keys.
 
-// statusIndexValue is the column value of a status index: NULL for none.
-func statusIndexValue(idx int) any {
-	if idx <= 0 {
-		return nil
-	}
-	return idx
-}
-
 // statusIndexTaken is the error for an index another certificate has.
 func statusIndexTaken(idx int) error {
 	return &registry.Error{Code: registry.ECONFLICT, Field: "status_index", Message: "another certificate has this status index"}

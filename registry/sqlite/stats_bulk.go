@@ -16,20 +16,13 @@ import (
 // the batch is written. The MongoDB store has the same method.
 func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certificate) (int, error) {
 	err := s.inTx(ctx, "import certificates", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO certificates (`+certificateColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, insertCertificate)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, c := range list {
-			var revokedAt sql.NullString
-			if c.RevokedAt != nil {
-				revokedAt = sql.NullString{String: formatTime(*c.RevokedAt), Valid: true}
-			}
-			_, err := stmt.ExecContext(ctx, c.Number, c.IssuerID, c.HolderName, c.HolderIDMasked, c.HolderIDHash, nonNil(c.HolderIDCipher),
-				c.OccupationCode, int(c.Level), string(c.Channel), c.IssuedOn, c.ExternalRef, c.Status,
-				revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), statusIndexValue(c.StatusIndex), c.TrainingRecordID)
+			_, err := stmt.ExecContext(ctx, certificateValues(c)...)
 			if err != nil {
 				if isUnique(err) && strings.Contains(err.Error(), "status_index") {
 					return registry.Errorf(registry.ECONFLICT, "status-list index %d of certificate %s is taken", c.StatusIndex, c.Number)
