@@ -6,7 +6,7 @@
 //	skillreg keys list        list signing keys
 //	skillreg backup FILE      online copy of the embedded store, verified
 //	skillreg verify [--jwks FILE|URL] TOKEN|URL|PNG   check a certificate offline
-//	skillreg migrate --from DIR --to URI   copy the embedded store into MongoDB
+//	skillreg migrate --from DIR|URI --to DIR|URI   copy one store into another
 //	skillreg import FILE --server URL --token T   issue a spreadsheet of certificates
 //	skillreg trust-bundle --server URL -o FILE    download the signed trust bundle
 //	skillreg audit verify|checkpoint|reconcile     the tamper-evident audit log
@@ -34,8 +34,8 @@ Usage:
   skillreg backup [--data DIR] FILE      online backup of the embedded store, verified by opening it
   skillreg verify [--jwks FILE|URL] [--data DIR] TOKEN|VERIFY-URL|QR.png
                                          check a certificate's signature offline
-  skillreg migrate --from DIR --to mongodb://HOST/DB
-                                         copy the embedded store into MongoDB (resumable)
+  skillreg migrate --from DIR|mongodb://HOST/DB --to DIR|mongodb://HOST/DB
+                                         copy one store into another, either way (resumable)
   skillreg import FILE --server URL --token T [--dry-run] [--all-or-nothing] [--report OUT.xlsx]
                                          issue a spreadsheet of certificates (.xlsx or .csv)
   skillreg verify --offline --bundle FILE --trust JWKS TOKEN|VERIFY-URL|QR.png
