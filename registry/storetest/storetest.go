@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"ListPagination", testListPagination},
 		{"CertificatesByHolder", testCertificatesByHolder},
 		{"SigningKeys", testSigningKeys},
+		{"EveryFieldKept", testEveryFieldKept},
 		// employers (issue 6)
 		{"StatusIndexes", testStatusIndexes},
 		{"APIKeys", testAPIKeys},
