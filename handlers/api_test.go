@@ -93,7 +93,7 @@ func newHarness(t *testing.T, opts ...func(*handlers.Config)) *harness {
 		Registry: reg, JWKS: ks.JWKS, QRPNG: verify.QRPNG, PublicURL: ts.URL,
 		LoginKey: vault.LoginKey(), Logger: logger, Metrics: metrics, Clock: h.clock.Now,
 		SignJSON: h.tokens.SignJSON,
-		// employers (issue 6)
+		// Employer access: the signed trust bundle.
 		Employers: handlers.EmployerConfig{SignBundle: h.tokens.SignTrustBundle},
 	}
 	for _, o := range opts {

@@ -40,7 +40,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		revocable[a], _ = issue("李" + a)
 	}
 	jobID := matrixImport(t, h, tokens["issuerA"]) // an import of issuer A
-	// employers (issue 6): an API key for the "employer API key" column,
+	// Employer access: an API key for the "employer API key" column,
 	// and one key per actor that may try to revoke it.
 	apiKey := h.apiKey("matrix")
 	revocableKeys := map[string]string{}
@@ -133,7 +133,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
 		"GET /certificates/:number/print": {static("/certificates/"+readNumber+"/print", nil),
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
-		// employers (issue 6)
+		// Employer access: API keys, batch verification, the trust bundle.
 		"POST /api/v1/api-keys": {func(string) (string, any) {
 			return "/api/v1/api-keys", map[string]string{"name": fmt.Sprintf("HR %d", unique())}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
@@ -144,7 +144,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
 		"POST /api/v1/verify/batch": {static("/api/v1/verify/batch", map[string]any{"items": []map[string]string{{"token": certToken}}}), loggedIn},
 		"GET /api/v1/trust-bundle":  {static("/api/v1/trust-bundle", nil), all(200)},
-		// audit log (issue 7): checkpoints are public.
+		// The audit log: checkpoints are public.
 		"GET /api/v1/audit/checkpoint": {func(string) (string, any) {
 			if _, _, err := (&registry.Checkpointer{Store: h.store, Sign: h.tokens.SignJSON}).Checkpoint(context.Background()); err != nil {
 				t.Fatal(err)
@@ -177,7 +177,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /api/v1/trust-bundle": 200, "GET /.well-known/jwks.json": 200, "GET /api/v1/api-keys/current": 200,
 	}
 
-	// portal: training records, their statistics, the portal page.
+	// Training records, their statistics, the training portal page.
 	for key, f := range map[string]fixture{
 		"POST /api/v1/training-records": {func(string) (string, any) {
 			return "/api/v1/training-records", trainingBody(map[string]any{"class_id": fmt.Sprintf("m-%d", unique())})

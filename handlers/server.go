@@ -161,14 +161,14 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/api/v1/print-tickets", "issuer,admin", s.createPrintTicket},
 		{http.MethodGet, "/certificates/print", "issuer,admin", s.printMany},
 		{http.MethodGet, "/certificates/:number/print", "issuer,admin", s.printOne},
-		// employers (issue 6): API keys, batch verification, trust bundle
+		// Employer access: API keys, batch verification, trust bundle
 		{http.MethodPost, "/api/v1/api-keys", "admin", s.createAPIKey},
 		{http.MethodGet, "/api/v1/api-keys", "admin", s.listAPIKeys},
 		{http.MethodGet, "/api/v1/api-keys/current", "apikey", s.currentAPIKey},
 		{http.MethodDelete, "/api/v1/api-keys/:id", "admin", s.revokeAPIKey},
 		{http.MethodPost, "/api/v1/verify/batch", "apikey,login", s.verifyBatch},
 		{http.MethodGet, "/api/v1/trust-bundle", "public", s.trustBundle},
-		// portal: training records, their statistics, and the portal page.
+		// Training records, their statistics, and the training portal page.
 		{http.MethodPost, "/api/v1/training-records", "issuer", s.createTrainingRecord},
 		{http.MethodPost, "/api/v1/training-records/batch", "issuer", s.createTrainingBatch},
 		{http.MethodGet, "/api/v1/training-records", "login", s.listTrainingRecords},
@@ -177,8 +177,8 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/api/v1/training-records/:id/outcome", "issuer", s.recordTrainingOutcome},
 		{http.MethodGet, "/api/v1/stats/training", "official,admin", s.trainingStats},
 		{http.MethodGet, "/portal", "issuer,admin", s.portalPage},
-		{http.MethodGet, "/api/v1/audit/checkpoint", "public", s.auditCheckpoint}, // audit log (issue 7)
-		// Skill-tier statistics (issue 4): officials and the admin; a
+		{http.MethodGet, "/api/v1/audit/checkpoint", "public", s.auditCheckpoint}, // the audit log's signed checkpoints
+		// Skill-tier statistics: officials and the admin; a
 		// provincial official reads their own province only.
 		{http.MethodGet, "/api/v1/stats/tiers", "official,admin", s.statsTiers},
 		{http.MethodGet, "/api/v1/stats/provinces", "official,admin", s.statsProvinces},

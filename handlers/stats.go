@@ -12,7 +12,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// Skill-tier statistics for officials (issue 4): three read routes, each
+// Skill-tier statistics for officials: three read routes, each
 // as JSON or, with ?format=csv, as a spreadsheet-ready CSV file, and the
 // plans whose targets they are measured against. Who may read what is
 // the registry's rule (Registry.TierStats and friends): the admin and

@@ -83,11 +83,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdImport(ctx, args[1:], stdout, stderr)
 	case "trust-bundle":
 		err = cmdTrustBundle(ctx, args[1:], stdout, stderr)
-	case "audit": // audit log (issue 7)
+	case "audit": // the tamper-evident audit log
 		return cmdAudit(ctx, args[1:], stdout, stderr)
-	case "stats": // statistics (issue 4)
+	case "stats": // check and repair the statistics counters
 		err = cmdStats(ctx, args[1:], stdout, stderr)
-	case "demo": // statistics (issue 4)
+	case "demo": // a synthetic population, for the statistics
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)

@@ -18,7 +18,7 @@ type Options struct {
 	// pass runs first, then the issue pass.
 	AllOrNothing bool `json:"all_or_nothing"`
 	// Kind is what the rows are: KindCertificates ("" too) or
-	// KindTraining (feature "portal").
+	// KindTraining (training records).
 	Kind string `json:"kind,omitempty"`
 }
 

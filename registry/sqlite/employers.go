@@ -9,7 +9,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// This file holds the employers feature's storage: status-list indexes
+// This file holds what employers' verification stores: status-list indexes
 // of certificates and API keys.
 
 // statusIndexTaken is the error for an index another certificate has.
