@@ -10,7 +10,8 @@ import "context"
 // Exporter reads a store whole, in stable order, for copies and checks.
 type Exporter interface {
 	// Counts returns the number of records of each kind (issuers, users,
-	// signing_keys, certificates, ...).
+	// signing_keys, certificates, training_records, api_keys, plans, ...),
+	// under the same names in every store.
 	Counts(ctx context.Context) (map[string]int64, error)
 	// Users returns every user, ordered by ID.
 	Users(ctx context.Context) ([]*User, error)
@@ -19,6 +20,9 @@ type Exporter interface {
 	// CertificatesAfter returns up to limit certificates whose numbers
 	// sort after the given one, in number order.
 	CertificatesAfter(ctx context.Context, after string, limit int) ([]*Certificate, error)
+	// TrainingRecordsAfter returns up to limit training records whose IDs
+	// sort after the given one, in ID order.
+	TrainingRecordsAfter(ctx context.Context, after string, limit int) ([]*TrainingRecord, error)
 }
 
 // CertificateImporter is what a store needs for bulk loads: certificates

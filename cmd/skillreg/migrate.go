@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,7 @@ import (
 // migrationKinds are the record kinds a migration copies and checks, in
 // the order it copies them: certificates before serials, so that the
 // target's serial hints never name a certificate it does not hold yet.
-var migrationKinds = []string{"issuers", "users", "signing_keys", "certificates", "external_refs", "serials"}
+var migrationKinds = []string{"issuers", "users", "signing_keys", "certificates", "external_refs", "serials", "training_records", "api_keys", "plans"}
 
 // cmdMigrate copies one store into another: the embedded store (a data
 // directory) or MongoDB (a mongodb:// URI) on either side. Every record is
@@ -34,6 +35,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	from := fs.String("from", "", "the store to copy: a data directory of the embedded store, or a mongodb:// URI (required)")
 	to := fs.String("to", envOr("SKILLREG_MONGO_URI", ""), "the store to copy into: a data directory or a mongodb:// URI with the database in the path (env SKILLREG_MONGO_URI; required)")
 	batch := fs.Int("batch", 1000, "certificates per bulk insert")
+	buildStats := fs.Bool("stats", true, "build the target's statistics counters from the copied certificates at the end (false: leave them to a later run or to skillreg stats check --repair, e.g. on a first pass while the old server still runs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,7 +69,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !ok {
 		return fmt.Errorf("the store at --to cannot take copied records (it has no registry.Restorer)")
 	}
-	m := &migration{src: source, dst: target, batch: *batch, progress: newProgress(stderr)}
+	m := &migration{src: source, dst: target, batch: *batch, buildStats: *buildStats, progress: newProgress(stderr)}
 	if err := m.run(ctx, stdout); err != nil {
 		return err
 	}
@@ -122,11 +124,13 @@ type migrationTarget interface {
 
 // migration copies one store into another.
 type migration struct {
-	src      migrationSource
-	dst      migrationTarget
-	batch    int
-	progress *progress
-	copied   map[string]int // per kind, this run
+	src   migrationSource
+	dst   migrationTarget
+	batch int
+	// buildStats builds the target's statistics counters after the copy.
+	buildStats bool
+	progress   *progress
+	copied     map[string]int // per kind, this run
 	// lastSerial is the highest serial among the certificates copied,
 	// per number prefix.
 	lastSerial map[string]int
@@ -186,10 +190,39 @@ func (m *migration) run(ctx context.Context, stdout io.Writer) error {
 	}
 	m.progress.line("serials: %d prefixes", len(serials))
 
+	for _, step := range []func(context.Context) error{m.trainingRecords, m.apiKeys, m.plans} { // migrate_records.go
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
 	if err := m.auditLog(ctx); err != nil { // migrate_audit.go
 		return err
 	}
+	if m.buildStats {
+		if err := m.statistics(ctx); err != nil {
+			return err
+		}
+	} else {
+		m.progress.line("statistics: counters not built (--stats=false); run migrate again or skillreg stats check --repair on the target")
+	}
 	return m.check(ctx, stdout)
+}
+
+// statistics builds the target's statistics counters from the copied
+// certificates, as `skillreg stats check --repair` would: counters are
+// derived from the certificates, so they are rebuilt rather than copied
+// (a copy taken while a server counts could hold half an update). On a
+// target that already has counters, only their differences are written.
+func (m *migration) statistics(ctx context.Context) error {
+	start := time.Now()
+	reg := registry.New(registry.Config{Store: m.dst, Logger: slog.New(slog.DiscardHandler)})
+	res, err := reg.CheckStats(ctx, registry.CheckOptions{Repair: true})
+	if err != nil {
+		return fmt.Errorf("building the target's statistics counters: %w (run skillreg stats check --repair on the target)", err)
+	}
+	m.progress.line("statistics: counters built from %d certificates of %d holders in %.1f s (%d counters corrected)",
+		res.Certificates, res.Holders, time.Since(start).Seconds(), len(res.CellDiffs))
+	return nil
 }
 
 // certificates copies every certificate in number order, one bulk insert
@@ -235,7 +268,7 @@ func (m *migration) check(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	var bad []string
-	fmt.Fprintf(stdout, "%-14s %12s %12s %12s\n", "collection", "source", "target", "copied now")
+	fmt.Fprintf(stdout, "%-16s %12s %12s %12s\n", "collection", "source", "target", "copied now")
 	for _, k := range migrationKinds {
 		mark := "ok"
 		if src[k] != dst[k] {
@@ -246,7 +279,7 @@ func (m *migration) check(ctx context.Context, stdout io.Writer) error {
 		if k == "external_refs" || k == "serials" {
 			copied = "-" // written along with certificates, or raised in place
 		}
-		fmt.Fprintf(stdout, "%-14s %12d %12d %12s  %s\n", k, src[k], dst[k], copied, mark)
+		fmt.Fprintf(stdout, "%-16s %12d %12d %12s  %s\n", k, src[k], dst[k], copied, mark)
 	}
 	if len(bad) > 0 {
 		return registry.Errorf(registry.ECONFLICT, "counts differ for %s: was the source written to during the copy (run migrate again), or did the target hold other records?", strings.Join(bad, ", "))

@@ -33,6 +33,11 @@ type migrateEnd struct {
 	store copyableStore
 }
 
+// sortCells orders statistics counters by ID.
+func sortCells(cells []registry.StatsCell) {
+	slices.SortFunc(cells, func(a, b registry.StatsCell) int { return strings.Compare(a.ID(), b.ID()) })
+}
+
 // issuersOf returns the issuers of st.
 func issuersOf(t *testing.T, st registry.Store) []*registry.Issuer {
 	t.Helper()
@@ -180,6 +185,43 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 	}
 	wantNext := registry.FormatNumber(lagPrefix, srcSerials[lagPrefix]+len(lagging)+1)
 
+	// Training records (one linked to a certificate), API keys (one
+	// revoked) and a plan.
+	yes := true
+	for i := range 5 {
+		id := fmt.Sprintf("1101051980%04d%03dX", i, i)
+		cipher, err := vault.EncryptID(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := &registry.TrainingRecord{
+			ID: registry.TrainingRecordID(issuers[0], "2024-01", vault.HashID(id)), IssuerID: issuers[0], Province: issuers[0][5:7],
+			ClassID: "2024-01", Name: fmt.Sprintf("学员%d", i), IDMasked: registry.MaskIDNumber(id), IDHash: vault.HashID(id), IDCipher: cipher,
+			Sex: "female", TargetGroup: registry.GroupMigrantWorker, OccupationCode: "6-18-01-01", TargetLevel: registry.Level4,
+			TrainingType: registry.TrainingEmployment, Hours: 80, Start: "2024-03-01", End: "2024-04-30",
+			CreatedAt: t0.Add(time.Duration(i) * time.Minute), UpdatedAt: t0.Add(time.Duration(i) * time.Minute),
+		}
+		if i == 0 {
+			tr.Completed, tr.ExamResult, tr.Employed, tr.SubsidyAmountFen = true, registry.ExamPass, &yes, 120050
+		}
+		if created, err := src.CreateTrainingRecord(ctx, tr); err != nil || !created {
+			t.Fatalf("training record: %v, %v", created, err)
+		}
+	}
+	revokedAt := t0.Add(48 * time.Hour)
+	for i, k := range []*registry.APIKey{
+		{ID: "ak_1", Name: "HR 甲", Hash: "hash-1", Hint: "sk_…abcd", RatePerMinute: 100, CreatedBy: "admin", CreatedAt: t0},
+		{ID: "ak_2", Name: "HR 乙", Hash: "hash-2", Hint: "sk_…efgh", CreatedBy: "admin", CreatedAt: t0.Add(time.Hour), RevokedAt: &revokedAt},
+	} {
+		if err := src.CreateAPIKey(ctx, k); err != nil {
+			t.Fatalf("API key %d: %v", i, err)
+		}
+	}
+	if err := src.CreatePlan(ctx, &registry.Plan{ID: "p-2030", Name: "二〇三〇", EndDate: "2030-12-31", Default: true, CreatedAt: t0,
+		Targets: registry.PlanTargets{SkilledWorkers: 250_000_000, Technician: 0.1, SeniorWorker: 0.25, HighSkilled: 0.35}}); err != nil {
+		t.Fatal(err)
+	}
+
 	for i := range 12 {
 		srcReg.Record(ctx, "test.event", "migrate-test", "i", i)
 		if i == 7 {
@@ -209,15 +251,22 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 	}
 	for _, r := range []struct {
 		name       string
+		flags      []string
 		wantCopied map[string]string // the "copied now" column
 	}{
-		{"resumed run", map[string]string{"issuers": "0", "users": "3", "signing_keys": "2", "certificates": fmt.Sprint(total - len(first))}},
-		{"second run", map[string]string{"issuers": "0", "users": "0", "signing_keys": "0", "certificates": "0"}},
+		{"resumed run", []string{"--stats=false"}, map[string]string{"issuers": "0", "users": "3", "signing_keys": "2", "certificates": fmt.Sprint(total - len(first)),
+			"training_records": "5", "api_keys": "2", "plans": "1"}},
+		{"second run", nil, map[string]string{"issuers": "0", "users": "0", "signing_keys": "0", "certificates": "0",
+			"training_records": "0", "api_keys": "0", "plans": "0"}},
 	} {
 		var stdout, stderr bytes.Buffer
-		code := run(ctx, []string{"migrate", "--from", from.arg, "--to", to.arg, "--batch", "50"}, &stdout, &stderr)
+		code := run(ctx, append([]string{"migrate", "--from", from.arg, "--to", to.arg, "--batch", "50"}, r.flags...), &stdout, &stderr)
 		if code != 0 {
 			t.Fatalf("%s: exit code %d\n%s%s", r.name, code, stderr.String(), stdout.String())
+		}
+		cells, err := dst.AllStatsCells(ctx)
+		if built := len(cells) > 0; err != nil || built == (len(r.flags) > 0) {
+			t.Errorf("%s with %v: %d statistics counters on the target (%v)", r.name, r.flags, len(cells), err)
 		}
 		table := countTable(t, strings.Split(stdout.String(), "\nthe copied signing keys")[0])
 		for _, kind := range migrationKinds {
@@ -272,6 +321,28 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 	}
 	if len(all) != total {
 		t.Fatalf("walked %d certificates, want %d", len(all), total)
+	}
+	st, e1 := src.TrainingRecordsAfter(ctx, "", 100)
+	dt, e2 := dst.TrainingRecordsAfter(ctx, "", 100)
+	same("training records", st, dt, e1, e2)
+	sa, e1 := src.APIKeys(ctx)
+	da, e2 := dst.APIKeys(ctx)
+	same("API keys", sa, da, e1, e2)
+	sp, e1 := src.Plans(ctx)
+	dp, e2 := dst.Plans(ctx)
+	same("plans", sp, dp, e1, e2)
+	// The target's statistics counters were built from the copied
+	// certificates: the same as building the source's.
+	if _, err := srcReg.CheckStats(ctx, registry.CheckOptions{Repair: true}); err != nil {
+		t.Fatal(err)
+	}
+	sc, e1 := src.AllStatsCells(ctx)
+	dc, e2 := dst.AllStatsCells(ctx)
+	sortCells(sc)
+	sortCells(dc)
+	same("statistics counters", sc, dc, e1, e2)
+	if len(sc) == 0 {
+		t.Error("no statistics counters on the source after a repair")
 	}
 	sr, e1 := src.RevokedStatusIndexes(ctx)
 	dr, e2 := dst.RevokedStatusIndexes(ctx)
