@@ -109,9 +109,6 @@ func (s *Server) currentStatusList(ctx context.Context) ([]byte, string, time.Ti
 		return sc.jwt, sc.etag, sc.signed, nil
 	}
 	payload := verify.NewStatusListJWT(s.publicURL, s.did, now, StatusListLifetime, list.EncodedList)
-	// skillreg's context defines the JWT claims iss, iat and exp, so that
-	// JSON-LD processors keep them.
-	payload.Context = append(payload.Context, s.publicURL+web.ContextPath)
 	jwt, _, err := s.signCredential(ctx, s.did+"#", map[string]any{"typ": "vc+jwt", "cty": "vc"}, payload)
 	if err != nil {
 		return nil, "", time.Time{}, err

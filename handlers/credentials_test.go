@@ -339,7 +339,7 @@ func TestJSONLDContext(t *testing.T) {
 	if doc.Context["@protected"] != true {
 		t.Error("terms are not @protected")
 	}
-	for _, term := range []string{"SkillCertificate", "occupation", "level", "number", "code", "issuingOrganization", "issuedOn", "evaluationChannel", "evaluationChannelCode", "iss", "iat", "exp"} {
+	for _, term := range []string{"SkillCertificate", "occupation", "level", "number", "code", "issuingOrganization", "issuedOn", "evaluationChannel", "evaluationChannelCode"} {
 		def := doc.Context[term]
 		id, _ := def.(string)
 		if m, ok := def.(map[string]any); ok {
