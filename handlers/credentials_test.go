@@ -362,3 +362,45 @@ func TestTrustBundleNumericDates(t *testing.T) {
 		t.Fatalf("iat %v exp %v issued_at %v expires_at %v", b["iat"], b["exp"], b["issued_at"], b["expires_at"])
 	}
 }
+
+// TestStatusListGrows: when the list doubles (an index past the first
+// 131,072 bits is in use), the URL in credentials issued earlier still
+// answers, with the longer list, and still carries their bits.
+func TestStatusListGrows(t *testing.T) {
+	h := newHarness(t)
+	c := issueOne(h)
+	vc := verifyByDID(t, h, string(h.expect(h.do("GET", "/api/v1/certificates/"+c.number+"/vc", c.issuerToken, nil), 200).body))
+	st := vc["credentialStatus"].(map[string]any)
+	listURL := st["statusListCredential"].(string)
+	idx, _ := strconv.Atoi(st["statusListIndex"].(string))
+	bitsOf := func() []bool {
+		t.Helper()
+		sl, _ := statusList(t, h)
+		if sl["id"] != listURL {
+			t.Fatalf("the list is now %v, the credential points at %s", sl["id"], listURL)
+		}
+		return decodeBitstring(t, sl["credentialSubject"].(map[string]any)["encodedList"].(string))
+	}
+	if n := len(bitsOf()); n != registry.StatusListMinSize {
+		t.Fatalf("list of %d bits before growing", n)
+	}
+
+	// A certificate stored with an index in the second half, as the
+	// allocator hands out once the first list is full.
+	far := &registry.Certificate{
+		IssuerID: "S000111000001", HolderName: "王五", HolderIDMasked: "110105********002X", HolderIDHash: "far",
+		OccupationCode: "6-18-01-01", Level: 2, Channel: "social", IssuedOn: "2026-06-30", Status: registry.StatusValid,
+		KeyID: jwksKIDs(t, h)[0], CreatedAt: h.clock.Now(), StatusIndex: registry.StatusListMinSize + 4242,
+	}
+	if _, err := h.store.CreateCertificate(t.Context(), "S000111000001262", far); err != nil {
+		t.Fatal(err)
+	}
+	h.expect(h.do("POST", "/api/v1/certificates/"+c.number+"/revoke", c.issuerToken, map[string]string{"reason": "作废"}), 200)
+	bits := bitsOf()
+	if len(bits) != 2*registry.StatusListMinSize {
+		t.Fatalf("list of %d bits after an index past %d is in use", len(bits), registry.StatusListMinSize)
+	}
+	if !bits[idx] || bits[far.StatusIndex] {
+		t.Fatalf("after growing: bit %d (revoked) %v, bit %d (valid) %v", idx, bits[idx], far.StatusIndex, bits[far.StatusIndex])
+	}
+}
