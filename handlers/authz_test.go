@@ -95,6 +95,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /api/v1/regions": {static("/api/v1/regions", nil), all(200)},
 		// What standard verifiers fetch: public, like the JWKS.
 		"GET /.well-known/did.json":           {static("/.well-known/did.json", nil), all(200)},
+		"GET /did.json":                       {static("/did.json", nil), all(200)},
 		"GET /ns/skillreg/v1":                 {static("/ns/skillreg/v1", nil), all(200)},
 		"GET /api/v1/status-lists/revocation": {static("/api/v1/status-lists/revocation", nil), all(200)},
 		"POST /api/v1/auth/login":             {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
@@ -179,7 +180,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	apiKeyAllowed := map[string]int{
 		"GET /v/:token": 200, "POST /api/v1/verify": 200, "POST /api/v1/verify/batch": 200,
 		"GET /api/v1/trust-bundle": 200, "GET /.well-known/jwks.json": 200, "GET /api/v1/api-keys/current": 200,
-		"GET /.well-known/did.json": 200, "GET /ns/skillreg/v1": 200, "GET /api/v1/status-lists/revocation": 200,
+		"GET /.well-known/did.json": 200, "GET /did.json": 200, "GET /ns/skillreg/v1": 200, "GET /api/v1/status-lists/revocation": 200,
 	}
 
 	// portal: training records, their statistics, the portal page.

@@ -27,8 +27,9 @@ import (
 // change, and otherwise when half of its lifetime has passed.
 const StatusListLifetime = 15 * time.Minute
 
-// didDoc answers GET /.well-known/did.json with the registry's did:web
-// DID document: every key of /.well-known/jwks.json, retired ones
+// didDoc answers GET /.well-known/did.json, and GET /did.json for a
+// public URL with a path (did:web:host:path resolves to
+// https://host/path/did.json), with the registry's did:web DID document: every key of /.well-known/jwks.json, retired ones
 // included, as a verification method named by the DID URL that VC-JWT
 // headers carry as their kid.
 func (s *Server) didDoc(c echo.Context) error {

@@ -137,6 +137,11 @@ func TestDIDDocument(t *testing.T) {
 	}
 	verifyByDID(t, h, old)
 	verifyByDID(t, h, fresh)
+	// A public URL with a path makes did:web look for /path/did.json,
+	// which a proxy maps to /did.json: the same document.
+	if a, b := h.expect(h.do("GET", "/.well-known/did.json", "", nil), 200).body, h.expect(h.do("GET", "/did.json", "", nil), 200).body; !bytes.Equal(a, b) {
+		t.Error("/did.json differs from /.well-known/did.json")
+	}
 	// The JWKS and the QR token keep their short kids.
 	if k := jwtHeader(t, c.token)["kid"]; k != jwksKid {
 		t.Fatalf("certificate token kid %v", k)

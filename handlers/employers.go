@@ -58,6 +58,7 @@ var apiKeyRoutes = map[string]bool{
 	"GET /api/v1/trust-bundle":            true,
 	"GET /.well-known/jwks.json":          true,
 	"GET /.well-known/did.json":           true,
+	"GET /did.json":                       true,
 	"GET /ns/skillreg/v1":                 true,
 	"GET /api/v1/status-lists/revocation": true,
 	"GET /api/v1/api-keys/current":        true,

@@ -150,6 +150,7 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/api/openapi.yaml", "public", s.openAPIDoc},
 		{http.MethodGet, "/.well-known/jwks.json", "public", s.jwksDoc},
 		{http.MethodGet, "/.well-known/did.json", "public", s.didDoc},
+		{http.MethodGet, "/did.json", "public", s.didDoc}, // where did:web looks when the public URL has a path
 		{http.MethodGet, web.ContextPath, "public", s.contextDoc},
 		{http.MethodGet, verify.StatusListPath, "public", s.statusListCredential},
 		{http.MethodGet, "/v/:token", "public", s.verifyPage},
