@@ -92,7 +92,7 @@ func newHarness(t *testing.T, opts ...func(*handlers.Config)) *harness {
 	cfg := handlers.Config{
 		Registry: reg, JWKS: ks.JWKS, QRPNG: verify.QRPNG, PublicURL: ts.URL,
 		LoginKey: vault.LoginKey(), Logger: logger, Metrics: metrics, Clock: h.clock.Now,
-		SignJSON: h.tokens.SignJSON,
+		SignJSON: h.tokens.SignJSON, SignCredential: h.tokens.SignJSONAs,
 		// Employer access: the signed trust bundle.
 		Employers: handlers.EmployerConfig{SignBundle: h.tokens.SignTrustBundle},
 	}

@@ -90,11 +90,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /scan":                  {static("/scan", nil), all(200)},
 		// The page forms take form bodies; the matrix sends JSON, which
 		// every caller gets the same 400 page for.
-		"POST /scan/upload":       {static("/scan/upload", map[string]string{}), all(400)},
-		"POST /lookup":            {static("/lookup", map[string]string{}), all(400)},
-		"GET /api/v1/regions":     {static("/api/v1/regions", nil), all(200)},
-		"POST /api/v1/auth/login": {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
-		"GET /api/v1/issuers":     {static("/api/v1/issuers", nil), loggedIn},
+		"POST /scan/upload":   {static("/scan/upload", map[string]string{}), all(400)},
+		"POST /lookup":        {static("/lookup", map[string]string{}), all(400)},
+		"GET /api/v1/regions": {static("/api/v1/regions", nil), all(200)},
+		// What standard verifiers fetch: public, like the JWKS.
+		"GET /.well-known/did.json":           {static("/.well-known/did.json", nil), all(200)},
+		"GET /did.json":                       {static("/did.json", nil), all(200)},
+		"GET /ns/skillreg/v1":                 {static("/ns/skillreg/v1", nil), all(200)},
+		"GET /api/v1/status-lists/revocation": {static("/api/v1/status-lists/revocation", nil), all(200)},
+		"POST /api/v1/auth/login":             {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
+		"GET /api/v1/issuers":                 {static("/api/v1/issuers", nil), loggedIn},
 		// The browser login: the page (a logged-in caller is sent on to
 		// next); the form and logout refuse anything without the CSRF
 		// cookie and field, which no API caller has.
@@ -175,6 +180,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	apiKeyAllowed := map[string]int{
 		"GET /v/:token": 200, "POST /api/v1/verify": 200, "POST /api/v1/verify/batch": 200,
 		"GET /api/v1/trust-bundle": 200, "GET /.well-known/jwks.json": 200, "GET /api/v1/api-keys/current": 200,
+		"GET /.well-known/did.json": 200, "GET /did.json": 200, "GET /ns/skillreg/v1": 200, "GET /api/v1/status-lists/revocation": 200,
 	}
 
 	// Training records, their statistics, the training portal page.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/importer"
+	"github.com/skillreg/skillreg/verify"
 	"github.com/skillreg/skillreg/web"
 )
 
@@ -35,6 +36,11 @@ type Config struct {
 	// SignJSON signs other documents with the certificate key (a VC-JWT);
 	// verify.Tokens.SignJSON. Without it the /vc route is an internal error.
 	SignJSON func(ctx context.Context, header map[string]any, payload any) (string, string, error)
+	// SignCredential signs the VC-JWTs that the registry's DID issues (the
+	// certificates' credentials and the revocation list) with the header's
+	// kid written as keyRef plus the key ID; verify.Tokens.SignJSONAs.
+	// Without it those routes are internal errors.
+	SignCredential func(ctx context.Context, keyRef string, header map[string]any, payload any) (string, string, error)
 	// Imports runs spreadsheet imports; nil makes one that keeps its files
 	// in the system's temporary directory.
 	Imports *importer.Manager
@@ -57,9 +63,14 @@ type Server struct {
 	echo      *echo.Echo
 	limits    *limiters
 	signJSON  func(ctx context.Context, header map[string]any, payload any) (string, string, error)
-	imports   *importer.Manager
-	access    map[string]string // "METHOD /path" → Route.Access
-	emp       *employers
+	// signCredential and did: the VC-JWTs of the registry's did:web
+	// (credentials.go); did is empty when the public URL makes none.
+	signCredential func(ctx context.Context, keyRef string, header map[string]any, payload any) (string, string, error)
+	did            string
+	statusList     *statusListCache
+	imports        *importer.Manager
+	access         map[string]string // "METHOD /path" → Route.Access
+	emp            *employers
 }
 
 // maxBody is the largest request body accepted.
@@ -71,7 +82,11 @@ func New(cfg Config) *Server {
 		reg: cfg.Registry, jwks: cfg.JWKS, qrPNG: cfg.QRPNG,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"), loginKey: cfg.LoginKey,
 		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Clock,
-		pages: web.New(), signJSON: cfg.SignJSON,
+		pages: web.New(), signJSON: cfg.SignJSON, signCredential: cfg.SignCredential,
+		statusList: &statusListCache{},
+	}
+	if did, err := verify.DIDWeb(s.publicURL); err == nil {
+		s.did = did
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -134,6 +149,10 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/metrics", "public", s.metrics.handler},
 		{http.MethodGet, "/api/openapi.yaml", "public", s.openAPIDoc},
 		{http.MethodGet, "/.well-known/jwks.json", "public", s.jwksDoc},
+		{http.MethodGet, "/.well-known/did.json", "public", s.didDoc},
+		{http.MethodGet, "/did.json", "public", s.didDoc}, // where did:web looks when the public URL has a path
+		{http.MethodGet, web.ContextPath, "public", s.contextDoc},
+		{http.MethodGet, verify.StatusListPath, "public", s.statusListCredential},
 		{http.MethodGet, "/v/:token", "public", s.verifyPage},
 		{http.MethodGet, "/scan", "public", s.scanPage},
 		{http.MethodPost, "/scan/upload", "public", s.scanUpload},

@@ -26,6 +26,7 @@ var statsParams = map[string][]string{
 	"tiers":     {"province", "occupation", "channel", "plan", "format"},
 	"provinces": {"province", "occupation", "channel", "plan", "format"},
 	"trend":     {"province", "occupation", "channel", "by", "format"},
+	"training":  {"province", "year", "format"},
 }
 
 // statsRequest reads and checks the query string of a stats route: the

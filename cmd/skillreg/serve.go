@@ -116,16 +116,17 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	srv := handlers.New(handlers.Config{
-		Registry:  reg,
-		JWKS:      e.keys().JWKS,
-		QRPNG:     verify.QRPNG,
-		PublicURL: publicURL,
-		LoginKey:  e.vault.LoginKey(),
-		Logger:    logger,
-		Metrics:   metrics,
-		Limits:    limits,
-		SignJSON:  tokens.SignJSON,
-		Employers: ef.config(tokens),
+		Registry:       reg,
+		JWKS:           e.keys().JWKS,
+		QRPNG:          verify.QRPNG,
+		PublicURL:      publicURL,
+		LoginKey:       e.vault.LoginKey(),
+		Logger:         logger,
+		Metrics:        metrics,
+		Limits:         limits,
+		SignJSON:       tokens.SignJSON,
+		SignCredential: tokens.SignJSONAs,
+		Employers:      ef.config(tokens),
 	})
 	stopCheckpoints := audit.start(ctx, e.store, tokens.SignJSON, logger)
 	defer stopCheckpoints()
