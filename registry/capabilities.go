@@ -65,3 +65,11 @@ type Restorer interface {
 type FileBackuper interface {
 	Backup(ctx context.Context, dest string) error
 }
+
+// UserPasswordStore replaces a stored user's password hash (`skillreg users
+// reset-password`). Both stores have it.
+type UserPasswordStore interface {
+	// SetUserPassword replaces the password hash of the user with this id.
+	// ENOTFOUND if there is none.
+	SetUserPassword(ctx context.Context, id, passwordHash string) error
+}

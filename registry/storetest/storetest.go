@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"Ping", testPing},
 		{"Issuers", testIssuers},
 		{"Users", testUsers},
+		{"UserPassword", testUserPassword},
 		{"CertificateRoundTrip", testCertificateRoundTrip},
 		{"SerialsPerPrefix", testSerialsPerPrefix},
 		{"ExternalRef", testExternalRef},
