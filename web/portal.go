@@ -20,7 +20,7 @@ type PortalView struct {
 	Channels      []registry.NamedCode
 	TargetGroups  []registry.NamedCode
 	TrainingTypes []registry.NamedCode
-	Messages   map[string]string // the message table in Chinese, for portal.js
+	Messages      map[string]string // the message table in Chinese, for portal.js
 }
 
 // NewPortalView fills the lists the forms offer.
