@@ -179,7 +179,7 @@
   function trainingRow(rec) {
     var tr = el("tr", { "data-id": rec.id });
     tr.appendChild(cell(t("tcol.trainee"), rec.name + " " + rec.id_number_masked));
-    tr.appendChild(cell(t("tcol.class"), rec.class_id, "number"));
+    tr.appendChild(cell(t("tcol.class"), rec.class_id, "class"));
     tr.appendChild(cell(t("tcol.course"), (rec.occupation_name || "") + "（" + rec.occupation_code + "）· " + rec.target_level_name + " · " + rec.hours + "课时"));
     tr.appendChild(cell(t("tcol.group"), rec.target_group_name + " / " + rec.training_type_name));
     tr.appendChild(cell(t("tcol.dates"), rec.start + " ~ " + rec.end));
@@ -327,6 +327,7 @@
     $("plan-default-label").hidden = true;
     $("plan-cancel").hidden = false;
     $("plan-form-title").textContent = t("plans.edit_title", { id: p.id });
+    $("plan-result").hidden = true;
     $("plan-name").focus();
   }
   if ($("plans")) {
