@@ -76,7 +76,7 @@ type Certificate struct {
 	StatusIndex int `json:"status_index,omitempty"`
 
 	// TrainingRecordID names the training record the certificate came
-	// from, if any (feature "portal").
+	// from, if any.
 	TrainingRecordID string `json:"training_record_id,omitempty"`
 }
 
@@ -103,24 +103,8 @@ type CertificateFilter struct {
 	PerPage    int
 }
 
-// Store keeps the registry's records. It is declared here, by its user;
-// registry/sqlite implements it, and registry/storetest is the contract
-// every implementation passes.
-type Store interface {
-	// CreateIssuer stores a new issuer. ECONFLICT if its ID exists.
-	CreateIssuer(ctx context.Context, is *Issuer) error
-	// Issuer returns one issuer. ENOTFOUND if there is none.
-	Issuer(ctx context.Context, id string) (*Issuer, error)
-	// Issuers lists all issuers ordered by ID.
-	Issuers(ctx context.Context) ([]*Issuer, error)
-
-	// CreateUser stores a new user. ECONFLICT if the username is taken.
-	CreateUser(ctx context.Context, u *User) error
-	// UserByUsername returns one user. ENOTFOUND if there is none.
-	UserByUsername(ctx context.Context, username string) (*User, error)
-	// UserByID returns one user. ENOTFOUND if there is none.
-	UserByID(ctx context.Context, id string) (*User, error)
-
+// CertificateStore keeps certificates and their revocation status-list indexes.
+type CertificateStore interface {
 	// CreateCertificate stores c with the next serial of prefix, which it
 	// also writes into c.Number: serials start at 1 and have no gaps. A
 	// c.StatusIndex (> 0) that another certificate has is ECONFLICT on
@@ -129,149 +113,227 @@ type Store interface {
 	// with it, nothing is written, c is overwritten with the stored one and
 	// created is false. EINVALID if the prefix has no serials left.
 	CreateCertificate(ctx context.Context, prefix string, c *Certificate) (created bool, err error)
+
 	// Certificate returns one certificate. ENOTFOUND if there is none.
 	Certificate(ctx context.Context, number string) (*Certificate, error)
+
 	// Certificates lists certificates matching f, newest first, with the
 	// total number of matches.
 	Certificates(ctx context.Context, f CertificateFilter) ([]*Certificate, int, error)
+
 	// CertificatesByHolder returns every certificate of the holder whose
 	// ID-number hash is given, newest first.
 	CertificatesByHolder(ctx context.Context, holderHash string) ([]*Certificate, error)
+
 	// RevokeCertificate marks a valid certificate revoked. ENOTFOUND if
 	// there is none, ECONFLICT if it is already revoked.
 	RevokeCertificate(ctx context.Context, number, reason string, at time.Time) (*Certificate, error)
-
-	// CreateSigningKey stores a key. If k.Active, every other key stops
-	// being active in the same atomic step.
-	CreateSigningKey(ctx context.Context, k *SigningKey) error
-	// SigningKeys returns every key, oldest first.
-	SigningKeys(ctx context.Context) ([]*SigningKey, error)
-
-	// --- employers (issue 6): revocation status list and API keys ---
 
 	// SetStatusIndex gives certificate number, which has no status index
 	// yet, the index idx (> 0). ENOTFOUND if there is no such certificate;
 	// ECONFLICT on field "status_index" if another certificate has idx;
 	// ECONFLICT without a field if the certificate already has an index.
 	SetStatusIndex(ctx context.Context, number string, idx int) error
+
 	// CertificatesWithoutStatusIndex returns the numbers of up to limit
 	// certificates that have no status index.
 	CertificatesWithoutStatusIndex(ctx context.Context, limit int) ([]string, error)
+
 	// MaxStatusIndex returns the highest status index in use, 0 if none.
 	MaxStatusIndex(ctx context.Context) (int, error)
+
 	// RevokedStatusIndexes returns the status indexes of the revoked
 	// certificates that have one, in any order.
 	RevokedStatusIndexes(ctx context.Context) ([]int, error)
+}
+
+// IdentityStore keeps who may act: issuing organisations, staff users and
+// employers' API keys.
+type IdentityStore interface {
+	// CreateIssuer stores a new issuer. ECONFLICT if its ID exists.
+	CreateIssuer(ctx context.Context, is *Issuer) error
+
+	// Issuer returns one issuer. ENOTFOUND if there is none.
+	Issuer(ctx context.Context, id string) (*Issuer, error)
+
+	// Issuers lists all issuers ordered by ID.
+	Issuers(ctx context.Context) ([]*Issuer, error)
+
+	// CreateUser stores a new user. ECONFLICT if the username is taken.
+	CreateUser(ctx context.Context, u *User) error
+
+	// UserByUsername returns one user. ENOTFOUND if there is none.
+	UserByUsername(ctx context.Context, username string) (*User, error)
+
+	// UserByID returns one user. ENOTFOUND if there is none.
+	UserByID(ctx context.Context, id string) (*User, error)
+
 	// CreateAPIKey stores k. ECONFLICT if its ID or hash is taken.
 	CreateAPIKey(ctx context.Context, k *APIKey) error
+
 	// APIKeyByHash returns the key whose secret has the given hash,
 	// revoked or not. ENOTFOUND if there is none.
 	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+
 	// APIKeys returns every key, revoked ones included, oldest first.
 	APIKeys(ctx context.Context) ([]*APIKey, error)
+
 	// RevokeAPIKey marks a key revoked at at. ENOTFOUND if there is none,
 	// ECONFLICT if it is already revoked.
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) (*APIKey, error)
-	// Training records (实名制培训记录), feature "portal".
+}
+
+// SigningKeyStore keeps the certificate-signing keys (sealed under the
+// master key).
+type SigningKeyStore interface {
+	// CreateSigningKey stores a key. If k.Active, every other key stops
+	// being active in the same atomic step.
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+
+	// SigningKeys returns every key, oldest first.
+	SigningKeys(ctx context.Context) ([]*SigningKey, error)
+}
+
+// TrainingStore keeps training records (实名制培训记录).
+type TrainingStore interface {
 	//
 	// CreateTrainingRecord stores r, whose ID the registry derived from
 	// (issuer, class, trainee). If a record with that ID exists, nothing is
 	// written, r is overwritten with the stored one and created is false.
 	CreateTrainingRecord(ctx context.Context, r *TrainingRecord) (created bool, err error)
+
 	// CreateTrainingRecords is CreateTrainingRecord for several records in
 	// one write where the backend has one (SQLite: one transaction, all or
 	// none; MongoDB: one unordered insert). created[i] is false, and
 	// recs[i] overwritten with the stored record, when recs[i].ID exists.
 	CreateTrainingRecords(ctx context.Context, recs []*TrainingRecord) (created []bool, err error)
+
 	// TrainingRecord returns one record. ENOTFOUND if there is none.
 	TrainingRecord(ctx context.Context, id string) (*TrainingRecord, error)
+
 	// TrainingRecords lists records matching f, newest first (ties by ID),
 	// with the total number of matches.
 	TrainingRecords(ctx context.Context, f TrainingFilter) ([]*TrainingRecord, int, error)
+
 	// UpdateTrainingOutcome writes r's outcome and subsidy fields and
 	// UpdatedAt (nothing else), if the stored certificate number is still
 	// prevCertificate: ECONFLICT if it is not (a certificate was issued
 	// meanwhile), ENOTFOUND if there is no such record.
 	UpdateTrainingOutcome(ctx context.Context, r *TrainingRecord, prevCertificate string) error
+
 	// LinkTrainingCertificate sets the certificate number of a record that
 	// has none (or the same one already). ENOTFOUND if there is no such
 	// record, ECONFLICT if it names another certificate.
 	LinkTrainingCertificate(ctx context.Context, id, number string) error
+
 	// TrainingCounts groups the records matching f by province, start
 	// year, target group, training type, completed, certified and employed.
 	TrainingCounts(ctx context.Context, f TrainingCountFilter) ([]TrainingCount, error)
-	// Audit log (issue 7: tamper-evident audit log, registry/audit.go).
+}
 
+// AuditStore keeps the hash-chained audit log and its signed checkpoints
+// (registry/audit.go).
+type AuditStore interface {
 	// AppendAudit appends e to the hash-chained audit log: it sets e.Seq to
 	// the head's seq + 1 and links e to the head (e.Link), atomically with
 	// respect to every other appender, in this process or another, so that
 	// seqs are gap-free and each entry's Prev is its predecessor's Hash.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
+
 	// AuditEntries returns up to limit entries with seq > after, in seq
 	// order.
 	AuditEntries(ctx context.Context, after int64, limit int) ([]*AuditEntry, error)
+
 	// AuditHead returns the entry with the highest seq. ENOTFOUND if the
 	// log is empty.
 	AuditHead(ctx context.Context) (*AuditEntry, error)
+
 	// CreateAuditCheckpoint stores a signed checkpoint. ECONFLICT if one
 	// with the same count exists.
 	CreateAuditCheckpoint(ctx context.Context, cp *AuditCheckpoint) error
+
 	// AuditCheckpoint returns the checkpoint of count entries, or the one
 	// with the highest count when count is 0. ENOTFOUND if there is none.
 	AuditCheckpoint(ctx context.Context, count int64) (*AuditCheckpoint, error)
+
 	// AuditCheckpoints returns up to limit checkpoints with count > after,
 	// in count order.
 	AuditCheckpoints(ctx context.Context, after int64, limit int) ([]*AuditCheckpoint, error)
-	// --- statistics (issue 4): the counters behind Registry.TierStats and
-	// their crash-safe upkeep; registry/stats_sync.go gives the design.
-	// Every write below is idempotent, so a step may be repeated after a
-	// crash; none needs a multi-document transaction.
+}
 
+// StatsStore keeps the statistics counters behind Registry.TierStats and
+// the ops and marks of their crash-safe upkeep; registry/stats_sync.go
+// gives the design. Every write is idempotent, so a step may be repeated
+// after a crash; none needs a multi-document transaction.
+type StatsStore interface {
 	// StatsCells returns the non-zero counters of one rollup.
 	StatsCells(ctx context.Context, f StatsCellFilter) ([]StatsCell, error)
+
 	// AllStatsCells returns every non-zero counter.
 	AllStatsCells(ctx context.Context) ([]StatsCell, error)
+
 	// CreateStatsOps stores each op unless one with its ID is stored, and
 	// reports per op whether it stored it.
 	CreateStatsOps(ctx context.Context, ops []*StatsOp) ([]bool, error)
+
 	// StatsOps returns every stored op, oldest first.
 	StatsOps(ctx context.Context) ([]*StatsOp, error)
+
 	// DeleteStatsOps deletes the ops with the given IDs; missing ones are
 	// no error.
 	DeleteStatsOps(ctx context.Context, ids []string) error
+
 	// ApplyStatsDeltas adds each delta to its counter (creating it at 0)
 	// and records marker in the counter's pending list, atomically per
 	// counter at least; a counter whose pending list already holds marker
 	// is left alone, so applying the same deltas under one marker twice
 	// (or after a partial first attempt) counts once.
 	ApplyStatsDeltas(ctx context.Context, marker string, deltas []StatsDelta) error
+
 	// StatsPendingMarkers returns every marker some counter's pending
 	// list holds.
 	StatsPendingMarkers(ctx context.Context) ([]string, error)
+
 	// ReleaseStatsMarker removes marker from every pending list.
 	ReleaseStatsMarker(ctx context.Context, marker string) error
+
+	// PutStatsMark stores m, replacing a mark with its ID.
+	PutStatsMark(ctx context.Context, m *StatsMark) error
+
+	// StatsMarks returns the marks that are not done, or were made or
+	// done at or after since.
+	StatsMarks(ctx context.Context, since time.Time) ([]*StatsMark, error)
+
+	// DeleteStatsMarks deletes the done marks made before the given time.
+	DeleteStatsMarks(ctx context.Context, before time.Time) error
+}
+
+// StatsHolderStore keeps each holder's counted state, which the statistics
+// upkeep reads and replaces and `stats check` walks.
+type StatsHolderStore interface {
 	// StatsHolders returns the counted state of each holder, in the order
 	// asked; a holder never counted has Version 0 and no certificates.
 	StatsHolders(ctx context.Context, hashes []string) ([]*StatsHolder, error)
+
 	// SetStatsHolders stores each holder state whose stored version is
 	// its Version-1 (absent counts as 0) and skips the others.
 	SetStatsHolders(ctx context.Context, hs []*StatsHolder) error
+
 	// StatsHoldersAfter returns up to limit holder states whose hashes
 	// sort after the given one, in hash order.
 	StatsHoldersAfter(ctx context.Context, after string, limit int) ([]*StatsHolder, error)
+
 	// HolderCertificatesAfter returns the certificates of the holders
 	// whose hashes sort after the given one, in hash order, about limit
 	// of them but always every certificate of each holder it includes.
 	HolderCertificatesAfter(ctx context.Context, after string, limit int) ([]*Certificate, error)
-	// PutStatsMark stores m, replacing a mark with its ID.
-	PutStatsMark(ctx context.Context, m *StatsMark) error
-	// StatsMarks returns the marks that are not done, or were made or
-	// done at or after since.
-	StatsMarks(ctx context.Context, since time.Time) ([]*StatsMark, error)
-	// DeleteStatsMarks deletes the done marks made before the given time.
-	DeleteStatsMarks(ctx context.Context, before time.Time) error
+}
+
+// PlanStore keeps the plans (targets) statistics are compared against.
+type PlanStore interface {
 	// CreatePlan stores a plan. ECONFLICT if its ID is taken.
 	CreatePlan(ctx context.Context, p *Plan) error
+
 	// Plans returns the stored plans (not the built-in one), by ID.
 	Plans(ctx context.Context) ([]*Plan, error)
 	// UpdatePlan replaces the name, end date, targets and default mark of
@@ -285,7 +347,20 @@ type Store interface {
 	// unmarks every other; "" unmarks all. ENOTFOUND if a non-empty ID
 	// names no stored plan.
 	SetDefaultPlan(ctx context.Context, id string) error
-	// --- end statistics
+}
+
+// Store keeps the registry's records. It is declared here, by its user, as
+// one interface per concern; registry/sqlite and registry/mongo implement
+// it, and registry/storetest is the contract every implementation passes.
+type Store interface {
+	CertificateStore
+	IdentityStore
+	SigningKeyStore
+	TrainingStore
+	AuditStore
+	StatsStore
+	StatsHolderStore
+	PlanStore
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

@@ -11,16 +11,6 @@ import (
 	"github.com/skillreg/skillreg/registry/refdata"
 )
 
-// CertificateImporter is what a store needs for bulk loads: certificates
-// written with the numbers they carry, in large batches, and serial
-// counters raised afterwards. Both stores have it (the MongoDB store for
-// `skillreg migrate`, the SQLite store for `skillreg demo`).
-type CertificateImporter interface {
-	ImportCertificates(ctx context.Context, list []*Certificate) (int, error)
-	ImportSerials(ctx context.Context, serials map[string]int) error
-	Serials(ctx context.Context) (map[string]int, error)
-}
-
 // DemoOptions describe a synthetic population.
 type DemoOptions struct {
 	Certificates int    // how many certificates to make (about; the last person may add one or two)

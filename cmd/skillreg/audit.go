@@ -34,12 +34,6 @@ func cliActor() string {
 	return "cli"
 }
 
-// certificateLister is what the audit coverage check needs beyond
-// registry.Store; both stores have it (for `skillreg migrate`).
-type certificateLister interface {
-	CertificatesAfter(ctx context.Context, after string, limit int) ([]*registry.Certificate, error)
-}
-
 // cmdAudit runs `skillreg audit verify|checkpoint|reconcile`. Exit codes:
 // 0 the log verifies (or the action succeeded), 1 the log has a problem,
 // 2 usage or I/O error.
@@ -199,7 +193,7 @@ type auditCoverageReport struct {
 // It holds the numbers named by the log in memory: fine for millions of
 // entries, not for the national scale, where it would be done per issuer.
 func auditCoverage(ctx context.Context, e *env, grace time.Duration) (*auditCoverageReport, error) {
-	lister, ok := e.store.(certificateLister)
+	lister, ok := e.store.(registry.Exporter)
 	if !ok {
 		return nil, errors.New("this store cannot list all certificates")
 	}

@@ -8,8 +8,16 @@ import (
 	"io"
 	"os"
 
+	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/sqlite"
 )
+
+// fileBackupSource is a store that can copy itself to a file and count
+// its records (the embedded store).
+type fileBackupSource interface {
+	registry.Exporter
+	registry.FileBackuper
+}
 
 // cmdBackup writes an online, consistent copy of the embedded store to a
 // file (safe while the server runs) and proves it by opening the copy and
@@ -39,11 +47,15 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer e.Close()
 	// Counted before the copy: while a server writes, the copy may hold
 	// more, never less.
-	orig, err := e.sqlite.Counts(ctx)
+	src, ok := e.store.(fileBackupSource)
+	if !ok {
+		return errors.New("this store cannot be backed up to a file")
+	}
+	orig, err := src.Counts(ctx)
 	if err != nil {
 		return err
 	}
-	if err := e.sqlite.Backup(ctx, dest); err != nil {
+	if err := src.Backup(ctx, dest); err != nil {
 		return err
 	}
 	copyStore, err := sqlite.Open(ctx, dest)

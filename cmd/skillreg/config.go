@@ -31,9 +31,8 @@ func (d *dataFlags) register(fs *flag.FlagSet) {
 
 // env holds what an open registry needs.
 type env struct {
-	store  registry.Store
-	sqlite *sqlite.Store // the embedded store, when that is what is open; nil on MongoDB
-	vault  *registry.Vault
+	store registry.Store
+	vault *registry.Vault
 }
 
 func (e *env) Close() error { return e.store.Close() }
@@ -73,7 +72,7 @@ func openEnv(ctx context.Context, d dataFlags, create bool) (*env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}
-	return &env{store: st, sqlite: st, vault: vault}, nil
+	return &env{store: st, vault: vault}, nil
 }
 
 // loadMasterKey returns the master key from SKILLREG_MASTER_KEY (64 hex

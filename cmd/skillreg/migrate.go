@@ -64,10 +64,23 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return m.run(ctx, stdout)
 }
 
-// migration copies one embedded store into one MongoDB store.
+// migrationSource is a store that can be read whole.
+type migrationSource interface {
+	registry.Store
+	registry.Exporter
+}
+
+// migrationTarget is a store that takes copied records as they are.
+type migrationTarget interface {
+	registry.Store
+	registry.Exporter
+	registry.Restorer
+}
+
+// migration copies one store into another.
 type migration struct {
-	src      *sqlite.Store
-	dst      *mongo.Store
+	src      migrationSource
+	dst      migrationTarget
 	batch    int
 	progress *progress
 	copied   map[string]int // per kind, this run

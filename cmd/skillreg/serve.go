@@ -16,7 +16,6 @@ import (
 
 	"github.com/skillreg/skillreg/handlers"
 	"github.com/skillreg/skillreg/registry"
-	"github.com/skillreg/skillreg/registry/mongo"
 	"github.com/skillreg/skillreg/verify"
 )
 
@@ -83,7 +82,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer e.Close()
-	if ms, ok := e.store.(*mongo.Store); ok {
+	if ms, ok := e.store.(interface{ Database() string }); ok {
 		logger.Info("using the MongoDB store", "database", ms.Database()) // never the URI: it can hold a password
 	}
 	if made, err := e.auditedKeys(logger, "system").Ensure(ctx, nowUTC()); err != nil {

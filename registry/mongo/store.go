@@ -40,7 +40,12 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-var _ registry.Store = (*Store)(nil)
+// The store and the capabilities it has (registry/capabilities.go).
+var (
+	_ registry.Store    = (*Store)(nil)
+	_ registry.Exporter = (*Store)(nil)
+	_ registry.Restorer = (*Store)(nil)
+)
 
 // DefaultDatabase is the database used when the URI names none.
 const DefaultDatabase = "skillreg"

@@ -34,7 +34,13 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-var _ registry.Store = (*Store)(nil)
+// The store and the capabilities it has (registry/capabilities.go).
+var (
+	_ registry.Store               = (*Store)(nil)
+	_ registry.Exporter            = (*Store)(nil)
+	_ registry.CertificateImporter = (*Store)(nil)
+	_ registry.FileBackuper        = (*Store)(nil)
+)
 
 // BusyTimeout is how long a connection waits for a lock held by another
 // process before SQLite gives up with SQLITE_BUSY. Within one process

@@ -1,0 +1,110 @@
+package registry_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// parseDir parses the non-test Go files of one directory.
+func parseDir(t *testing.T, dir string) []*ast.File {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no Go files in %s", dir)
+	}
+	return files
+}
+
+// TestStoreInterfacesAreSmall keeps every interface the domain declares
+// readable at a glance: Store is made of interfaces by concern, each with
+// at most a dozen methods of its own.
+func TestStoreInterfacesAreSmall(t *testing.T) {
+	const max = 12
+	seen := 0
+	for _, f := range parseDir(t, ".") {
+		ast.Inspect(f, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok {
+				return true
+			}
+			it, ok := ts.Type.(*ast.InterfaceType)
+			if !ok {
+				return true
+			}
+			seen++
+			methods := 0
+			for _, m := range it.Methods.List {
+				if _, isFunc := m.Type.(*ast.FuncType); isFunc {
+					methods += len(m.Names)
+				}
+			}
+			if methods > max {
+				t.Errorf("interface %s declares %d methods; split it by concern (at most %d)", ts.Name.Name, methods, max)
+			}
+			return true
+		})
+	}
+	if seen < 8 {
+		t.Fatalf("found only %d interfaces in registry; is the test reading the right folder?", seen)
+	}
+}
+
+// TestDomainImportsNoStorage keeps database drivers, bson and the web
+// framework out of the domain package.
+func TestDomainImportsNoStorage(t *testing.T) {
+	banned := []string{"database/sql", "go.mongodb.org/", "modernc.org/sqlite", "github.com/labstack/echo", "github.com/golang-jwt/jwt"}
+	for _, f := range parseDir(t, ".") {
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			for _, b := range banned {
+				if strings.HasPrefix(path, b) {
+					t.Errorf("registry imports %s", path)
+				}
+			}
+		}
+	}
+}
+
+// TestCommandsUseCapabilities keeps cmd/ from reaching a concrete store by
+// type assertion: what a command needs beyond Store is a named capability
+// (registry/capabilities.go).
+func TestCommandsUseCapabilities(t *testing.T) {
+	for _, f := range parseDir(t, filepath.Join("..", "cmd", "skillreg")) {
+		ast.Inspect(f, func(n ast.Node) bool {
+			ta, ok := n.(*ast.TypeAssertExpr)
+			if !ok || ta.Type == nil {
+				return true
+			}
+			star, ok := ta.Type.(*ast.StarExpr)
+			if !ok {
+				return true
+			}
+			if sel, ok := star.X.(*ast.SelectorExpr); ok {
+				if pkg, ok := sel.X.(*ast.Ident); ok && (pkg.Name == "sqlite" || pkg.Name == "mongo") {
+					t.Errorf("cmd/skillreg asserts the concrete type *%s.%s", pkg.Name, sel.Sel.Name)
+				}
+			}
+			return true
+		})
+	}
+}

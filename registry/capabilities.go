@@ -1,0 +1,50 @@
+package registry
+
+import "context"
+
+// Capabilities a store may have beyond Store. Commands that need one
+// (migrate, backup, demo, audit coverage) ask for it by these names, and
+// each backend asserts at compile time which ones it has, so that a new
+// backend learns from this file what it must provide.
+
+// Exporter reads a store whole, in stable order, for copies and checks.
+type Exporter interface {
+	// Counts returns the number of records of each kind (issuers, users,
+	// signing_keys, certificates, ...).
+	Counts(ctx context.Context) (map[string]int64, error)
+	// Users returns every user, ordered by ID.
+	Users(ctx context.Context) ([]*User, error)
+	// Serials returns the last serial used under each number prefix.
+	Serials(ctx context.Context) (map[string]int, error)
+	// CertificatesAfter returns up to limit certificates whose numbers
+	// sort after the given one, in number order.
+	CertificatesAfter(ctx context.Context, after string, limit int) ([]*Certificate, error)
+}
+
+// CertificateImporter is what a store needs for bulk loads: certificates
+// written with the numbers they carry, in large batches, and serial
+// counters raised afterwards. Both stores have it (the MongoDB store for
+// `skillreg migrate`, the SQLite store for `skillreg demo`).
+type CertificateImporter interface {
+	ImportCertificates(ctx context.Context, list []*Certificate) (int, error)
+	ImportSerials(ctx context.Context, serials map[string]int) error
+	Serials(ctx context.Context) (map[string]int, error)
+}
+
+// Restorer writes records copied from another store as they are (IDs,
+// numbers, hashes and audit links kept), skipping those already present,
+// so that an interrupted copy can be run again.
+type Restorer interface {
+	CertificateImporter
+	ImportIssuers(ctx context.Context, list []*Issuer) (int, error)
+	ImportUsers(ctx context.Context, list []*User) (int, error)
+	ImportSigningKeys(ctx context.Context, keys []*SigningKey) (int, error)
+	ImportAuditEntries(ctx context.Context, list []*AuditEntry) (int, error)
+	ImportAuditCheckpoints(ctx context.Context, list []*AuditCheckpoint) (int, error)
+}
+
+// FileBackuper copies a live store to a file that can be opened as a store
+// of the same kind.
+type FileBackuper interface {
+	Backup(ctx context.Context, dest string) error
+}
