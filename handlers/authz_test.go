@@ -76,6 +76,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return m
 	}
 	loggedIn := with(all(200), map[string]int{"anonymous": 401})
+	// matrixPlan adds a plan for one caller to change, choose or delete.
+	matrixPlan := func() string {
+		id := fmt.Sprintf("matrix-%d", unique())
+		h.expect(h.do("POST", "/api/v1/plans", tokens["admin"], map[string]any{"id": id, "name": "矩阵测试规划", "end_date": "2030-12-31",
+			"targets": map[string]any{"skilled_workers": 1000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}), 201)
+		return id
+	}
 	fixtures := map[string]fixture{
 		"GET /":                      {static("/", nil), all(200)},
 		"GET /static/*":              {static("/static/app.css", nil), all(200)},
@@ -170,6 +177,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return "/api/v1/plans", map[string]any{"id": fmt.Sprintf("matrix-%d", unique()), "name": "矩阵测试规划", "end_date": "2030-12-31",
 				"targets": map[string]any{"skilled_workers": 1000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
+		"PUT /api/v1/plans/:id": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan(), map[string]any{"name": "矩阵测试规划（修订）", "end_date": "2031-12-31",
+				"targets": map[string]any{"skilled_workers": 2000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
+		"DELETE /api/v1/plans/:id": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan(), nil
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 204})},
+		"POST /api/v1/plans/:id/default": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan() + "/default", nil
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
 		// The dashboard page: the client follows the anonymous caller's
 		// redirect to the login form (200); an issuer gets the 403 page.
 		"GET /dashboard": {static("/dashboard", nil),

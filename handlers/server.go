@@ -204,6 +204,9 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/api/v1/stats/trend", "official,admin", s.statsTrend},
 		{http.MethodGet, "/api/v1/plans", "official,admin", s.listPlans},
 		{http.MethodPost, "/api/v1/plans", "admin", s.createPlan},
+		{http.MethodPut, "/api/v1/plans/:id", "admin", s.updatePlan},
+		{http.MethodDelete, "/api/v1/plans/:id", "admin", s.deletePlan},
+		{http.MethodPost, "/api/v1/plans/:id/default", "admin", s.setDefaultPlan},
 		{http.MethodGet, "/dashboard", "official,admin", s.dashboardPage},
 	}
 }
