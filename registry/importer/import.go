@@ -307,7 +307,7 @@ func (r *run) pass(out *Outcome, m mode, emit func(RowResult) error) (Counts, er
 		c.Phase = PhaseChecking
 	}
 	r.progress(c)
-	chk := &checker{run: r, head: h, fileRef: r.src.FileRef(), keys: newDupIndex(), refs: newDupIndex()}
+	chk := &checker{run: r, head: h, fileRef: r.src.FileRef(), keys: newDupIndex(), refs: newDupIndex(), names: newNameIndex()}
 
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
@@ -401,6 +401,7 @@ type checker struct {
 	fileRef string
 	keys    *dupIndex // ID number + occupation + level -> first row
 	refs    *dupIndex // given external_ref -> first row
+	names   *nameIndex
 }
 
 // check takes a row as far as it goes without writing. A final result
@@ -419,6 +420,9 @@ func (c *checker) check(ctx context.Context, row Row, m mode) (RowResult, regist
 			if first, dup := c.refs.add(p.in.ExternalRef, row.Number); dup {
 				problems = append(problems, newProblem(row.Number, c.head.columnName("external_ref"), "external_ref", CodeDuplicateRef, first))
 			}
+		}
+		if first, other := c.names.add(p.id, p.in.HolderName, row.Number); other && p.in.NameChangeReason == "" {
+			problems = append(problems, newProblem(row.Number, c.head.columnName("holder_name"), "holder_name", CodeIdentityInFile, first))
 		}
 	}
 	if len(problems) > 0 {
@@ -475,7 +479,7 @@ func (c *checker) issue(res RowResult, in *registry.IssueInput, id string) (RowR
 // the run for an error that is not about the row.
 func (c *checker) refused(res RowResult, in *registry.IssueInput, err error) (RowResult, error) {
 	switch registry.ErrorCode(err) {
-	case registry.EINVALID, registry.EFORBIDDEN:
+	case registry.EINVALID, registry.EFORBIDDEN, registry.EIDENTITY:
 		res.Status = StatusInvalid
 		res.Errors = []Problem{c.problemFromError(res.Row, in, err)}
 		return res, nil
@@ -506,5 +510,36 @@ func (d *dupIndex) add(key string, row int) (int, bool) {
 		return int(first), true
 	}
 	d.rows[h] = int32(row)
+	return 0, false
+}
+
+// nameIndex remembers, by 64-bit keyed hashes, the name each ID number of
+// the file first came with, so that a later row giving the same ID number
+// under another name is caught before either is issued (the registry's
+// identity check sees only what is stored). About 50 bytes a distinct ID
+// number.
+type nameIndex struct {
+	seed maphash.Seed
+	ids  map[uint64]nameAt
+}
+
+type nameAt struct {
+	name uint64
+	row  int32
+}
+
+func newNameIndex() *nameIndex {
+	return &nameIndex{seed: maphash.MakeSeed(), ids: map[uint64]nameAt{}}
+}
+
+// add records the name of id at row, and reports the first row that gave
+// id another name, if any.
+func (x *nameIndex) add(id, name string, row int) (int, bool) {
+	k := maphash.String(x.seed, id)
+	h := maphash.String(x.seed, "name\x00"+name)
+	if first, ok := x.ids[k]; ok {
+		return int(first.row), first.name != h
+	}
+	x.ids[k] = nameAt{name: h, row: int32(row)}
 	return 0, false
 }
