@@ -20,6 +20,11 @@ type Options struct {
 	// Kind is what the rows are: KindCertificates ("" too) or
 	// KindTraining (feature "portal").
 	Kind string `json:"kind,omitempty"`
+	// Encoding is a CSV's text encoding as the uploader states it
+	// (ParseEncoding): EncodingUTF8, EncodingGB18030, or "" to let
+	// DecideEncoding decide, which refuses a file that reads cleanly both
+	// ways. An xlsx ignores it.
+	Encoding string `json:"encoding,omitempty"`
 }
 
 // Row statuses in a RowResult.
@@ -72,6 +77,9 @@ type Source struct {
 	Path   string
 	Format Format
 	SHA256 string
+	// Encoding is a CSV's text encoding, EncodingUTF8 or EncodingGB18030,
+	// as decided when the upload was spooled; "" decides it on each open.
+	Encoding string
 }
 
 // FileRef is the prefix of derived external_refs: "file-" and the first
@@ -91,6 +99,24 @@ type Outcome struct {
 	HeaderRow  int       // the header's row number (0 if none was found)
 	Width      int       // the most cells any row has
 	Encoding   string    // a CSV's text encoding
+	// SampleNames are the first few names as read (and as they would be
+	// signed), so that a clerk can see the file was decoded right.
+	SampleNames []string
+}
+
+// sampleNames is how many names an Outcome shows.
+const sampleNames = 5
+
+// addSample adds the name in cell to out's samples, in the form it would
+// be signed when the name rule accepts it.
+func (out *Outcome) addSample(cell string) {
+	if len(out.SampleNames) >= sampleNames || cell == "" {
+		return
+	}
+	if n, err := registry.NormalizeName(cell); err == nil {
+		cell = n
+	}
+	out.SampleNames = append(out.SampleNames, cell)
 }
 
 // Run imports src for actor, an issuer's user. It counts the rows, then
@@ -207,7 +233,7 @@ func (r *run) rows() (Reader, *header, []Problem, error) {
 // and the first non-blank row (nil in a file without any), whose header
 // problems the caller reports.
 func (r *run) openAtHeader(isHeader func(Row) bool) (Reader, *Row, *Row, error) {
-	rd, err := Open(r.src.Path, r.src.Format)
+	rd, err := OpenSource(r.src)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -273,6 +299,7 @@ func (r *run) count() (Outcome, error) {
 		if row.blank() {
 			continue
 		}
+		out.addSample(h.cell(row, "holder_name"))
 		out.Total++
 		if out.Total > MaxRows {
 			out.Total = 0

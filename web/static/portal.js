@@ -224,12 +224,14 @@
   // --- batch import: a dry run, its report, then the real run -----------
   var file = $("import-file");
   file.addEventListener("change", function () { $("import-run").disabled = true; $("import-report").hidden = true; });
+  $("import-encoding").addEventListener("change", function () { $("import-run").disabled = true; });
 
   function upload(dry) {
     if (!file.files.length) { show(flash, t("import.file"), true); return; }
     var p = new URLSearchParams({ wait: "true" });
     if (dry) { p.set("dry_run", "true"); }
     if ($("import-aon").checked) { p.set("all_or_nothing", "true"); }
+    if ($("import-encoding").value) { p.set("encoding", $("import-encoding").value); }
     var fd = new FormData();
     fd.append("file", file.files[0]);
     var summary = $("import-summary");
@@ -257,6 +259,9 @@
       var summary = $("import-summary");
       show(summary, t("import.summary", { total: j.total, valid: j.valid, issued: j.issued, skipped: j.skipped, not_issued: j.not_issued, errors: j.errors }), j.errors > 0);
       summary.dataset.status = j.status;
+      var names = $("import-names");
+      names.textContent = t("import.names", { names: (j.sample_names || []).join("、") });
+      names.hidden = !(j.sample_names || []).length;
       summary.dataset.dryRun = String(dry);
       var tbody = $("import-error-rows");
       tbody.textContent = "";
