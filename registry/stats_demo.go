@@ -53,6 +53,34 @@ var (
 	demoGiven      = []rune("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文辉海燕春梅晓东鹏飞宇浩然子涵欣怡嘉琪思远天佑俊杰雨轩")
 )
 
+// demoNameGiven is demoGiven without repeats, for DemoName.
+var demoNameGiven = func() []rune {
+	seen := map[rune]bool{}
+	var out []rune
+	for _, r := range demoGiven {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}()
+
+// DemoName returns a name for demo and test data that passes the name rule
+// (NormalizeName) and differs for every i >= 0: a common surname and
+// one or more given-name characters (two or three for i below about
+// 300,000), never a digit.
+func DemoName(i int) string {
+	s, g := len(demoSurnames), len(demoNameGiven)
+	name := []rune{demoSurnames[i%s]}
+	j := i / s
+	name = append(name, demoNameGiven[j%g])
+	for j /= g; j > 0; j = (j - 1) / g { // bijective base g: distinct for distinct j
+		name = append(name, demoNameGiven[(j-1)%g])
+	}
+	return string(name)
+}
+
 // demoIssuerID is the demo issuer of one channel in one province: site
 // 9xxxxx marks demo organisations.
 func demoIssuerID(prov string, ch int) string {

@@ -74,3 +74,18 @@ func TestDemoMakesExactlyN(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoName(t *testing.T) {
+	t.Parallel()
+	seen := map[string]int{}
+	for i := 0; i < 200_000; i += 7 {
+		n := registry.DemoName(i)
+		if _, err := registry.NormalizeName(n); err != nil {
+			t.Fatalf("DemoName(%d) = %q: %v", i, n, err)
+		}
+		if j, dup := seen[n]; dup {
+			t.Fatalf("DemoName(%d) = DemoName(%d) = %q", i, j, n)
+		}
+		seen[n] = i
+	}
+}

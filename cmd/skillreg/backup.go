@@ -21,6 +21,15 @@ type fileBackupSource interface {
 	registry.FileBackuper
 }
 
+// mongoBackupAdvice is what backup says for a MongoDB store, which it
+// does not copy: the database's own tools do that consistently and
+// without stopping the servers.
+const mongoBackupAdvice = `backup writes a file copy of the embedded store only; it does not back up MongoDB. For a MongoDB store use:
+  mongodump --uri <the same URI> --oplog --gzip --archive=FILE   (a replica set; restore with mongorestore --oplogReplay --gzip --archive=FILE)
+  or, on a sharded cluster, its consistent snapshots (Atlas backups, or volume snapshots of every shard and the config servers);
+  or copy it into an embedded store with: skillreg migrate --from <URI> --to DIR
+Keep the master key (SKILLREG_MASTER_KEY) with any backup: the signing keys in it are sealed with it.`
+
 // cmdBackup writes an online, consistent copy of the embedded store to a
 // file (safe while the server runs) and proves it by opening the copy and
 // counting its records.
@@ -37,7 +46,7 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	dest := fs.Arg(0)
 	if d.mongoURI != "" {
-		return errors.New("backup copies the embedded store; back MongoDB up with mongodump or your cluster's snapshots")
+		return errors.New(mongoBackupAdvice)
 	}
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("%s exists; choose a new file", dest)
@@ -51,7 +60,7 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// more, never less.
 	src, ok := e.store.(fileBackupSource)
 	if !ok {
-		return errors.New("this store cannot be backed up to a file")
+		return errors.New("this store cannot be copied to a file (it has no registry.FileBackuper)")
 	}
 	orig, err := src.Counts(ctx)
 	if err != nil {

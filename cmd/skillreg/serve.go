@@ -36,7 +36,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&f.addr, "addr", envOr("SKILLREG_ADDR", "127.0.0.1:8080"), "listen address (env SKILLREG_ADDR)")
 	fs.StringVar(&f.publicURL, "public-url", envOr("SKILLREG_PUBLIC_URL", "http://127.0.0.1:8080"), "base URL put into QR codes (env SKILLREG_PUBLIC_URL)")
 	fs.StringVar(&f.logLevel, "log-level", envOr("SKILLREG_LOG_LEVEL", "info"), "debug, info, warn or error (env SKILLREG_LOG_LEVEL)")
-	audit := registerAuditFlags(fs) // audit log (issue 7): checkpoint cadence
+	audit := registerAuditFlags(fs) // the audit log's checkpoint cadence
 	limits := handlers.DefaultLimits()
 	for _, lf := range limits.Flags() {
 		if v := os.Getenv(lf.Env); v != "" {
@@ -46,7 +46,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		fs.Var(lf.Value, lf.Name, lf.Usage+" (env "+lf.Env+")")
 	}
-	ef := registerEmployerFlags(fs) // employers (issue 6)
+	ef := registerEmployerFlags(fs) // employer access: API key rates, the verification cache, the trust bundle
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,16 +128,17 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	srv := handlers.New(handlers.Config{
-		Registry:  reg,
-		JWKS:      e.keys().JWKS,
-		QRPNG:     verify.QRPNG,
-		PublicURL: publicURL,
-		LoginKey:  e.vault.LoginKey(),
-		Logger:    logger,
-		Metrics:   metrics,
-		Limits:    limits,
-		SignJSON:  tokens.SignJSON,
-		Employers: ef.config(tokens),
+		Registry:       reg,
+		JWKS:           e.keys().JWKS,
+		QRPNG:          verify.QRPNG,
+		PublicURL:      publicURL,
+		LoginKey:       e.vault.LoginKey(),
+		Logger:         logger,
+		Metrics:        metrics,
+		Limits:         limits,
+		SignJSON:       tokens.SignJSON,
+		SignCredential: tokens.SignJSONAs,
+		Employers:      ef.config(tokens),
 	})
 	stopCheckpoints := audit.start(ctx, e.store, tokens.SignJSON, logger)
 	defer stopCheckpoints()
