@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -60,6 +61,9 @@ type Server struct {
 	imports   *importer.Manager
 	access    map[string]string // "METHOD /path" → Route.Access
 	emp       *employers
+	// storageDown is set when a write failed with EUNAVAILABLE and
+	// cleared when readyz's probe write passes again.
+	storageDown atomic.Bool
 }
 
 // maxBody is the largest request body accepted.

@@ -205,9 +205,27 @@ func isForeignKey(err error) bool {
 }
 
 // internal wraps an unexpected driver error with what the store was doing;
-// registry.ErrorCode reports it as EINTERNAL.
+// registry.ErrorCode reports it as EINTERNAL, or as EUNAVAILABLE when the
+// storage refuses writes (see unavailable).
 func internal(err error, format string, args ...any) error {
-	return fmt.Errorf("sqlite: %s: %w", fmt.Sprintf(format, args...), err)
+	err = fmt.Errorf("sqlite: %s: %w", fmt.Sprintf(format, args...), err)
+	if unavailable(err) {
+		return registry.Unavailable(err)
+	}
+	return err
+}
+
+// unavailable reports whether err says that the storage refuses writes:
+// the disk or the database's page limit is full (SQLITE_FULL), the file
+// or its directory is read-only (SQLITE_READONLY, SQLITE_CANTOPEN), or
+// the disk fails (SQLITE_IOERR). Each can pass without a restart once
+// space or write access returns.
+func unavailable(err error) bool {
+	switch sqliteCode(err) & 0xff {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR:
+		return true
+	}
+	return false
 }
 
 // escapeLike escapes the LIKE wildcards of s for use with ESCAPE '\'.
