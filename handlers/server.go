@@ -117,6 +117,11 @@ func New(cfg Config) *Server {
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
+// Shutdown stops the server's background work once its last request has
+// been answered: running imports are cancelled (the rows they finished
+// stay) and every import's files, uploads included, are deleted.
+func (s *Server) Shutdown() { s.imports.Shutdown() }
+
 // Route is one entry of the route table. Access says who may call it, for
 // documentation and the authorization tests.
 type Route struct {

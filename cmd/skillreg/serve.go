@@ -129,7 +129,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	stopCheckpoints := audit.start(ctx, e.store, tokens.SignJSON, logger)
 	defer stopCheckpoints()
-	return listenAndServe(ctx, f.addr, srv, logger)
+	err = listenAndServe(ctx, f.addr, srv, logger)
+	srv.Shutdown() // no upload outlives the process
+	return err
 }
 
 // listenAndServe serves until ctx is cancelled (SIGTERM or SIGINT), then
