@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -71,6 +72,9 @@ type Server struct {
 	imports        *importer.Manager
 	access         map[string]string // "METHOD /path" → Route.Access
 	emp            *employers
+	// storageDown is set when a write failed with EUNAVAILABLE and
+	// cleared when readyz's probe write passes again.
+	storageDown atomic.Bool
 }
 
 // maxBody is the largest request body accepted.
@@ -127,6 +131,11 @@ func New(cfg Config) *Server {
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Shutdown stops the server's background work once its last request has
+// been answered: running imports are cancelled (the rows they finished
+// stay) and every import's files, uploads included, are deleted.
+func (s *Server) Shutdown() { s.imports.Shutdown() }
 
 // Route is one entry of the route table. Access says who may call it, for
 // documentation and the authorization tests.

@@ -329,6 +329,22 @@ type StatsHolderStore interface {
 	HolderCertificatesAfter(ctx context.Context, after string, limit int) ([]*Certificate, error)
 }
 
+// IDCheckStore counts, per holder and day, the ID-number checks of
+// number+name lookups that did not answer a match, so that the limit on
+// wrong ID numbers (registry/idcheck.go) holds for every server sharing
+// the store.
+type IDCheckStore interface {
+	// ChargeIDCheck adds one to the count of holderHash on day
+	// (YYYY-MM-DD) and returns the new count, atomically with respect to
+	// every other caller, in this process or another. Counts of days
+	// before day may be deleted.
+	ChargeIDCheck(ctx context.Context, holderHash, day string) (int, error)
+
+	// RefundIDCheck takes one back from the count of holderHash on day,
+	// never below zero; a count that does not exist is no error.
+	RefundIDCheck(ctx context.Context, holderHash, day string) error
+}
+
 // PlanStore keeps the plans (targets) statistics are compared against.
 type PlanStore interface {
 	// CreatePlan stores a plan. ECONFLICT if its ID is taken.
@@ -361,6 +377,7 @@ type Store interface {
 	StatsStore
 	StatsHolderStore
 	PlanStore
+	IDCheckStore
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

@@ -204,6 +204,22 @@ CREATE TABLE stats_plans (
 	body       TEXT NOT NULL -- JSON of registry.Plan
 ) STRICT;
 `,
+	// ID checks of lookups that did not answer a match, per holder and
+	// day (registry/idcheck.go).
+	`
+CREATE TABLE id_checks (
+	holder_hash TEXT NOT NULL,
+	day         TEXT NOT NULL, -- YYYY-MM-DD, China time
+	n           INTEGER NOT NULL,
+	PRIMARY KEY (holder_hash, day)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX id_checks_day ON id_checks (day);
+-- Readiness's probe writes (CheckWrite); always empty between them.
+CREATE TABLE write_probe (
+	id  INTEGER PRIMARY KEY,
+	pad BLOB NOT NULL
+) STRICT;
+`,
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so

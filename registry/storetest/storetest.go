@@ -65,6 +65,8 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"HolderCertificatesAfter", testHolderCertificatesAfter},
 		{"StatsMarks", testStatsMarks},
 		{"Plans", testPlans},
+		// ID checks of lookups: idcheck.go
+		{"IDChecks", testIDChecks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
