@@ -20,6 +20,8 @@ var Messages = map[string]Message{
 	"nav.list":              {"证书查询", "Find certificates"},
 	"nav.issue":             {"签发证书", "Issue a certificate"},
 	"nav.import":            {"批量导入", "Batch import"},
+	"nav.users":             {"用户管理", "Users"},
+	"nav.account":           {"修改密码", "Change password"},
 	"list.title":            {"本机构证书", "Our certificates"},
 	"list.q":                {"证书编号或姓名", "Number or name"},
 	"list.occupation":       {"职业编码（可只填前几段）", "Occupation code (or its start)"},
