@@ -70,27 +70,31 @@ const maxJSONDepth = 64
 func checkJSONKeys(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	path, err := duplicateKey(dec, "", 0)
+	path, found, err := duplicateKey(dec, "", 0)
 	switch {
 	case errors.Is(err, errTooDeep):
 		return registry.FieldError("body", "the JSON is nested more than %d levels deep", maxJSONDepth)
-	case path != "":
-		return registry.FieldError(path, "duplicate key %q in the JSON body: give each key once", path)
+	case found:
+		field := path
+		if field == "" {
+			field = "body"
+		}
+		return registry.FieldError(field, "duplicate key %q in the JSON body: give each key once", path)
 	}
 	return nil
 }
 
 var errTooDeep = errors.New("nested too deeply")
 
-// duplicateKey reads one value from dec and returns the path of the first
-// repeated member name in it, or "".
-func duplicateKey(dec *json.Decoder, path string, depth int) (string, error) {
+// duplicateKey reads one value from dec and reports the path of the first
+// repeated member name in it.
+func duplicateKey(dec *json.Decoder, path string, depth int) (string, bool, error) {
 	if depth > maxJSONDepth {
-		return "", errTooDeep
+		return "", false, errTooDeep
 	}
 	tok, err := dec.Token()
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	switch tok {
 	case json.Delim('{'):
@@ -98,7 +102,7 @@ func duplicateKey(dec *json.Decoder, path string, depth int) (string, error) {
 		for dec.More() {
 			kt, err := dec.Token()
 			if err != nil {
-				return "", err
+				return "", false, err
 			}
 			key, _ := kt.(string)
 			p := key
@@ -107,24 +111,24 @@ func duplicateKey(dec *json.Decoder, path string, depth int) (string, error) {
 			}
 			folded := strings.ToLower(strings.ToUpper(key))
 			if seen[folded] {
-				return p, nil
+				return p, true, nil
 			}
 			seen[folded] = true
-			if dup, err := duplicateKey(dec, p, depth+1); dup != "" || err != nil {
-				return dup, err
+			if dup, found, err := duplicateKey(dec, p, depth+1); found || err != nil {
+				return dup, found, err
 			}
 		}
 	case json.Delim('['):
 		for i := 0; dec.More(); i++ {
-			if dup, err := duplicateKey(dec, fmt.Sprintf("%s[%d]", path, i), depth+1); dup != "" || err != nil {
-				return dup, err
+			if dup, found, err := duplicateKey(dec, fmt.Sprintf("%s[%d]", path, i), depth+1); found || err != nil {
+				return dup, found, err
 			}
 		}
 	default:
-		return "", nil
+		return "", false, nil
 	}
 	_, err = dec.Token() // the closing delimiter
-	return "", err
+	return "", false, err
 }
 
 func jsonError(err error) error {
