@@ -12,7 +12,8 @@ import (
 var accountMessages = map[string]Message{
 	"users.title":            {"用户管理", "Users"},
 	"users.create":           {"新建用户", "New user"},
-	"users.username":         {"用户名（3–64 位字母、数字、. _ -，不区分大小写）", "Username (3-64 letters, digits, . _ -; case does not matter)"},
+	"users.username":         {"用户名（不区分大小写）", "Username (case does not matter)"},
+	"users.username_hint":    {"3–64 位字母、数字、. _ -", "3-64 letters, digits, . _ -"},
 	"users.password":         {"初始密码（至少 10 个字符）", "First password (at least 10 characters)"},
 	"users.role":             {"角色", "Role"},
 	"users.issuer":           {"所属发证机构", "Organisation"},
