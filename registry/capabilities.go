@@ -66,10 +66,13 @@ type FileBackuper interface {
 	Backup(ctx context.Context, dest string) error
 }
 
-// UserPasswordStore replaces a stored user's password hash (`skillreg users
-// reset-password`). Both stores have it.
-type UserPasswordStore interface {
-	// SetUserPassword replaces the password hash of the user with this id.
-	// ENOTFOUND if there is none.
-	SetUserPassword(ctx context.Context, id, passwordHash string) error
+// WriteChecker tells whether a store can write now. Readiness uses it
+// after a write failed with EUNAVAILABLE: the server stays not ready until
+// a probe write passes again, so that it recovers by itself once space or
+// write access returns.
+type WriteChecker interface {
+	// CheckWrite makes a small write (one that needs fresh space where
+	// the backend can arrange it) and leaves nothing that grows.
+	// EUNAVAILABLE if the storage refuses it.
+	CheckWrite(ctx context.Context) error
 }

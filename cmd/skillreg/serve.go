@@ -142,7 +142,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	stopCheckpoints := audit.start(ctx, e.store, tokens.SignJSON, logger)
 	defer stopCheckpoints()
-	return serveOn(ctx, ln, srv, logger)
+	err = serveOn(ctx, ln, srv, logger)
+	srv.Shutdown() // no upload outlives the process
+	return err
 }
 
 // adminPasswordIgnored is the warning serve prints when
