@@ -97,8 +97,11 @@ func (s *Store) ImportUsers(ctx context.Context, list []*registry.User) (int, er
 			if u.IssuerID != "" {
 				issuerID = sql.NullString{String: u.IssuerID, Valid: true}
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				u.ID, u.Username, u.PasswordHash, u.Role, issuerID, u.Province, formatTime(u.CreatedAt))
+			_, err := tx.ExecContext(ctx, `
+				INSERT INTO users (id, username, username_key, password_hash, role, issuer_id, province, disabled, token_version, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				u.ID, u.Username, registry.UsernameKey(u.Username), u.PasswordHash, u.Role, issuerID, u.Province,
+				u.Disabled, u.TokenVersion, formatTime(u.CreatedAt))
 			return err
 		},
 		func(got, want *registry.User) bool {
