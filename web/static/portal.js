@@ -209,6 +209,7 @@
       channel: f.elements.channel.value
     };
     if (f.elements.issued_on.value) { body.issued_on = f.elements.issued_on.value; }
+    if (f.elements.name_change_reason.value.trim()) { body.name_change_reason = f.elements.name_change_reason.value.trim(); }
     api("POST", "/api/v1/certificates", body).then(function (r) {
       if (!r.ok) { show(out, errorText(r.body), true); return; }
       show(out, r.status === 201 ? t("issue.done", { number: r.body.number }) : t("issue.exists", { number: r.body.number }));
