@@ -255,4 +255,11 @@ func TestIdentityConflict(t *testing.T) {
 	if len(rows) != 3 {
 		t.Fatalf("dry run rows: %v", rows)
 	}
+	// The occupation and level of 陈小明's certificate under the current
+	// name: that certificate is not this row's, so the row is not
+	// "exists" but would issue under 刘芳.
+	job = h.importFile(tok, "&dry_run=true", "renamed.csv", []byte(importHeader+"刘芳,"+idNumber+",6-18-01-01,3,social,,\n"), 200)
+	if rows := rowsOf(t, job); len(rows) != 1 || rows[0]["status"] != "valid" {
+		t.Errorf("row under the new name at the old certificate's level: %v, want valid", rows)
+	}
 }
