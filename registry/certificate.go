@@ -349,3 +349,20 @@ func (r *Registry) Token(ctx context.Context, c *Certificate) (string, error) {
 	tok, _, err := r.tokens.Sign(ctx, c.Claims(), c.KeyID)
 	return tok, err
 }
+
+// IssueSigned issues a certificate as Issue does and returns it with its
+// signed token, for callers that hand both back at once (the issuing API):
+// one call into the domain. Signing follows the store's commit, as Issue
+// promises, so if it fails the certificate stands and a retry with the
+// same external_ref returns it with its token.
+func (r *Registry) IssueSigned(ctx context.Context, actor *User, in IssueInput) (c *Certificate, token string, created bool, err error) {
+	c, created, err = r.Issue(ctx, actor, in)
+	if err != nil {
+		return nil, "", false, err
+	}
+	token, err = r.Token(ctx, c)
+	if err != nil {
+		return nil, "", false, err
+	}
+	return c, token, created, nil
+}

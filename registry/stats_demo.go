@@ -13,7 +13,7 @@ import (
 
 // DemoOptions describe a synthetic population.
 type DemoOptions struct {
-	Certificates int    // how many certificates to make (about; the last person may add one or two)
+	Certificates int    // how many certificates to make, exactly
 	Seed         uint64 // the same seed makes the same population
 	KeyID        string // the signing key recorded on the certificates
 	// Progress, if set, is called as the load goes: phase "certificates"
@@ -273,6 +273,9 @@ func (r *Registry) LoadDemo(ctx context.Context, actor *User, opts DemoOptions) 
 		case x < 0.25:
 			n = 2
 		}
+		// The last person gets only the certificates still wanted, so
+		// that exactly opts.Certificates are made.
+		n = min(n, int(total-res.Certificates)-len(batch))
 		level := levels.pick(rng)
 		cat := cats.pick(rng)
 		ch := channels.pick(rng)

@@ -80,7 +80,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	allOrNothing := fs.Bool("all-or-nothing", false, "issue nothing unless every row is good")
 	report := fs.String("report", "", "save the report (the rows with a 结果 column) to this .xlsx file")
 	interval := fs.Duration("interval", 500*time.Millisecond, "how often to poll the job")
-	// Direct mode (feature "portal"): no server, straight into a data dir.
+	// Direct mode (training records too): no server, straight into a data dir.
 	var data dataFlags
 	data.register(fs)
 	issuer := fs.String("issuer", "", "direct mode: the id of the issuing organisation that imports (needed when the registry has more than one)")

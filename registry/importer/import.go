@@ -18,7 +18,7 @@ type Options struct {
 	// pass runs first, then the issue pass.
 	AllOrNothing bool `json:"all_or_nothing"`
 	// Kind is what the rows are: KindCertificates ("" too) or
-	// KindTraining (feature "portal").
+	// KindTraining (training records).
 	Kind string `json:"kind,omitempty"`
 	// Encoding is a CSV's text encoding as the uploader states it
 	// (ParseEncoding): EncodingUTF8, EncodingGB18030, or "" to let
