@@ -59,6 +59,7 @@ var Messages = map[string]Message{
 	"issue.level":              {"等级", "Level"},
 	"issue.channel":            {"评价类型", "Evaluation channel"},
 	"issue.issued_on":          {"发证日期（留空为今天）", "Issue date (empty: today)"},
+	"issue.name_change_reason": {"更名原因（仅当该身份证号已以另一姓名持证、持证人确已更名时填写）", "Reason for a change of name (only if this ID number holds a certificate under another name and the holder changed it)"},
 	"issue.submit":             {"签发", "Issue"},
 	"issue.done":               {"已签发证书 {number}", "Issued certificate {number}"},
 	"issue.exists":             {"该证书已存在：{number}", "Already issued: {number}"},
