@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -71,6 +72,9 @@ type Server struct {
 	imports        *importer.Manager
 	access         map[string]string // "METHOD /path" → Route.Access
 	emp            *employers
+	// storageDown is set when a write failed with EUNAVAILABLE and
+	// cleared when readyz's probe write passes again.
+	storageDown atomic.Bool
 }
 
 // maxBody is the largest request body accepted.
@@ -128,6 +132,11 @@ func New(cfg Config) *Server {
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
+// Shutdown stops the server's background work once its last request has
+// been answered: running imports are cancelled (the rows they finished
+// stay) and every import's files, uploads included, are deleted.
+func (s *Server) Shutdown() { s.imports.Shutdown() }
+
 // Route is one entry of the route table. Access says who may call it, for
 // documentation and the authorization tests.
 type Route struct {
@@ -180,14 +189,14 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/api/v1/print-tickets", "issuer,admin", s.createPrintTicket},
 		{http.MethodGet, "/certificates/print", "issuer,admin", s.printMany},
 		{http.MethodGet, "/certificates/:number/print", "issuer,admin", s.printOne},
-		// employers (issue 6): API keys, batch verification, trust bundle
+		// Employer access: API keys, batch verification, trust bundle
 		{http.MethodPost, "/api/v1/api-keys", "admin", s.createAPIKey},
 		{http.MethodGet, "/api/v1/api-keys", "admin", s.listAPIKeys},
 		{http.MethodGet, "/api/v1/api-keys/current", "apikey", s.currentAPIKey},
 		{http.MethodDelete, "/api/v1/api-keys/:id", "admin", s.revokeAPIKey},
 		{http.MethodPost, "/api/v1/verify/batch", "apikey,login", s.verifyBatch},
 		{http.MethodGet, "/api/v1/trust-bundle", "public", s.trustBundle},
-		// portal: training records, their statistics, and the portal page.
+		// Training records, their statistics, and the training portal page.
 		{http.MethodPost, "/api/v1/training-records", "issuer", s.createTrainingRecord},
 		{http.MethodPost, "/api/v1/training-records/batch", "issuer", s.createTrainingBatch},
 		{http.MethodGet, "/api/v1/training-records", "login", s.listTrainingRecords},
@@ -196,14 +205,17 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/api/v1/training-records/:id/outcome", "issuer", s.recordTrainingOutcome},
 		{http.MethodGet, "/api/v1/stats/training", "official,admin", s.trainingStats},
 		{http.MethodGet, "/portal", "issuer,admin", s.portalPage},
-		{http.MethodGet, "/api/v1/audit/checkpoint", "public", s.auditCheckpoint}, // audit log (issue 7)
-		// Skill-tier statistics (issue 4): officials and the admin; a
+		{http.MethodGet, "/api/v1/audit/checkpoint", "public", s.auditCheckpoint}, // the audit log's signed checkpoints
+		// Skill-tier statistics: officials and the admin; a
 		// provincial official reads their own province only.
 		{http.MethodGet, "/api/v1/stats/tiers", "official,admin", s.statsTiers},
 		{http.MethodGet, "/api/v1/stats/provinces", "official,admin", s.statsProvinces},
 		{http.MethodGet, "/api/v1/stats/trend", "official,admin", s.statsTrend},
 		{http.MethodGet, "/api/v1/plans", "official,admin", s.listPlans},
 		{http.MethodPost, "/api/v1/plans", "admin", s.createPlan},
+		{http.MethodPut, "/api/v1/plans/:id", "admin", s.updatePlan},
+		{http.MethodDelete, "/api/v1/plans/:id", "admin", s.deletePlan},
+		{http.MethodPost, "/api/v1/plans/:id/default", "admin", s.setDefaultPlan},
 		{http.MethodGet, "/dashboard", "official,admin", s.dashboardPage},
 	}
 }

@@ -58,7 +58,7 @@ func StatusListSize(maxIndex int) int {
 	return n
 }
 
-// statusState is the employer feature's state in the registry: the
+// statusState is the revocation status list's state in the registry: the
 // status-list allocator and cache, and the issuer names of the
 // verification path (issuername.go).
 type statusState struct {
