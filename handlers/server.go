@@ -176,6 +176,17 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/api/v1/issuers", "login", s.listIssuers},
 		{http.MethodPost, "/api/v1/issuers", "admin", s.createIssuer},
 		{http.MethodPost, "/api/v1/users", "admin", s.createUser},
+		// accounts: listing, disabling, re-enabling, deleting and resetting
+		// the password of users (admin), one's own password (anyone logged
+		// in), and their pages.
+		{http.MethodGet, "/api/v1/users", "admin", s.listUsers},
+		{http.MethodPost, "/api/v1/users/:id/disable", "admin", s.disableUser},
+		{http.MethodPost, "/api/v1/users/:id/enable", "admin", s.enableUser},
+		{http.MethodDelete, "/api/v1/users/:id", "admin", s.deleteUser},
+		{http.MethodPost, "/api/v1/users/:id/password", "admin", s.resetPassword},
+		{http.MethodPost, "/api/v1/account/password", "login", s.changePassword},
+		{http.MethodGet, "/portal/users", "admin", s.usersPage},
+		{http.MethodGet, "/account", "login", s.accountPage},
 		{http.MethodPost, "/api/v1/certificates", "issuer", s.issueCertificate},
 		{http.MethodGet, "/api/v1/certificates", "issuer,admin", s.listCertificates},
 		{http.MethodGet, "/api/v1/certificates/:number", "login", s.getCertificate},

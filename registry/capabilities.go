@@ -66,14 +66,6 @@ type FileBackuper interface {
 	Backup(ctx context.Context, dest string) error
 }
 
-// UserPasswordStore replaces a stored user's password hash (`skillreg users
-// reset-password`). Both stores have it.
-type UserPasswordStore interface {
-	// SetUserPassword replaces the password hash of the user with this id.
-	// ENOTFOUND if there is none.
-	SetUserPassword(ctx context.Context, id, passwordHash string) error
-}
-
 // WriteChecker tells whether a store can write now. Readiness uses it
 // after a write failed with EUNAVAILABLE: the server stays not ready until
 // a probe write passes again, so that it recovers by itself once space or

@@ -42,10 +42,9 @@ import (
 
 // The store and the capabilities it has (registry/capabilities.go).
 var (
-	_ registry.Store             = (*Store)(nil)
-	_ registry.Exporter          = (*Store)(nil)
-	_ registry.Restorer          = (*Store)(nil)
-	_ registry.UserPasswordStore = (*Store)(nil)
+	_ registry.Store    = (*Store)(nil)
+	_ registry.Exporter = (*Store)(nil)
+	_ registry.Restorer = (*Store)(nil)
 )
 
 // DefaultDatabase is the database used when the URI names none.
@@ -118,6 +117,10 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
+	if err := s.keyUsernames(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("mongo: %w", err)
+	}
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("mongo: create indexes: %w", err)
@@ -167,6 +170,9 @@ var indexes = []index{
 	{collCertificates, "created", bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collCertificates, "holder", bson.D{{Key: "holder_id_hash", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collUsers, "username", bson.D{{Key: "username", Value: 1}}, true},
+	// accounts: usernames unique regardless of case (keyUsernames fills
+	// the key of users stored before it, ahead of this index).
+	{collUsers, "username_key", bson.D{{Key: "username_key", Value: 1}}, true},
 	{collSigningKeys, "created", bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, false},
 	// Revocation status lists and employers' API keys: certificates not yet indexed (the missing
 	// field is indexed as null), revoked indexes for the trust bundle, and

@@ -41,7 +41,6 @@ var (
 	_ registry.CertificateImporter = (*Store)(nil)
 	_ registry.Restorer            = (*Store)(nil)
 	_ registry.FileBackuper        = (*Store)(nil)
-	_ registry.UserPasswordStore   = (*Store)(nil)
 )
 
 // BusyTimeout is how long a connection waits for a lock held by another
