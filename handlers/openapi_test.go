@@ -198,6 +198,17 @@ func TestOpenAPIResponses(t *testing.T) {
 	h.expect(o.call("GET", "/api/v1/stats/training?format=csv", admin, nil), 200)
 	h.expect(o.call("GET", "/api/v1/stats/training?bogus=1", admin, nil), 400)
 	h.expect(o.call("GET", "/api/v1/stats/training", issuer, nil), 403)
+	// Accounts.
+	users := J(h.expect(o.call("GET", "/api/v1/users?role=issuer", admin, nil), 200))["items"].([]any)
+	if len(users) != 1 {
+		t.Fatalf("issuer users %v", users)
+	}
+	uid := users[0].(map[string]any)["id"].(string)
+	h.expect(o.call("POST", "/api/v1/users/"+uid+"/disable", admin, nil), 200)
+	h.expect(o.call("POST", "/api/v1/users/"+uid+"/enable", admin, nil), 200)
+	h.expect(o.call("POST", "/api/v1/users/no-such-user/disable", admin, nil), 404)
+	h.expect(o.call("POST", "/api/v1/account/password", admin, map[string]string{"current_password": "wrong-password-0", "new_password": "another-password-1"}), 400)
+
 	h.expect(o.call("GET", "/", "", nil), 200)
 	h.expect(o.call("GET", "/static/app.css", "", nil), 200)
 	h.expect(o.call("GET", "/static/nothing.css", "", nil), 404)
