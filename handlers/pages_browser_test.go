@@ -297,8 +297,8 @@ func TestPrintLayoutInBrowser(t *testing.T) {
 
 // TestVerifyPageInBrowser: a valid certificate's page asks the employer
 // to compare the holder's name and says when it was checked; once the
-// certificate is revoked the page says when it was checked but no longer
-// asks for the comparison.
+// certificate is revoked the page says when it was checked and not to
+// rely on it, but no longer asks for the comparison.
 func TestVerifyPageInBrowser(t *testing.T) {
 	ctx, console := browser(t)
 	h := newHarness(t)
@@ -318,6 +318,9 @@ func TestVerifyPageInBrowser(t *testing.T) {
 			advice := strings.Contains(body, "请核对持证人姓名")
 			if advice != (state == "valid") {
 				t.Errorf("%s certificate at %s: name-comparison advice shown %v, want %v", state, vp.name, advice, state == "valid")
+			}
+			if warned := strings.Contains(body, "不能作为技能等级凭证"); warned != (state == "revoked") {
+				t.Errorf("%s certificate at %s: the warning not to rely on it shown %v, want %v", state, vp.name, warned, state == "revoked")
 			}
 			at := text(t, ctx, "#checked-at")
 			iso, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("checked-at"), "datetime"))
