@@ -12,7 +12,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// Skill-tier statistics for officials (issue 4): three read routes, each
+// Skill-tier statistics for officials: three read routes, each
 // as JSON or, with ?format=csv, as a spreadsheet-ready CSV file, and the
 // plans whose targets they are measured against. Who may read what is
 // the registry's rule (Registry.TierStats and friends): the admin and
@@ -26,6 +26,7 @@ var statsParams = map[string][]string{
 	"tiers":     {"province", "occupation", "channel", "plan", "format"},
 	"provinces": {"province", "occupation", "channel", "plan", "format"},
 	"trend":     {"province", "occupation", "channel", "by", "format"},
+	"training":  {"province", "year", "format"},
 }
 
 // statsRequest reads and checks the query string of a stats route: the
@@ -156,6 +157,9 @@ func (s *Server) statsTrend(c echo.Context) error {
 
 // listPlans answers GET /api/v1/plans: every plan, the default first.
 func (s *Server) listPlans(c echo.Context) error {
+	if err := checkQuery(c); err != nil {
+		return err
+	}
 	list, err := s.reg.Plans(c.Request().Context(), actor(c))
 	if err != nil {
 		return err

@@ -1,6 +1,6 @@
 package registry
 
-// Skill-tier statistics for officials (issue 4): the public read API.
+// Skill-tier statistics for officials: the public read API.
 //
 // The API the HTTP layer calls, all of it on *Registry:
 //

@@ -178,6 +178,11 @@ var Messages = map[string]Message{
 	"plans.chosen":             {"默认规划已改为 {id}", "The default plan is now {id}"},
 	"error.generic":            {"操作失败", "It did not work"},
 	"error.network":            {"网络错误，请重试", "Network error; try again"},
+	"import.encoding":          {"CSV 文件编码", "CSV text encoding"},
+	"import.encoding_auto":     {"自动判断（无法判断时会提示）", "Decide from the file (asks when it cannot)"},
+	"import.names":             {"按此编码读出的姓名（将原样签发）：{names}", "Names as read (and as they would be signed): {names}"},
+	"nav.users":                {"用户管理", "Users"},
+	"nav.account":              {"修改密码", "Change password"},
 }
 
 // T returns the Chinese text of a message id, or the id itself when the

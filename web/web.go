@@ -138,3 +138,15 @@ var openAPI []byte
 
 // OpenAPI returns the OpenAPI 3 description of the HTTP API.
 func OpenAPI() []byte { return openAPI }
+
+// ContextPath is where the server publishes the JSON-LD context of
+// skillreg's credential terms, version 1. The document at a version's
+// path never changes: a new term or meaning gets a new version and path,
+// so that credentials already issued keep their meaning.
+const ContextPath = "/ns/skillreg/v1"
+
+//go:embed contexts/skillreg-v1.jsonld
+var contextV1 []byte
+
+// Context returns the JSON-LD context served at ContextPath.
+func Context() []byte { return contextV1 }

@@ -1,6 +1,6 @@
 package mongo
 
-// The statistics counters (issue 4): the single-document primitives of
+// The statistics counters: the single-document primitives of
 // the protocol in registry/stats_sync.go. No write here spans documents.
 // A counter is {_id: cell ID, kind, province, category, channel, level,
 // year, n, pending: [marker...]}; applying a delta is one update that

@@ -1,6 +1,6 @@
 package sqlite
 
-// The statistics counters (issue 4). The SQLite store runs the same
+// The statistics counters. The SQLite store runs the same
 // single-step protocol as the MongoDB store (registry/stats_sync.go), one
 // small transaction per primitive, so that there is one code path to test
 // and to reason about. An apply of deltas is one transaction, so the

@@ -11,7 +11,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// The statistics primitives (issue 4): each must be idempotent in the way
+// The statistics primitives: each must be idempotent in the way
 // registry/stats_sync.go relies on.
 
 func cellID(kind, prov, cat, ch string, level registry.Level, year int) string {

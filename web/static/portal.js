@@ -482,6 +482,7 @@
   function importer(prefix, kind, summaryText, after) {
     var file = $(prefix + "file");
     file.addEventListener("change", function () { $(prefix + "run").disabled = true; $(prefix + "report").hidden = true; });
+    $(prefix + "encoding").addEventListener("change", function () { $(prefix + "run").disabled = true; });
 
     function upload(dry) {
       if (!file.files.length) { show(flash, t("import.file"), true); return; }
@@ -489,6 +490,7 @@
       if (kind) { p.set("kind", kind); }
       if (dry) { p.set("dry_run", "true"); }
       if ($(prefix + "aon").checked) { p.set("all_or_nothing", "true"); }
+      if ($(prefix + "encoding").value) { p.set("encoding", $(prefix + "encoding").value); }
       var fd = new FormData();
       fd.append("file", file.files[0]);
       var summary = $(prefix + "summary");
@@ -516,6 +518,9 @@
         var summary = $(prefix + "summary");
         show(summary, summaryText({ total: j.total, valid: j.valid, issued: j.issued, skipped: j.skipped, not_issued: j.not_issued, errors: j.errors }), j.errors > 0);
         summary.dataset.status = j.status;
+        var names = $(prefix + "names");
+        names.textContent = t("import.names", { names: (j.sample_names || []).join("、") });
+        names.hidden = !(j.sample_names || []).length;
         summary.dataset.dryRun = String(dry);
         var tbody = $(prefix + "error-rows");
         tbody.textContent = "";
