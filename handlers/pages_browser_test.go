@@ -557,6 +557,9 @@ func TestPlansInBrowser(t *testing.T) {
 	if b := text(t, ctx, `#plan-rows tr[data-plan="11th-five-year"]`); !strings.Contains(b, "默认") || !strings.Contains(b, "内置") {
 		t.Fatalf("the built-in plan's row: %q", b)
 	}
+	if h2 := text(t, ctx, "#list h2"); h2 != "全部证书" {
+		t.Errorf("the admin's certificate list is headed %q, want 全部证书 (the admin sees every organisation's)", h2)
+	}
 	do(t, ctx, console, "add a plan",
 		chromedp.SendKeys(chromedp.ID("plan-id"), "14th-five-year"),
 		chromedp.SendKeys(chromedp.ID("plan-name"), "“十四五”职业技能培训规划 (2021-2025)"),
