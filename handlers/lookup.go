@@ -78,7 +78,7 @@ func (s *Server) lookupPage(c echo.Context) error {
 		return s.pageError(c, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.render(c, http.StatusOK, "verify", web.VerifyView(res.VerifyResult))
+	return s.render(c, http.StatusOK, "verify", web.VerifyView(res.VerifyResult, s.now()))
 }
 
 // lookupAsker names the caller of a lookup for the audit entry of its ID

@@ -22,10 +22,13 @@ func (s *Server) verifyPage(c echo.Context) error {
 	if wantsJSON(c.Request()) {
 		return c.JSON(http.StatusOK, res)
 	}
-	return s.render(c, http.StatusOK, "verify", web.VerifyView(res))
+	return s.render(c, http.StatusOK, "verify", web.VerifyView(res, s.now()))
 }
 
 func (s *Server) occupations(c echo.Context) error {
+	if err := checkQuery(c, "q", "limit"); err != nil {
+		return err
+	}
 	limit := 50
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -47,6 +50,14 @@ func (s *Server) occupations(c echo.Context) error {
 }
 
 func (s *Server) regions(c echo.Context) error {
+	if err := checkQuery(c, "level"); err != nil {
+		return err
+	}
+	switch c.QueryParam("level") {
+	case "", "province":
+	default:
+		return registry.FieldError("level", `level may be "province" (the provinces only)`)
+	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	if c.QueryParam("level") == "province" {
 		return c.JSON(http.StatusOK, map[string]any{"items": refdata.Provinces()})

@@ -16,6 +16,9 @@ const (
 	EFORBIDDEN    = "forbidden"
 	ERATELIMIT    = "rate_limited"
 	ETOOLARGE     = "too_large"
+	// EIDENTITY: the ID number is already registered under another name
+	// (IdentityConflictName gives the masked existing name).
+	EIDENTITY = "identity_conflict"
 	// EIDCHECKLOCKED: too many wrong ID numbers for one holder today; the
 	// lookup gives no verdict on the ID number (registry/idcheck.go).
 	EIDCHECKLOCKED = "id_check_locked"

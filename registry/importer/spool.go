@@ -53,7 +53,7 @@ func (j *Job) dropUpload(out Outcome) error {
 }
 
 func (j *Job) keepMaskedRows(out Outcome) error {
-	rd, err := Open(j.src.Path, j.src.Format)
+	rd, err := OpenSource(j.src)
 	if err != nil {
 		return err
 	}

@@ -117,6 +117,10 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
+	if err := s.keyUsernames(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("mongo: %w", err)
+	}
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("mongo: create indexes: %w", err)
@@ -166,18 +170,21 @@ var indexes = []index{
 	{collCertificates, "created", bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collCertificates, "holder", bson.D{{Key: "holder_id_hash", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collUsers, "username", bson.D{{Key: "username", Value: 1}}, true},
+	// accounts: usernames unique regardless of case (keyUsernames fills
+	// the key of users stored before it, ahead of this index).
+	{collUsers, "username_key", bson.D{{Key: "username_key", Value: 1}}, true},
 	{collSigningKeys, "created", bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, false},
-	// employers (issue 6): certificates not yet indexed (the missing
+	// Revocation status lists and employers' API keys: certificates not yet indexed (the missing
 	// field is indexed as null), revoked indexes for the trust bundle, and
 	// API keys by the hash of their secret.
 	{collCertificates, "status_index", bson.D{{Key: "status_index", Value: 1}}, false},
 	{collCertificates, "revoked_status_index", bson.D{{Key: "status", Value: 1}, {Key: "status_index", Value: 1}}, false},
 	{collAPIKeys, "hash", bson.D{{Key: "hash", Value: 1}}, true},
-	// portal: training records.
+	// Training records: listings by issuer, by province, and all.
 	{collTraining, "issuer_created", bson.D{{Key: "issuer_id", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collTraining, "province_created", bson.D{{Key: "province", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collTraining, "created", bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
-	// statistics (issue 4): the rollup a query reads, the counters that
+	// The statistics counters: the rollup a query reads, the counters that
 	// hold a marker, and the marks not done.
 	{collStatsCells, "rollup", bson.D{{Key: "category", Value: 1}, {Key: "channel", Value: 1}, {Key: "year", Value: 1}, {Key: "province", Value: 1}}, false},
 	{collStatsCells, "pending", bson.D{{Key: "pending", Value: 1}}, false},

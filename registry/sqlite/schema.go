@@ -79,7 +79,7 @@ CREATE TABLE signing_keys (
 -- At most one active key, whatever a caller does.
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;
 `,
-	// employers (issue 6): revocation status-list indexes and API keys.
+	// 2: revocation status-list indexes and employers' API keys.
 	// Certificates stored before get their index from
 	// registry.AssignStatusIndexes (at serve start-up): it must be random,
 	// which plain SQL cannot promise.
@@ -101,7 +101,7 @@ CREATE TABLE api_keys (
 	revoked_at      TEXT
 ) STRICT;
 `,
-	// portal: training records (实名制培训), and the training record a
+	// 3: training records (实名制培训), and the training record a
 	// certificate came from.
 	`
 CREATE TABLE training_records (
@@ -138,7 +138,7 @@ CREATE INDEX training_province_created ON training_records (province, created_at
 CREATE INDEX training_created ON training_records (created_at, id);
 ALTER TABLE certificates ADD COLUMN training_record_id TEXT NOT NULL DEFAULT '';
 `,
-	// audit log (issue 7): the hash-chained audit log and its signed
+	// 4: the hash-chained audit log and its signed
 	// checkpoints (registry/audit.go gives the canonical encoding).
 	`
 CREATE TABLE audit_log (
@@ -159,7 +159,7 @@ CREATE TABLE audit_checkpoints (
 	jws       TEXT NOT NULL
 ) STRICT;
 `,
-	// statistics (issue 4): counters, their pending markers, ops, holder
+	// 5: the statistics counters, their pending markers, ops, holder
 	// states, marks and plans; registry/stats_sync.go gives the design.
 	`
 CREATE TABLE stats_cells (
@@ -219,6 +219,24 @@ CREATE TABLE write_probe (
 	id  INTEGER PRIMARY KEY,
 	pad BLOB NOT NULL
 ) STRICT;
+`,
+	// accounts: usernames unique regardless of case (username_key is
+	// registry.UsernameKey: ASCII lowered, as SQLite's lower() does), and
+	// the account lifecycle (disabled, and the token version that ends a
+	// user's login tokens and sessions). Of stored names that differ only
+	// in case, the oldest keeps its name; the others are disabled, their
+	// tokens ended, and keyed apart ('#' never occurs in a username), so
+	// that nobody can log in under them: the admin deletes them and
+	// creates them again under new names.
+	`
+ALTER TABLE users ADD COLUMN username_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1));
+ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+UPDATE users SET username_key = lower(username) WHERE id IN (
+	SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY lower(username) ORDER BY created_at, id) AS n FROM users) WHERE n = 1);
+UPDATE users SET username_key = lower(username) || '#' || id, disabled = 1, token_version = token_version + 1
+	WHERE username_key = '';
+CREATE UNIQUE INDEX users_username_key ON users (username_key);
 `,
 }
 

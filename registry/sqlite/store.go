@@ -39,6 +39,7 @@ var (
 	_ registry.Store               = (*Store)(nil)
 	_ registry.Exporter            = (*Store)(nil)
 	_ registry.CertificateImporter = (*Store)(nil)
+	_ registry.Restorer            = (*Store)(nil)
 	_ registry.FileBackuper        = (*Store)(nil)
 )
 
