@@ -188,11 +188,7 @@ func (s *Store) ImportAuditCheckpoints(ctx context.Context, list []*registry.Aud
 	return restoreRows(ctx, s, "audit checkpoint", list,
 		func(cp *registry.AuditCheckpoint) any { return cp.Count },
 		func(tx *sql.Tx, cp *registry.AuditCheckpoint) (*registry.AuditCheckpoint, error) {
-			var got registry.AuditCheckpoint
-			var t string
-			err := tx.QueryRowContext(ctx, `SELECT `+checkpointColumns+` FROM audit_checkpoints WHERE count = ?`, cp.Count).
-				Scan(&got.Count, &got.HeadHash, &t, &got.KeyID, &got.JWS)
-			return &got, err
+			return scanCheckpoint(tx.QueryRowContext(ctx, `SELECT `+checkpointColumns+` FROM audit_checkpoints WHERE count = ?`, cp.Count))
 		},
 		func(tx *sql.Tx, cp *registry.AuditCheckpoint) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (`+checkpointColumns+`) VALUES (?, ?, ?, ?, ?)`,
