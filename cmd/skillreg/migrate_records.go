@@ -13,13 +13,16 @@ import (
 // itself, whose create methods already keep what they are given: training
 // records, employers' API keys and plans. Like every other kind, a record
 // already in the target is skipped if it is the same and is a conflict if
-// it differs. Times are compared to the millisecond, the finest every
-// store keeps.
+// it differs, except by the changes these records undergo after they are
+// made (a training record's outcome and certificate, an API key's
+// revocation): those are applied, so that a run after the old server
+// stopped brings an earlier copy up to date. Times are compared to the
+// millisecond, the finest every store keeps.
 
 // trainingRecords copies every training record in ID order, one batch
 // write per batch.
 func (m *migration) trainingRecords(ctx context.Context) error {
-	seen := 0
+	seen, updated := 0, 0
 	for after := ""; ; {
 		list, err := m.src.TrainingRecordsAfter(ctx, after, m.batch)
 		if err != nil {
@@ -43,14 +46,43 @@ func (m *migration) trainingRecords(ctx context.Context) error {
 			switch {
 			case ok:
 				m.copied["training_records"]++
-			case !sameTraining(recs[i], list[i]):
-				return registry.Errorf(registry.ECONFLICT, "training record %s: the target holds a different record under this ID", list[i].ID)
+			case sameTraining(recs[i], list[i]):
+			default:
+				if err := m.updateTraining(ctx, recs[i], list[i]); err != nil {
+					return err
+				}
+				updated++
 			}
 		}
 		seen += len(list)
 		after = list[len(list)-1].ID
 	}
-	m.progress.line("training records: %d, copied %d", seen, m.copied["training_records"])
+	m.progress.line("training records: %d, copied %d, updated %d", seen, m.copied["training_records"], updated)
+	return nil
+}
+
+// updateTraining brings stored up to offered when they differ only by the
+// updates a record undergoes: its outcome and subsidy (UpdateTrainingOutcome)
+// and the certificate it led to (LinkTrainingCertificate, set once).
+// ECONFLICT otherwise.
+func (m *migration) updateTraining(ctx context.Context, stored, offered *registry.TrainingRecord) error {
+	conflict := registry.Errorf(registry.ECONFLICT, "training record %s: the target holds a different record under this ID", offered.ID)
+	updatable := *stored
+	updatable.Completed, updatable.ExamResult, updatable.Employed = offered.Completed, offered.ExamResult, offered.Employed
+	updatable.SubsidyCategory, updatable.SubsidyAmountFen, updatable.SubsidyPayee = offered.SubsidyCategory, offered.SubsidyAmountFen, offered.SubsidyPayee
+	updatable.CertificateNumber, updatable.UpdatedAt = offered.CertificateNumber, offered.UpdatedAt
+	if !sameTraining(&updatable, offered) || (stored.CertificateNumber != "" && stored.CertificateNumber != offered.CertificateNumber) {
+		return conflict
+	}
+	if stored.CertificateNumber != offered.CertificateNumber {
+		if err := m.dst.LinkTrainingCertificate(ctx, offered.ID, offered.CertificateNumber); err != nil {
+			return fmt.Errorf("training record %s: %w", offered.ID, err)
+		}
+	}
+	out := *offered
+	if err := m.dst.UpdateTrainingOutcome(ctx, &out, offered.CertificateNumber); err != nil {
+		return fmt.Errorf("training record %s: %w", offered.ID, err)
+	}
 	return nil
 }
 
@@ -61,6 +93,7 @@ func (m *migration) apiKeys(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	revoked := 0
 	for _, k := range keys {
 		c := *k
 		err := m.dst.CreateAPIKey(ctx, &c)
@@ -73,14 +106,27 @@ func (m *migration) apiKeys(ctx context.Context) error {
 			return fmt.Errorf("API key %s: %w", k.ID, err)
 		}
 		stored, err := m.dst.APIKeyByHash(ctx, k.Hash)
-		if registry.ErrorCode(err) == registry.ENOTFOUND || (err == nil && !sameAPIKey(stored, k)) {
-			return registry.Errorf(registry.ECONFLICT, "API key %s: the target holds a different key under this ID or hash", k.ID)
+		if registry.ErrorCode(err) == registry.ENOTFOUND {
+			return registry.Errorf(registry.ECONFLICT, "API key %s: the target holds another key under this ID", k.ID)
 		}
 		if err != nil {
 			return err
 		}
+		if stored.RevokedAt == nil && k.RevokedAt != nil { // revoked since the last copy
+			unrevoked := *k
+			unrevoked.RevokedAt = nil
+			if sameAPIKey(stored, &unrevoked) {
+				if stored, err = m.dst.RevokeAPIKey(ctx, k.ID, *k.RevokedAt); err != nil {
+					return fmt.Errorf("API key %s: %w", k.ID, err)
+				}
+				revoked++
+			}
+		}
+		if !sameAPIKey(stored, k) {
+			return registry.Errorf(registry.ECONFLICT, "API key %s: the target holds a different key under this ID or hash", k.ID)
+		}
 	}
-	m.progress.line("API keys: %d, copied %d", len(keys), m.copied["api_keys"])
+	m.progress.line("API keys: %d, copied %d, revoked since the last copy %d", len(keys), m.copied["api_keys"], revoked)
 	return nil
 }
 

@@ -89,6 +89,22 @@ func testRestorer(t *testing.T, s registry.Store) {
 	if got, err := s.Certificate(ctx, c1.Number); err != nil || got.HolderName != c1.HolderName {
 		t.Errorf("after the conflict, Certificate = %+v, %v; want the first one kept", got, err)
 	}
+	// Revoked in the source since it was copied: the revocation is
+	// applied. A revocation is never undone by a copy.
+	revokedAt := at(100)
+	revoked := *c1
+	revoked.Status, revoked.RevokedAt, revoked.RevokeReason = registry.StatusRevoked, &revokedAt, "录入错误"
+	n, err = r.ImportCertificates(ctx, []*registry.Certificate{&revoked, c2})
+	imported(t, "ImportCertificates of a certificate revoked since", n, err, 0, "")
+	if got, err := s.Certificate(ctx, c1.Number); err != nil || !reflect.DeepEqual(got, &revoked) {
+		t.Errorf("after importing its revocation, Certificate = %+v, %v; want %+v", got, err, &revoked)
+	}
+	n, err = r.ImportCertificates(ctx, []*registry.Certificate{c1})
+	imported(t, "ImportCertificates of a valid certificate stored revoked", n, err, 0, registry.ECONFLICT)
+	otherReason := revoked
+	otherReason.HolderName = "别人"
+	n, err = r.ImportCertificates(ctx, []*registry.Certificate{&otherReason})
+	imported(t, "ImportCertificates of a revoked certificate that differs otherwise too", n, err, 0, registry.ECONFLICT)
 	// Serials: raised, never lowered; then issuing continues after them.
 	if err := r.ImportSerials(ctx, map[string]int{prefix: 2}); err != nil {
 		t.Fatal(err)
