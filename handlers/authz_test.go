@@ -47,6 +47,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, a := range actors {
 		revocableKeys[a] = h.expect(h.do("POST", "/api/v1/api-keys", h.admin(), map[string]string{"name": "revoke " + a}), 201).json(t)["id"].(string)
 	}
+	// accounts: one user per actor and action to act on.
+	victims := map[string]string{}
+	for _, action := range []string{"disable", "enable", "delete", "password"} {
+		for _, a := range actors {
+			name := fmt.Sprintf("victim-%s-%s", action, strings.ToLower(a))
+			victims[action+" "+a] = h.expect(h.do("POST", "/api/v1/users", h.admin(), map[string]any{"username": name, "password": userPassword, "role": "official"}), 201).json(t)["id"].(string)
+		}
+	}
+	victim := func(action string, body any) func(string) (string, any) {
+		return func(actor string) (string, any) {
+			path := "/api/v1/users/" + victims[action+" "+actor]
+			if action != "delete" {
+				path += "/" + action
+			}
+			return path, body
+		}
+	}
 	trainingID := h.expect(h.do("POST", "/api/v1/training-records", tokens["issuerA"], trainingBody(map[string]any{"class_id": "matrix"})), 201).json(t)["id"].(string)
 	n := 0
 	unique := func() int { n++; return n }
@@ -76,6 +93,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return m
 	}
 	loggedIn := with(all(200), map[string]int{"anonymous": 401})
+	// matrixPlan adds a plan for one caller to change, choose or delete.
+	matrixPlan := func() string {
+		id := fmt.Sprintf("matrix-%d", unique())
+		h.expect(h.do("POST", "/api/v1/plans", tokens["admin"], map[string]any{"id": id, "name": "矩阵测试规划", "end_date": "2030-12-31",
+			"targets": map[string]any{"skilled_workers": 1000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}), 201)
+		return id
+	}
+	adminOnly := func(status int) map[string]int {
+		return with(all(403), map[string]int{"anonymous": 401, "admin": status})
+	}
 	fixtures := map[string]fixture{
 		"GET /":                      {static("/", nil), all(200)},
 		"GET /static/*":              {static("/static/app.css", nil), all(200)},
@@ -90,11 +117,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /scan":                  {static("/scan", nil), all(200)},
 		// The page forms take form bodies; the matrix sends JSON, which
 		// every caller gets the same 400 page for.
-		"POST /scan/upload":       {static("/scan/upload", map[string]string{}), all(400)},
-		"POST /lookup":            {static("/lookup", map[string]string{}), all(400)},
-		"GET /api/v1/regions":     {static("/api/v1/regions", nil), all(200)},
-		"POST /api/v1/auth/login": {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
-		"GET /api/v1/issuers":     {static("/api/v1/issuers", nil), loggedIn},
+		"POST /scan/upload":   {static("/scan/upload", map[string]string{}), all(400)},
+		"POST /lookup":        {static("/lookup", map[string]string{}), all(400)},
+		"GET /api/v1/regions": {static("/api/v1/regions", nil), all(200)},
+		// What standard verifiers fetch: public, like the JWKS.
+		"GET /.well-known/did.json":           {static("/.well-known/did.json", nil), all(200)},
+		"GET /did.json":                       {static("/did.json", nil), all(200)},
+		"GET /ns/skillreg/v1":                 {static("/ns/skillreg/v1", nil), all(200)},
+		"GET /api/v1/status-lists/revocation": {static("/api/v1/status-lists/revocation", nil), all(200)},
+		"POST /api/v1/auth/login":             {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
+		"GET /api/v1/issuers":                 {static("/api/v1/issuers", nil), loggedIn},
 		// The browser login: the page (a logged-in caller is sent on to
 		// next); the form and logout refuse anything without the CSRF
 		// cookie and field, which no API caller has.
@@ -165,6 +197,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return "/api/v1/plans", map[string]any{"id": fmt.Sprintf("matrix-%d", unique()), "name": "矩阵测试规划", "end_date": "2030-12-31",
 				"targets": map[string]any{"skilled_workers": 1000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
+		"PUT /api/v1/plans/:id": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan(), map[string]any{"name": "矩阵测试规划（修订）", "end_date": "2031-12-31",
+				"targets": map[string]any{"skilled_workers": 2000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
+		"DELETE /api/v1/plans/:id": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan(), nil
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 204})},
+		"POST /api/v1/plans/:id/default": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan() + "/default", nil
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
 		// The dashboard page: the client follows the anonymous caller's
 		// redirect to the login form (200); an issuer gets the 403 page.
 		"GET /dashboard": {static("/dashboard", nil),
@@ -175,6 +217,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	apiKeyAllowed := map[string]int{
 		"GET /v/:token": 200, "POST /api/v1/verify": 200, "POST /api/v1/verify/batch": 200,
 		"GET /api/v1/trust-bundle": 200, "GET /.well-known/jwks.json": 200, "GET /api/v1/api-keys/current": 200,
+		"GET /.well-known/did.json": 200, "GET /did.json": 200, "GET /ns/skillreg/v1": 200, "GET /api/v1/status-lists/revocation": 200,
 	}
 
 	// Training records, their statistics, the training portal page.
@@ -196,6 +239,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// A page: the anonymous browser is sent to the login form (the
 		// client follows the redirect to it).
 		"GET /portal": {static("/portal", nil), with(all(200), map[string]int{"officialOther": 403, "officialNational": 403})},
+		// accounts: the admin manages users; anyone logged in changes
+		// their own password (a wrong current password here: 400 once
+		// past the access check, so that no actor's token ends).
+		"GET /api/v1/users":               {static("/api/v1/users", nil), adminOnly(200)},
+		"POST /api/v1/users/:id/disable":  {victim("disable", nil), adminOnly(200)},
+		"POST /api/v1/users/:id/enable":   {victim("enable", nil), adminOnly(200)},
+		"DELETE /api/v1/users/:id":        {victim("delete", nil), adminOnly(204)},
+		"POST /api/v1/users/:id/password": {victim("password", map[string]string{"password": "another-password-1"}), adminOnly(200)},
+		"POST /api/v1/account/password":   {static("/api/v1/account/password", map[string]string{"current_password": "wrong-password-0", "new_password": "another-password-1"}), with(all(400), map[string]int{"anonymous": 401})},
+		"GET /portal/users":               {static("/portal/users", nil), with(all(403), map[string]int{"anonymous": 200, "admin": 200})},
+		"GET /account":                    {static("/account", nil), all(200)},
 	} {
 		fixtures[key] = f
 	}

@@ -38,6 +38,8 @@ type importJSON struct {
 // starts its import as a job. The upload is spooled to disk as it arrives,
 // so its size does not become memory. ?dry_run=true checks only;
 // ?all_or_nothing=true issues nothing unless every row is good;
+// ?encoding=utf-8|gb18030 says how a CSV is encoded, which a file that
+// reads cleanly both ways needs (without it, such a file is refused);
 // ?wait=true answers when the job is done (up to a minute), which suits
 // small files and tests; otherwise the answer is 202 at once and the
 // client polls GET /api/v1/imports/{id}.
@@ -59,7 +61,11 @@ func (s *Server) startImport(c echo.Context, kind string) error {
 	if u.Role != registry.RoleIssuer {
 		return registry.Errorf(registry.EFORBIDDEN, "only an issuing organisation's users import certificates")
 	}
-	opts := importer.Options{Kind: kind}
+	enc, err := importer.ParseEncoding(c.QueryParam("encoding"))
+	if err != nil {
+		return err
+	}
+	opts := importer.Options{Kind: kind, Encoding: enc}
 	var wait bool
 	for name, dst := range map[string]*bool{"dry_run": &opts.DryRun, "all_or_nothing": &opts.AllOrNothing, "wait": &wait} {
 		v, err := boolParam(c, name)
@@ -164,6 +170,9 @@ func boolParam(c echo.Context, name string) (bool, error) {
 // getImport reports a job; once it is done, with a page of its rows
 // (?page=1&per_page=100, at most 1000; ?only=errors for the bad rows).
 func (s *Server) getImport(c echo.Context) error {
+	if err := checkQuery(c, "page", "per_page", "only"); err != nil {
+		return err
+	}
 	job, err := s.imports.Job(actor(c), c.Param("id"))
 	if err != nil {
 		return err
@@ -180,20 +189,9 @@ func (s *Server) importJSON(c echo.Context, job *importer.Job) (importJSON, erro
 	if out.Status == importer.JobRunning {
 		return out, nil
 	}
-	page, err := intParam(c, "page")
-	if err != nil {
+	var err error
+	if out.Page, out.PerPage, err = pageParams(c, 100, 1000); err != nil {
 		return out, err
-	}
-	per, err := intParam(c, "per_page")
-	if err != nil {
-		return out, err
-	}
-	out.Page, out.PerPage = max(int(page), 1), int(per)
-	if out.PerPage == 0 {
-		out.PerPage = 100
-	}
-	if out.PerPage > 1000 {
-		return out, registry.FieldError("per_page", "per_page may be at most 1000")
 	}
 	only := c.QueryParam("only")
 	if only != "" && only != "errors" {

@@ -83,3 +83,14 @@ type Restorer interface {
 type FileBackuper interface {
 	Backup(ctx context.Context, dest string) error
 }
+
+// WriteChecker tells whether a store can write now. Readiness uses it
+// after a write failed with EUNAVAILABLE: the server stays not ready until
+// a probe write passes again, so that it recovers by itself once space or
+// write access returns.
+type WriteChecker interface {
+	// CheckWrite makes a small write (one that needs fresh space where
+	// the backend can arrange it) and leaves nothing that grows.
+	// EUNAVAILABLE if the storage refuses it.
+	CheckWrite(ctx context.Context) error
+}

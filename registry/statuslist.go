@@ -46,7 +46,7 @@ const (
 // StatusListRefresh bounds how long a built status list is reused: a
 // revocation through another process reaches StatusList within this time;
 // one through this process invalidates it at once.
-const StatusListRefresh = time.Minute
+const StatusListRefresh = 5 * time.Second
 
 // StatusListSize returns the length in bits of the list whose highest
 // index in use is maxIndex.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/sqlite"
@@ -76,7 +78,7 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("reading the backup: %w", err)
 	}
-	fmt.Fprintf(stdout, "backup written to %s and verified: %v\n", dest, got)
+	fmt.Fprintf(stdout, "backup written to %s and verified by opening it; it holds:\n%s", dest, countsSummary(got))
 	for k, n := range got {
 		if n < orig[k] {
 			return fmt.Errorf("the backup has %d %s, the store %d", n, k, orig[k])
@@ -84,4 +86,40 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "restore: stop the server, keep master.key, and copy %s to <data dir>/skillreg.db (removing skillreg.db-wal and -shm)\n", dest)
 	return nil
+}
+
+// countLabels names the store's record counts for people, in the order a
+// summary lists them.
+var countLabels = []struct{ key, label string }{
+	{"certificates", "certificates"},
+	{"external_refs", "  with an external_ref"},
+	{"issuers", "issuers"},
+	{"users", "users"},
+	{"signing_keys", "signing keys"},
+	{"serials", "serial counters"},
+}
+
+// countsSummary lists record counts one a line, the known ones first and
+// in a fixed order, any other (a count added later) after them by name.
+func countsSummary(counts map[string]int64) string {
+	var b strings.Builder
+	line := func(label string, n int64) { fmt.Fprintf(&b, "  %-24s %d\n", label, n) }
+	known := map[string]bool{}
+	for _, c := range countLabels {
+		known[c.key] = true
+		if n, ok := counts[c.key]; ok {
+			line(c.label, n)
+		}
+	}
+	var rest []string
+	for k := range counts {
+		if !known[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		line(strings.ReplaceAll(k, "_", " "), counts[k])
+	}
+	return b.String()
 }

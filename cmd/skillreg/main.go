@@ -12,6 +12,8 @@
 //	skillreg audit verify|checkpoint|reconcile     the tamper-evident audit log
 //	skillreg stats check [--repair]   recompute the statistics counters and compare
 //	skillreg demo --certificates N    fill the store with a synthetic population
+//	skillreg samples                  write sample spreadsheets to import
+//	skillreg users reset-password U   give a user a new password
 package main
 
 import (
@@ -50,6 +52,9 @@ Usage:
                                          recompute the statistics counters from the certificates
   skillreg demo --certificates N [--seed S] [--data DIR]
                                          fill the store with a synthetic population (for the dashboard)
+  skillreg samples [--dir DIR]           write class.xlsx and trainees.xlsx, sample files to import
+  skillreg users reset-password [--data DIR] USERNAME
+                                         give a user a new password (SKILLREG_NEW_PASSWORD, or generated)
 Every command that opens the registry takes --mongo-uri URI (env SKILLREG_MONGO_URI)
 to use MongoDB instead of the embedded store.
 Run "skillreg <command> -h" for a command's flags.
@@ -89,6 +94,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdStats(ctx, args[1:], stdout, stderr)
 	case "demo": // a synthetic population, for the statistics
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
+	case "users":
+		err = cmdUsers(ctx, args[1:], stdout, stderr)
+	case "samples":
+		err = cmdSamples(args[1:], stdout, stderr)
+	case "tls-roots": // hidden: checks that the binary finds trusted TLS roots
+		err = cmdTLSRoots(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

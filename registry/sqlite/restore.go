@@ -93,12 +93,7 @@ func (s *Store) ImportUsers(ctx context.Context, list []*registry.User) (int, er
 			return scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, u.ID))
 		},
 		func(tx *sql.Tx, u *registry.User) error {
-			var issuerID sql.NullString
-			if u.IssuerID != "" {
-				issuerID = sql.NullString{String: u.IssuerID, Valid: true}
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				u.ID, u.Username, u.PasswordHash, u.Role, issuerID, u.Province, formatTime(u.CreatedAt))
+			_, err := tx.ExecContext(ctx, insertUser, userValues(u)...)
 			return err
 		},
 		func(got, want *registry.User) bool {
