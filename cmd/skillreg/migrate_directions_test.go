@@ -273,7 +273,9 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 		}
 		// The old server goes on until it is stopped: a certificate and
 		// an API key are revoked, a training record gets its outcome and
-		// another its certificate. The next run brings them over.
+		// another its certificate, a user a new password, another is
+		// disabled and enabled again, and a plan is changed. The next run
+		// brings them over.
 		valid := first[0]
 		if valid.Status != registry.StatusValid {
 			t.Fatalf("the first certificate %s is not valid", valid.Number)
@@ -289,6 +291,18 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 			t.Fatalf("training records: %v, %v", trs, err)
 		}
 		if err := src.LinkTrainingCertificate(ctx, trs[1].ID, valid.Number); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.SetUserPassword(ctx, "u-clerk", "$2a$new"); err != nil {
+			t.Fatal(err)
+		}
+		for _, disabled := range []bool{true, false} {
+			if _, err := src.SetUserDisabled(ctx, "u-gd", disabled); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := src.UpdatePlan(ctx, &registry.Plan{ID: "p-2030", Name: "二〇三〇 (修订)", EndDate: "2030-06-30",
+			Targets: registry.PlanTargets{SkilledWorkers: 260_000_000, Technician: 0.12, SeniorWorker: 0.25, HighSkilled: 0.37}}); err != nil {
 			t.Fatal(err)
 		}
 		outcome := *trs[0]

@@ -14,8 +14,9 @@ import (
 // records, employers' API keys and plans. Like every other kind, a record
 // already in the target is skipped if it is the same and is a conflict if
 // it differs, except by the changes these records undergo after they are
-// made (a training record's outcome and certificate, an API key's
-// revocation): those are applied, so that a run after the old server
+// made (a user's password and disabled mark, a training record's outcome
+// and certificate, an API key's revocation, a plan's content): those are
+// applied, so that a run after the old server
 // stopped brings an earlier copy up to date. Times are compared to the
 // millisecond, the finest every store keeps.
 
@@ -130,6 +131,55 @@ func (m *migration) apiKeys(ctx context.Context) error {
 	return nil
 }
 
+// updateUsers applies to the target's users what changed in the source
+// since they were copied: a new password or a disabled mark, each of which
+// raised the user's token version. They are replayed through the store's
+// own updates, which raise the target's version the same way, until it is
+// the source's, so tokens issued before the change stay ended. It returns
+// how many users it updated; a user that differs otherwise is left for
+// ImportUsers to report.
+func (m *migration) updateUsers(ctx context.Context, users []*registry.User) (int, error) {
+	stored, err := m.dst.Users(ctx)
+	if err != nil {
+		return 0, err
+	}
+	byID := make(map[string]*registry.User, len(stored))
+	for _, u := range stored {
+		byID[u.ID] = u
+	}
+	n := 0
+	for _, u := range users {
+		d, ok := byID[u.ID]
+		if !ok || sameUser(d, u) || !userChangedSince(d, u) {
+			continue
+		}
+		if d.PasswordHash != u.PasswordHash {
+			if d, err = m.dst.SetUserPassword(ctx, u.ID, u.PasswordHash); err != nil {
+				return n, fmt.Errorf("user %s: %w", u.ID, err)
+			}
+		}
+		for d.Disabled != u.Disabled || d.TokenVersion < u.TokenVersion {
+			if d, err = m.dst.SetUserDisabled(ctx, u.ID, u.Disabled); err != nil {
+				return n, fmt.Errorf("user %s: %w", u.ID, err)
+			}
+		}
+		n++
+	}
+	return n, nil
+}
+
+// userChangedSince reports whether offered is stored changed since by a
+// new password or disabled mark: a higher token version, and nothing else
+// different.
+func userChangedSince(stored, offered *registry.User) bool {
+	if offered.TokenVersion <= stored.TokenVersion {
+		return false
+	}
+	s := *stored
+	s.PasswordHash, s.Disabled, s.TokenVersion = offered.PasswordHash, offered.Disabled, offered.TokenVersion
+	return sameUser(&s, offered)
+}
+
 // plans copies the stored statistics plans.
 func (m *migration) plans(ctx context.Context) error {
 	plans, err := m.src.Plans(ctx)
@@ -137,6 +187,7 @@ func (m *migration) plans(ctx context.Context) error {
 		return err
 	}
 	var stored map[string]*registry.Plan
+	updated := 0
 	for _, p := range plans {
 		c := *p
 		err := m.dst.CreatePlan(ctx, &c)
@@ -158,11 +209,23 @@ func (m *migration) plans(ctx context.Context) error {
 				stored[q.ID] = q
 			}
 		}
-		if q, ok := stored[p.ID]; !ok || !samePlan(q, p) {
+		q, ok := stored[p.ID]
+		if ok && !samePlan(q, p) && ms(q.CreatedAt).Equal(ms(p.CreatedAt)) {
+			// Updated in the source since it was copied (name, end
+			// date, targets or default mark).
+			c := *p
+			if err := m.dst.UpdatePlan(ctx, &c); err != nil {
+				return fmt.Errorf("plan %s: %w", p.ID, err)
+			}
+			updated++
+			stored = nil // read again
+			continue
+		}
+		if !ok || !samePlan(q, p) {
 			return registry.Errorf(registry.ECONFLICT, "plan %s: the target holds a different plan under this ID", p.ID)
 		}
 	}
-	m.progress.line("plans: %d, copied %d", len(plans), m.copied["plans"])
+	m.progress.line("plans: %d, copied %d, updated %d", len(plans), m.copied["plans"], updated)
 	return nil
 }
 
@@ -193,6 +256,12 @@ func sameAPIKey(a, b *registry.APIKey) bool {
 	x, y := *a, *b
 	x.CreatedAt, y.CreatedAt = ms(x.CreatedAt), ms(y.CreatedAt)
 	x.RevokedAt, y.RevokedAt = msPtr(x.RevokedAt), msPtr(y.RevokedAt)
+	return reflect.DeepEqual(x, y)
+}
+
+func sameUser(a, b *registry.User) bool {
+	x, y := *a, *b
+	x.CreatedAt, y.CreatedAt = ms(x.CreatedAt), ms(y.CreatedAt)
 	return reflect.DeepEqual(x, y)
 }
 
