@@ -71,7 +71,7 @@ func cmdSamples(args []string, stdout, stderr io.Writer) error {
 	for i, p := range samplePeople {
 		id := idWithCheck(p.id17)
 		class = append(class, []string{p.name, id, occupations[i], levels[i], "社会化职业技能鉴定", "",
-			"sample-class-01/" + strconv.Itoa(i+1)})
+			"sample-class-01/" + strconv.Itoa(i+1), ""}) // no change of name
 		trainees = append(trainees, []string{p.name, id, p.sex, "高中", "1380000000" + strconv.Itoa(i), groups[i],
 			"6-18-01-01", "四级/中级工", "就业技能培训", "120", start.Format(time.DateOnly), end.Format(time.DateOnly),
 			classID, "是", "合格", "", employed[i], "职业培训补贴", "1200.00", "个人"})
