@@ -135,7 +135,7 @@ func demoIDNumber(rng *rand.Rand, county string) string {
 	return s + string(idCheckChar(s))
 }
 
-// LoadDemo fills the store with a synthetic population of about
+// LoadDemo fills the store with a synthetic population of exactly
 // opts.Certificates certificates: people in provinces and at levels
 // distributed like the 2004 census figures, a quarter of them with two or
 // three certificates (climbing a level each time, sometimes in another

@@ -21,6 +21,7 @@ var Messages = map[string]Message{
 	"nav.issue":                {"签发证书", "Issue a certificate"},
 	"nav.import":               {"批量导入", "Batch import"},
 	"list.title":               {"本机构证书", "Our certificates"},
+	"list.title_all":           {"全部证书", "All certificates"},
 	"list.q":                   {"证书编号或姓名", "Number or name"},
 	"list.occupation":          {"职业编码（可只填前几段）", "Occupation code (or its start)"},
 	"list.level":               {"等级", "Level"},

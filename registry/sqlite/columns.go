@@ -80,8 +80,9 @@ func textColumn[T any, S ~string](name string, field func(*T) *S) column[T] {
 	}
 }
 
-// intColumn stores an int field (or one of an int type) as INTEGER.
-func intColumn[T any, I ~int](name string, field func(*T) *I) column[T] {
+// intColumn stores an integer field (or one of an integer type) as
+// INTEGER.
+func intColumn[T any, I ~int | ~int64](name string, field func(*T) *I) column[T] {
 	return column[T]{
 		name:  name,
 		value: func(r *T) any { return int64(*field(r)) },
@@ -106,6 +107,39 @@ func positiveIntColumn[T any](name string, field func(*T) *int) column[T] {
 		dest: func(r *T) (any, func() error) {
 			var n sql.NullInt64
 			return &n, func() error { *field(r) = int(n.Int64); return nil }
+		},
+	}
+}
+
+// boolColumn stores a bool field as INTEGER 0 or 1.
+func boolColumn[T any](name string, field func(*T) *bool) column[T] {
+	return column[T]{
+		name:  name,
+		value: func(r *T) any { return *field(r) },
+		dest:  func(r *T) (any, func() error) { return field(r), nil },
+	}
+}
+
+// optionalBoolColumn stores a *bool field as INTEGER 0 or 1, nil as NULL
+// (not known).
+func optionalBoolColumn[T any](name string, field func(*T) **bool) column[T] {
+	return column[T]{
+		name: name,
+		value: func(r *T) any {
+			if b := *field(r); b != nil {
+				return *b
+			}
+			return nil
+		},
+		dest: func(r *T) (any, func() error) {
+			var b sql.NullBool
+			return &b, func() error {
+				if b.Valid {
+					v := b.Bool
+					*field(r) = &v
+				}
+				return nil
+			}
 		},
 	}
 }

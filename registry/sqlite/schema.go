@@ -204,7 +204,7 @@ CREATE TABLE stats_plans (
 	body       TEXT NOT NULL -- JSON of registry.Plan
 ) STRICT;
 `,
-	// ID checks of lookups that did not answer a match, per holder and
+	// 6: ID checks of lookups that did not answer a match, per holder and
 	// day (registry/idcheck.go).
 	`
 CREATE TABLE id_checks (
@@ -220,7 +220,7 @@ CREATE TABLE write_probe (
 	pad BLOB NOT NULL
 ) STRICT;
 `,
-	// accounts: usernames unique regardless of case (username_key is
+	// 7: usernames unique regardless of case (username_key is
 	// registry.UsernameKey: ASCII lowered, as SQLite's lower() does), and
 	// the account lifecycle (disabled, and the token version that ends a
 	// user's login tokens and sessions). Of stored names that differ only

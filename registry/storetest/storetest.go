@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"CertificatesByHolder", testCertificatesByHolder},
 		{"SigningKeys", testSigningKeys},
 		{"EveryFieldKept", testEveryFieldKept},
+		{"Restorer", testRestorer},
 		// Revocation status lists and employers' API keys.
 		{"StatusIndexes", testStatusIndexes},
 		{"APIKeys", testAPIKeys},
