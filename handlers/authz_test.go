@@ -30,17 +30,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	// Certificates of issuer A (province 11): one to read, one per actor
 	// that may revoke.
-	issue := func(name string) (number, token string) {
-		c := h.expect(h.do("POST", "/api/v1/certificates", tokens["issuerA"], certBody(map[string]any{"holder_name": name})), 201).json(t)
+	issue := func(name string, id string) (number, token string) {
+		c := h.expect(h.do("POST", "/api/v1/certificates", tokens["issuerA"], certBody(map[string]any{"holder_name": name, "id_number": id})), 201).json(t)
 		return c["number"].(string), c["token"].(string)
 	}
-	readNumber, certToken := issue("张三")
+	readNumber, certToken := issue("张三", testID(4000))
 	revocable := map[string]string{}
-	for _, a := range actors {
-		revocable[a], _ = issue("李" + a)
+	for i, a := range actors {
+		revocable[a], _ = issue(registry.DemoName(i), testID(4001+i))
 	}
 	jobID := matrixImport(t, h, tokens["issuerA"]) // an import of issuer A
-	// employers (issue 6): an API key for the "employer API key" column,
+	// Employer access: an API key for the "employer API key" column,
 	// and one key per actor that may try to revoke it.
 	apiKey := h.apiKey("matrix")
 	revocableKeys := map[string]string{}
@@ -93,6 +93,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return m
 	}
 	loggedIn := with(all(200), map[string]int{"anonymous": 401})
+	// matrixPlan adds a plan for one caller to change, choose or delete.
+	matrixPlan := func() string {
+		id := fmt.Sprintf("matrix-%d", unique())
+		h.expect(h.do("POST", "/api/v1/plans", tokens["admin"], map[string]any{"id": id, "name": "矩阵测试规划", "end_date": "2030-12-31",
+			"targets": map[string]any{"skilled_workers": 1000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}), 201)
+		return id
+	}
 	adminOnly := func(status int) map[string]int {
 		return with(all(403), map[string]int{"anonymous": 401, "admin": status})
 	}
@@ -110,11 +117,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /scan":                  {static("/scan", nil), all(200)},
 		// The page forms take form bodies; the matrix sends JSON, which
 		// every caller gets the same 400 page for.
-		"POST /scan/upload":       {static("/scan/upload", map[string]string{}), all(400)},
-		"POST /lookup":            {static("/lookup", map[string]string{}), all(400)},
-		"GET /api/v1/regions":     {static("/api/v1/regions", nil), all(200)},
-		"POST /api/v1/auth/login": {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
-		"GET /api/v1/issuers":     {static("/api/v1/issuers", nil), loggedIn},
+		"POST /scan/upload":   {static("/scan/upload", map[string]string{}), all(400)},
+		"POST /lookup":        {static("/lookup", map[string]string{}), all(400)},
+		"GET /api/v1/regions": {static("/api/v1/regions", nil), all(200)},
+		// What standard verifiers fetch: public, like the JWKS.
+		"GET /.well-known/did.json":           {static("/.well-known/did.json", nil), all(200)},
+		"GET /did.json":                       {static("/did.json", nil), all(200)},
+		"GET /ns/skillreg/v1":                 {static("/ns/skillreg/v1", nil), all(200)},
+		"GET /api/v1/status-lists/revocation": {static("/api/v1/status-lists/revocation", nil), all(200)},
+		"POST /api/v1/auth/login":             {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
+		"GET /api/v1/issuers":                 {static("/api/v1/issuers", nil), loggedIn},
 		// The browser login: the page (a logged-in caller is sent on to
 		// next); the form and logout refuse anything without the CSRF
 		// cookie and field, which no API caller has.
@@ -128,7 +140,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return "/api/v1/users", map[string]any{"username": fmt.Sprintf("matrix-%d", unique()), "password": userPassword, "role": "official"}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
 		"POST /api/v1/certificates": {func(string) (string, any) {
-			return "/api/v1/certificates", certBody(map[string]any{"holder_name": fmt.Sprintf("王%d", unique())})
+			n := unique()
+			return "/api/v1/certificates", certBody(map[string]any{"holder_name": registry.DemoName(n), "id_number": testID(5000 + n)})
 		}, with(all(403), map[string]int{"anonymous": 401, "issuerA": 201, "issuerB": 201})},
 		"GET /api/v1/certificates": {static("/api/v1/certificates", nil), with(all(403), map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 200, "admin": 200})},
 		"GET /api/v1/certificates/:number": {static("/api/v1/certificates/"+readNumber, nil),
@@ -153,7 +166,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
 		"GET /certificates/:number/print": {static("/certificates/"+readNumber+"/print", nil),
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
-		// employers (issue 6)
+		// Employer access: API keys, batch verification, the trust bundle.
 		"POST /api/v1/api-keys": {func(string) (string, any) {
 			return "/api/v1/api-keys", map[string]string{"name": fmt.Sprintf("HR %d", unique())}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
@@ -164,7 +177,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
 		"POST /api/v1/verify/batch": {static("/api/v1/verify/batch", map[string]any{"items": []map[string]string{{"token": certToken}}}), loggedIn},
 		"GET /api/v1/trust-bundle":  {static("/api/v1/trust-bundle", nil), all(200)},
-		// audit log (issue 7): checkpoints are public.
+		// The audit log: checkpoints are public.
 		"GET /api/v1/audit/checkpoint": {func(string) (string, any) {
 			if _, _, err := (&registry.Checkpointer{Store: h.store, Sign: h.tokens.SignJSON}).Checkpoint(context.Background()); err != nil {
 				t.Fatal(err)
@@ -185,6 +198,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return "/api/v1/plans", map[string]any{"id": fmt.Sprintf("matrix-%d", unique()), "name": "矩阵测试规划", "end_date": "2030-12-31",
 				"targets": map[string]any{"skilled_workers": 1000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
+		"PUT /api/v1/plans/:id": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan(), map[string]any{"name": "矩阵测试规划（修订）", "end_date": "2031-12-31",
+				"targets": map[string]any{"skilled_workers": 2000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
+		"DELETE /api/v1/plans/:id": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan(), nil
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 204})},
+		"POST /api/v1/plans/:id/default": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan() + "/default", nil
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
 		// The dashboard page: the client follows the anonymous caller's
 		// redirect to the login form (200); an issuer gets the 403 page.
 		"GET /dashboard": {static("/dashboard", nil),
@@ -195,9 +218,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	apiKeyAllowed := map[string]int{
 		"GET /v/:token": 200, "POST /api/v1/verify": 200, "POST /api/v1/verify/batch": 200,
 		"GET /api/v1/trust-bundle": 200, "GET /.well-known/jwks.json": 200, "GET /api/v1/api-keys/current": 200,
+		"GET /.well-known/did.json": 200, "GET /did.json": 200, "GET /ns/skillreg/v1": 200, "GET /api/v1/status-lists/revocation": 200,
 	}
 
-	// portal: training records, their statistics, the portal page.
+	// Training records, their statistics, the training portal page.
 	for key, f := range map[string]fixture{
 		"POST /api/v1/training-records": {func(string) (string, any) {
 			return "/api/v1/training-records", trainingBody(map[string]any{"class_id": fmt.Sprintf("m-%d", unique())})

@@ -22,7 +22,7 @@ func (s *Server) verifyPage(c echo.Context) error {
 	if wantsJSON(c.Request()) {
 		return c.JSON(http.StatusOK, res)
 	}
-	return s.render(c, http.StatusOK, "verify", web.VerifyView(res))
+	return s.render(c, http.StatusOK, "verify", web.VerifyView(res, s.now()))
 }
 
 func (s *Server) occupations(c echo.Context) error {
@@ -84,6 +84,19 @@ func (s *Server) readyz(c echo.Context) error {
 	if err := s.reg.Store().Ping(ctx); err != nil {
 		s.log.Warn("store not reachable", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "store unreachable"})
+	}
+	// After a write failed because storage was full or read-only, the
+	// server is not ready until a probe write passes: then it is ready
+	// again by itself, without a restart.
+	if s.storageDown.Load() {
+		if wc, ok := s.reg.Store().(registry.WriteChecker); ok {
+			if err := wc.CheckWrite(ctx); err != nil {
+				s.log.Warn("store cannot write", "err", err)
+				c.Response().Header().Set("Retry-After", strconv.Itoa(int(registry.StorageRetryAfter/time.Second)))
+				return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "storage unavailable"})
+			}
+		}
+		s.storageDown.Store(false)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -2,8 +2,11 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/skillreg/skillreg/registry/refdata"
@@ -22,21 +25,23 @@ type IssueInput struct {
 	// of the same holder that led to this certificate; issuing sets the
 	// record's certificate number.
 	TrainingRecordID string `json:"training_record_id,omitempty"`
+	// NameChangeReason confirms that the holder, whose ID number already
+	// has a valid certificate under another name, has changed their name
+	// (see Registry.checkIdentity); the change is audited.
+	NameChangeReason string `json:"name_change_reason,omitempty"`
 }
+
+// MaxNameChangeReasonRunes bounds a name change's stated reason.
+const MaxNameChangeReasonRunes = 500
 
 // validate checks and normalises the input; it returns the canonical ID
 // number and the issue date.
 func (in *IssueInput) validate(today time.Time) (string, time.Time, error) {
-	in.HolderName = strings.TrimSpace(in.HolderName)
-	switch n := utf8.RuneCountInString(in.HolderName); {
-	case n == 0:
-		return "", time.Time{}, FieldError("holder_name", "the holder's name is required")
-	case n > 50:
-		return "", time.Time{}, FieldError("holder_name", "a name may have at most 50 characters")
+	name, err := NormalizeName(in.HolderName)
+	if err != nil {
+		return "", time.Time{}, FieldError("holder_name", "%s", err)
 	}
-	if strings.ContainsAny(in.HolderName, "\x00\r\n\t*") {
-		return "", time.Time{}, FieldError("holder_name", "a name may not contain control characters or '*'")
-	}
+	in.HolderName = name
 	id, err := NormalizeIDNumber(in.IDNumber)
 	if err != nil {
 		return "", time.Time{}, err
@@ -64,9 +69,16 @@ func (in *IssueInput) validate(today time.Time) (string, time.Time, error) {
 		}
 		day = d
 	}
+	if err := BornBy(id, day); err != nil {
+		return "", time.Time{}, err
+	}
 	in.ExternalRef = strings.TrimSpace(in.ExternalRef)
 	if len(in.ExternalRef) > 128 {
 		return "", time.Time{}, FieldError("external_ref", "external_ref may have at most 128 bytes")
+	}
+	in.NameChangeReason = strings.TrimSpace(in.NameChangeReason)
+	if utf8.RuneCountInString(in.NameChangeReason) > MaxNameChangeReasonRunes || strings.ContainsFunc(in.NameChangeReason, unicode.IsControl) {
+		return "", time.Time{}, FieldError("name_change_reason", "name_change_reason may have at most %d characters and no control characters", MaxNameChangeReasonRunes)
 	}
 	return id, day, nil
 }
@@ -77,7 +89,7 @@ func (in *IssueInput) validate(today time.Time) (string, time.Time, error) {
 // issued a certificate with the same external_ref, that certificate is
 // returned with created false and nothing new is written.
 func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Certificate, bool, error) {
-	is, id, day, err := r.prepareIssue(ctx, actor, &in)
+	is, id, day, prev, err := r.prepareIssue(ctx, actor, &in)
 	if err != nil {
 		return nil, false, err
 	}
@@ -129,6 +141,10 @@ func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Cert
 	}
 	if created {
 		r.audit(ctx, "certificate.issued", actor, "number", c.Number, "issuer", c.IssuerID, "level", int(c.Level), "occupation", c.OccupationCode)
+		if prev != nil {
+			r.audit(ctx, "holder.name_changed", actor, "number", c.Number, "previous_number", prev.Number,
+				"previous_name", MaskName(prev.HolderName), "name", MaskName(c.HolderName), "reason", in.NameChangeReason)
+		}
 		if r.hooks.Issued != nil {
 			r.hooks.Issued(c)
 		}
@@ -137,29 +153,85 @@ func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Cert
 }
 
 // prepareIssue makes every check Issue makes before it writes: the role,
-// the actor's issuer, the fields (normalising in) and the scope. It
-// returns the issuer, the canonical ID number and the issue date. Issue
-// and CheckIssue share it so that a dry run can never disagree with a
-// real one about the input.
-func (r *Registry) prepareIssue(ctx context.Context, actor *User, in *IssueInput) (*Issuer, string, time.Time, error) {
+// the actor's issuer, the fields (normalising in), the scope and the
+// holder's identity (checkIdentity). It returns the issuer, the canonical
+// ID number, the issue date, and the holder's latest certificate under
+// their former name when in confirms a change of name. Issue and
+// CheckIssue share it so that a dry run can never disagree with a real
+// one about the input.
+func (r *Registry) prepareIssue(ctx context.Context, actor *User, in *IssueInput) (*Issuer, string, time.Time, *Certificate, error) {
 	if err := requireRole(actor, RoleIssuer); err != nil {
-		return nil, "", time.Time{}, err
+		return nil, "", time.Time{}, nil, err
 	}
 	is, err := r.store.Issuer(ctx, actor.IssuerID)
 	if err != nil {
-		return nil, "", time.Time{}, err
+		return nil, "", time.Time{}, nil, err
 	}
 	now := r.now().In(ChinaTime)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ChinaTime)
 	id, day, err := in.validate(today)
 	if err != nil {
-		return nil, "", time.Time{}, err
+		return nil, "", time.Time{}, nil, err
 	}
 	if !is.InScope(in.OccupationCode, in.Level) {
-		return nil, "", time.Time{}, Errorf(EFORBIDDEN, "%s may certify occupations %s up to level %d (%s); %s at level %d (%s) is outside its scope",
+		return nil, "", time.Time{}, nil, Errorf(EFORBIDDEN, "%s may certify occupations %s up to level %d (%s); %s at level %d (%s) is outside its scope",
 			is.Name, strings.Join(is.Scope.Occupations, ", "), is.Scope.MaxLevel, is.Scope.MaxLevel.Name(), in.OccupationCode, in.Level, in.Level.Name())
 	}
-	return is, id, day, nil
+	prev, err := r.checkIdentity(ctx, id, in)
+	if err != nil {
+		return nil, "", time.Time{}, nil, err
+	}
+	return is, id, day, prev, nil
+}
+
+// checkIdentity keeps one name per person. The holder's name is the name
+// on their latest valid certificate (of any issuer); issuing under
+// another name is EIDENTITY, naming the masked current name, unless in
+// states a NameChangeReason, in which case that latest certificate is
+// returned so that Issue can audit the change. Revoked certificates do
+// not count: revoking a certificate issued under a misspelt name and
+// issuing it again correctly is the way to correct a name. Names compare
+// in their canonical form.
+func (r *Registry) checkIdentity(ctx context.Context, id string, in *IssueInput) (*Certificate, error) {
+	certs, err := r.store.CertificatesByHolder(ctx, r.vault.HashID(id))
+	if err != nil {
+		return nil, err
+	}
+	var latest *Certificate
+	for _, c := range certs {
+		if c.Status == StatusValid && (latest == nil || c.CreatedAt.After(latest.CreatedAt)) {
+			latest = c
+		}
+	}
+	if latest == nil || normalizeName(latest.HolderName) == in.HolderName {
+		return nil, nil
+	}
+	if in.NameChangeReason != "" {
+		return latest, nil
+	}
+	masked := MaskName(latest.HolderName)
+	return nil, &identityError{masked: masked, err: &Error{Code: EIDENTITY, Field: "holder_name", Message: fmt.Sprintf(
+		"this ID number already holds a valid certificate under the name %s; if the holder has changed their name, issue again with name_change_reason saying so", masked)}}
+}
+
+// identityError is an EIDENTITY *Error that also carries the masked name
+// the ID number is registered under.
+type identityError struct {
+	err    *Error
+	masked string
+}
+
+func (e *identityError) Error() string { return e.err.Error() }
+func (e *identityError) Unwrap() error { return e.err }
+
+// IdentityConflictName returns the masked registered name of an
+// EIDENTITY error from Issue or CheckIssue.
+func IdentityConflictName(err error) (string, bool) {
+	var ie *identityError
+	if errors.As(err, &ie) {
+		return ie.masked, true
+	}
+	return "", false
 }
 
 // canRead reports whether actor may read certificate c: the admin, users
@@ -276,4 +348,21 @@ func (c *Certificate) Claims() TokenClaims {
 func (r *Registry) Token(ctx context.Context, c *Certificate) (string, error) {
 	tok, _, err := r.tokens.Sign(ctx, c.Claims(), c.KeyID)
 	return tok, err
+}
+
+// IssueSigned issues a certificate as Issue does and returns it with its
+// signed token, for callers that hand both back at once (the issuing API):
+// one call into the domain. Signing follows the store's commit, as Issue
+// promises, so if it fails the certificate stands and a retry with the
+// same external_ref returns it with its token.
+func (r *Registry) IssueSigned(ctx context.Context, actor *User, in IssueInput) (c *Certificate, token string, created bool, err error) {
+	c, created, err = r.Issue(ctx, actor, in)
+	if err != nil {
+		return nil, "", false, err
+	}
+	token, err = r.Token(ctx, c)
+	if err != nil {
+		return nil, "", false, err
+	}
+	return c, token, created, nil
 }

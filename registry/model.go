@@ -359,6 +359,22 @@ type StatsHolderStore interface {
 	HolderCertificatesAfter(ctx context.Context, after string, limit int) ([]*Certificate, error)
 }
 
+// IDCheckStore counts, per holder and day, the ID-number checks of
+// number+name lookups that did not answer a match, so that the limit on
+// wrong ID numbers (registry/idcheck.go) holds for every server sharing
+// the store.
+type IDCheckStore interface {
+	// ChargeIDCheck adds one to the count of holderHash on day
+	// (YYYY-MM-DD) and returns the new count, atomically with respect to
+	// every other caller, in this process or another. Counts of days
+	// before day may be deleted.
+	ChargeIDCheck(ctx context.Context, holderHash, day string) (int, error)
+
+	// RefundIDCheck takes one back from the count of holderHash on day,
+	// never below zero; a count that does not exist is no error.
+	RefundIDCheck(ctx context.Context, holderHash, day string) error
+}
+
 // PlanStore keeps the plans (targets) statistics are compared against.
 type PlanStore interface {
 	// CreatePlan stores a plan. ECONFLICT if its ID is taken.
@@ -366,6 +382,17 @@ type PlanStore interface {
 
 	// Plans returns the stored plans (not the built-in one), by ID.
 	Plans(ctx context.Context) ([]*Plan, error)
+	// UpdatePlan replaces the name, end date, targets and default mark of
+	// the stored plan with p's ID, keeping its creation time. ENOTFOUND
+	// if there is none.
+	UpdatePlan(ctx context.Context, p *Plan) error
+	// DeletePlan deletes the stored plan with the ID. ENOTFOUND if there
+	// is none.
+	DeletePlan(ctx context.Context, id string) error
+	// SetDefaultPlan marks the stored plan with the ID as the default and
+	// unmarks every other; "" unmarks all. ENOTFOUND if a non-empty ID
+	// names no stored plan.
+	SetDefaultPlan(ctx context.Context, id string) error
 }
 
 // Store keeps the registry's records. It is declared here, by its user, as
@@ -382,6 +409,7 @@ type Store interface {
 	StatsStore
 	StatsHolderStore
 	PlanStore
+	IDCheckStore
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

@@ -18,7 +18,7 @@ type Registry struct {
 	now    func() time.Time
 	log    *slog.Logger
 	hooks  Hooks
-	status statusState // employers (issue 6): status-list allocator and cache
+	status statusState // the revocation status-list allocator and cache
 }
 
 // Hooks are optional callbacks for metrics; any may be nil.
@@ -26,6 +26,9 @@ type Hooks struct {
 	Issued   func(c *Certificate)
 	Revoked  func(c *Certificate)
 	Verified func(status string)
+	// IDChecked is called once per ID check of a lookup with its outcome
+	// (IDCheckMatch, IDCheckMismatch or IDCheckLocked).
+	IDChecked func(outcome string)
 }
 
 // Config wires a Registry.

@@ -55,7 +55,7 @@ func directDataDir(t *testing.T) string {
 const directCSV = "姓名,身份证号,职业编码,等级,评价类型,发证日期\n" +
 	"张三,11010519491231002X,6-18-01-01,2,social,2026-01-05\n" +
 	"李四,110105194912310021,6-18-01-01,2,social,2026-01-05\n" +
-	"王五,440524188001010014,6-18-01-02,三级/高级工,企业评价,2026-01-05\n"
+	"王五,440524198001010013,6-18-01-02,三级/高级工,企业评价,2026-01-05\n"
 
 // certificatesOf lists an organisation's certificates in a data dir.
 func certificatesOf(t *testing.T, dir, issuer string) []*registry.Certificate {
@@ -224,5 +224,47 @@ func uploadToServer(t *testing.T, dir, file string) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&job); err != nil || job.Status != "done" || job.Issued != 2 {
 		t.Fatalf("upload: %+v %v", job, err)
+	}
+}
+
+// TestImportEncodingFlag: `skillreg import` refuses a CSV that reads
+// cleanly both as UTF-8 and as GB18030 (学员 D1A7 D4B1 reads ѧԱ) and says
+// to use --encoding; with --encoding gb18030 the file is read so, the
+// summary shows the names as read, and 学员1 fails the name rule: no
+// certificate is signed.
+func TestImportEncodingFlag(t *testing.T) {
+	t.Setenv("SKILLREG_MASTER_KEY", "")
+	t.Setenv("SKILLREG_DATA", "")
+	dir := directDataDir(t)
+	file := filepath.Join(t.TempDir(), "students.csv")
+	data := "holder_name,id_number,occupation_code,level,channel\n\xD1\xA7\xD4\xB1" + "1,11010519491231002X,6-18-01-01,2,social\n"
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"undecidable", nil, 2, []string{"encoding=gb18030", "ѧԱ1", "学员1"}},
+		{"bad flag", []string{"--encoding", "latin1"}, 2, []string{"--encoding must be"}},
+		{"gb18030", []string{"--encoding", "gb18030"}, 1, []string{"csv, gb18030", "names as read: 学员1", "issued: 0", "姓名不能包含数字"}},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"import", file, "--data", dir, "--issuer", "S000111000001", "--interval", "5ms"}, tt.args...)
+		code := run(context.Background(), args, &stdout, &stderr)
+		out := stdout.String() + stderr.String()
+		if code != tt.code {
+			t.Errorf("%s: exit %d, want %d\n%s", tt.name, code, tt.code, out)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %q:\n%s", tt.name, w, out)
+			}
+		}
+	}
+	if n := len(certificatesOf(t, dir, "S000111000001")); n != 0 {
+		t.Fatalf("%d certificates signed", n)
 	}
 }

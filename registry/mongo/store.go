@@ -174,21 +174,23 @@ var indexes = []index{
 	// the key of users stored before it, ahead of this index).
 	{collUsers, "username_key", bson.D{{Key: "username_key", Value: 1}}, true},
 	{collSigningKeys, "created", bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, false},
-	// employers (issue 6): certificates not yet indexed (the missing
+	// Revocation status lists and employers' API keys: certificates not yet indexed (the missing
 	// field is indexed as null), revoked indexes for the trust bundle, and
 	// API keys by the hash of their secret.
 	{collCertificates, "status_index", bson.D{{Key: "status_index", Value: 1}}, false},
 	{collCertificates, "revoked_status_index", bson.D{{Key: "status", Value: 1}, {Key: "status_index", Value: 1}}, false},
 	{collAPIKeys, "hash", bson.D{{Key: "hash", Value: 1}}, true},
-	// portal: training records.
+	// Training records: listings by issuer, by province, and all.
 	{collTraining, "issuer_created", bson.D{{Key: "issuer_id", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collTraining, "province_created", bson.D{{Key: "province", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collTraining, "created", bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
-	// statistics (issue 4): the rollup a query reads, the counters that
+	// The statistics counters: the rollup a query reads, the counters that
 	// hold a marker, and the marks not done.
 	{collStatsCells, "rollup", bson.D{{Key: "category", Value: 1}, {Key: "channel", Value: 1}, {Key: "year", Value: 1}, {Key: "province", Value: 1}}, false},
 	{collStatsCells, "pending", bson.D{{Key: "pending", Value: 1}}, false},
 	{collStatsMarks, "done_at", bson.D{{Key: "done", Value: 1}, {Key: "at", Value: 1}}, false},
+	// ID checks: the days to delete.
+	{collIDChecks, "day", bson.D{{Key: "day", Value: 1}}, false},
 }
 
 // ensureIndexes creates the indexes that do not exist yet, by name. It
@@ -242,9 +244,40 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // internal wraps an unexpected driver error with what the store was doing;
-// registry.ErrorCode reports it as EINTERNAL.
+// registry.ErrorCode reports it as EINTERNAL, or as EUNAVAILABLE when the
+// deployment cannot take writes now (see unavailable).
 func internal(err error, format string, args ...any) error {
-	return fmt.Errorf("mongo: %s: %w", fmt.Sprintf(format, args...), err)
+	err = fmt.Errorf("mongo: %s: %w", fmt.Sprintf(format, args...), err)
+	if unavailable(err) {
+		return registry.Unavailable(err)
+	}
+	return err
+}
+
+// unavailableCodes are the server error codes that say the deployment
+// cannot take writes now but may later: OutOfDiskSpace (14031),
+// NotWritablePrimary (10107), NotPrimaryNoSecondaryOk (13435),
+// NotPrimaryOrSecondary (13436), PrimarySteppedDown (189),
+// ShutdownInProgress (91), InterruptedAtShutdown (11600),
+// InterruptedDueToReplStateChange (11602), and
+// HostUnreachable/HostNotFound (6, 7).
+var unavailableCodes = []int{14031, 10107, 13435, 13436, 189, 91, 11600, 11602, 6, 7}
+
+// unavailable reports whether err says that the deployment cannot take
+// writes now: a full disk, no primary, a shutdown, or no connection.
+func unavailable(err error) bool {
+	if mongo.IsNetworkError(err) || errors.Is(err, mongo.ErrClientDisconnected) {
+		return true
+	}
+	var se mongo.ServerError
+	if errors.As(err, &se) {
+		for _, c := range unavailableCodes {
+			if se.HasErrorCode(c) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // notFound reports whether err says that no document matched.

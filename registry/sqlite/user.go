@@ -12,15 +12,7 @@ import (
 // CreateUser stores a new user. ECONFLICT if the username (whatever its
 // case) or the ID is taken, EINVALID if IssuerID names no stored issuer.
 func (s *Store) CreateUser(ctx context.Context, u *registry.User) error {
-	var issuerID sql.NullString // NULL, not "", so that the foreign key holds
-	if u.IssuerID != "" {
-		issuerID = sql.NullString{String: u.IssuerID, Valid: true}
-	}
-	_, err := s.write.ExecContext(ctx, `
-		INSERT INTO users (id, username, username_key, password_hash, role, issuer_id, province, disabled, token_version, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Username, registry.UsernameKey(u.Username), u.PasswordHash, u.Role, issuerID, u.Province,
-		u.Disabled, u.TokenVersion, formatTime(u.CreatedAt))
+	_, err := s.write.ExecContext(ctx, insertUser, userValues(u)...)
 	switch {
 	case isUnique(err) && (strings.Contains(err.Error(), "users.username") || strings.Contains(err.Error(), "users_username_key")):
 		return registry.Errorf(registry.ECONFLICT, "username %s is taken", u.Username)
@@ -35,6 +27,21 @@ func (s *Store) CreateUser(ctx context.Context, u *registry.User) error {
 }
 
 const userColumns = `id, username, password_hash, role, issuer_id, province, disabled, token_version, created_at`
+
+// insertUser stores a user; its arguments are userValues. username_key
+// is the username regardless of case (registry.UsernameKey), unique.
+const insertUser = `INSERT INTO users (id, username, username_key, password_hash, role, issuer_id, province, disabled, token_version, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// userValues returns the arguments of insertUser for u.
+func userValues(u *registry.User) []any {
+	var issuerID sql.NullString // NULL, not "", so that the foreign key holds
+	if u.IssuerID != "" {
+		issuerID = sql.NullString{String: u.IssuerID, Valid: true}
+	}
+	return []any{u.ID, u.Username, registry.UsernameKey(u.Username), u.PasswordHash, u.Role, issuerID, u.Province,
+		u.Disabled, u.TokenVersion, formatTime(u.CreatedAt)}
+}
 
 // UserByUsername returns the user whose name is username regardless of
 // case. ENOTFOUND if there is none.

@@ -43,27 +43,31 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"ListPagination", testListPagination},
 		{"CertificatesByHolder", testCertificatesByHolder},
 		{"SigningKeys", testSigningKeys},
-		// employers (issue 6)
+		{"EveryFieldKept", testEveryFieldKept},
+		{"Restorer", testRestorer},
+		// Revocation status lists and employers' API keys.
 		{"StatusIndexes", testStatusIndexes},
 		{"APIKeys", testAPIKeys},
-		// portal: training records.
+		// Training records.
 		{"TrainingRoundTrip", testTrainingRoundTrip},
 		{"TrainingOutcomeAndLink", testTrainingOutcomeAndLink},
 		{"TrainingBatch", testTrainingBatch},
 		{"TrainingList", testTrainingList},
 		{"TrainingCounts", testTrainingCounts},
 		{"CertificateTrainingLink", testCertificateTrainingLink},
-		// audit log (issue 7): audit.go
+		// The audit log: audit.go.
 		{"AuditChain", testAuditChain},
 		{"ConcurrentAudit", testConcurrentAudit},
 		{"AuditCheckpoints", testAuditCheckpoints},
-		// statistics (issue 4)
+		// The statistics counters: stats.go.
 		{"StatsCells", testStatsCells},
 		{"StatsOps", testStatsOps},
 		{"StatsHolders", testStatsHolders},
 		{"HolderCertificatesAfter", testHolderCertificatesAfter},
 		{"StatsMarks", testStatsMarks},
 		{"Plans", testPlans},
+		// ID checks of lookups: idcheck.go
+		{"IDChecks", testIDChecks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
