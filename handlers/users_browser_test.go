@@ -144,7 +144,9 @@ func TestUserScreensInBrowser(t *testing.T) {
 	run("log out, log in as the clerk",
 		chromedp.EmulateViewport(deskWidth, deskHeight),
 		chromedp.Click(chromedp.CSS(".logout button")),
-		chromedp.WaitVisible(chromedp.CSS("#username")),
+		// The user page's header also has an #username: wait for the
+		// login form's own button.
+		chromedp.WaitVisible(chromedp.CSS("#login-submit")),
 		chromedp.SendKeys(chromedp.CSS("#username"), clerk),
 		chromedp.SendKeys(chromedp.CSS("#password"), userPassword),
 		chromedp.Click(chromedp.CSS("#login-submit")),
