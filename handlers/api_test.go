@@ -401,7 +401,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.clock.Advance(6 * time.Second) // past the key cache's refresh interval
-	b := h.expect(h.do("POST", "/api/v1/certificates", tok, certBody(map[string]any{"holder_name": "李四"})), 201).json(t)
+	b := h.expect(h.do("POST", "/api/v1/certificates", tok, certBody(map[string]any{"holder_name": "李四", "id_number": testID(1)})), 201).json(t)
 	kidB := jwtHeader(t, b["token"].(string))["kid"]
 	if kidA == kidB {
 		t.Fatalf("after rotation the new certificate still uses kid %v", kidA)

@@ -30,14 +30,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	// Certificates of issuer A (province 11): one to read, one per actor
 	// that may revoke.
-	issue := func(name string) (number, token string) {
-		c := h.expect(h.do("POST", "/api/v1/certificates", tokens["issuerA"], certBody(map[string]any{"holder_name": name})), 201).json(t)
+	issue := func(name string, id string) (number, token string) {
+		c := h.expect(h.do("POST", "/api/v1/certificates", tokens["issuerA"], certBody(map[string]any{"holder_name": name, "id_number": id})), 201).json(t)
 		return c["number"].(string), c["token"].(string)
 	}
-	readNumber, certToken := issue("张三")
+	readNumber, certToken := issue("张三", testID(4000))
 	revocable := map[string]string{}
-	for _, a := range actors {
-		revocable[a], _ = issue("李" + a)
+	for i, a := range actors {
+		revocable[a], _ = issue(registry.DemoName(i), testID(4001+i))
 	}
 	jobID := matrixImport(t, h, tokens["issuerA"]) // an import of issuer A
 	// Employer access: an API key for the "employer API key" column,
@@ -140,7 +140,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return "/api/v1/users", map[string]any{"username": fmt.Sprintf("matrix-%d", unique()), "password": userPassword, "role": "official"}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
 		"POST /api/v1/certificates": {func(string) (string, any) {
-			return "/api/v1/certificates", certBody(map[string]any{"holder_name": fmt.Sprintf("王%d", unique())})
+			n := unique()
+			return "/api/v1/certificates", certBody(map[string]any{"holder_name": registry.DemoName(n), "id_number": testID(5000 + n)})
 		}, with(all(403), map[string]int{"anonymous": 401, "issuerA": 201, "issuerB": 201})},
 		"GET /api/v1/certificates": {static("/api/v1/certificates", nil), with(all(403), map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 200, "admin": 200})},
 		"GET /api/v1/certificates/:number": {static("/api/v1/certificates/"+readNumber, nil),

@@ -80,7 +80,7 @@ func (j *Job) keepMaskedRows(out Outcome) error {
 		cells := make([]string, len(row.Cells))
 		for i, c := range row.Cells {
 			if idCols[i] && row.Number > out.HeaderRow {
-				cells[i] = registry.MaskIDNumber(strings.TrimSpace(c))
+				cells[i] = maskIDCell(c)
 			} else {
 				cells[i] = registry.RedactIDNumbers(c) // an ID number in any other column
 			}
@@ -93,6 +93,17 @@ func (j *Job) keepMaskedRows(out Outcome) error {
 		return err
 	}
 	return f.Close()
+}
+
+// maskIDCell masks an ID-number cell as registry.MaskIDNumber does (first
+// 6 and last 4 characters shown), counting characters rather than bytes,
+// since a cell that is not a valid ID number may hold anything.
+func maskIDCell(c string) string {
+	r := []rune(strings.TrimSpace(c))
+	if len(r) <= 10 {
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:6]) + strings.Repeat("*", len(r)-10) + string(r[len(r)-4:])
 }
 
 // idColumns returns the indexes of a header row's ID-number columns, for
