@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -140,6 +142,57 @@ func optionalBoolColumn[T any](name string, field func(*T) **bool) column[T] {
 				}
 				return nil
 			}
+		},
+	}
+}
+
+// optionalTextColumn stores a string field as TEXT, "" as NULL (for
+// foreign keys that a record may lack).
+func optionalTextColumn[T any](name string, field func(*T) *string) column[T] {
+	return column[T]{
+		name: name,
+		value: func(r *T) any {
+			if s := *field(r); s != "" {
+				return s
+			}
+			return nil
+		},
+		dest: func(r *T) (any, func() error) {
+			var s sql.NullString
+			return &s, func() error { *field(r) = s.String; return nil }
+		},
+	}
+}
+
+// jsonColumn stores a field as TEXT holding its JSON.
+func jsonColumn[T, V any](name string, field func(*T) *V) column[T] {
+	return column[T]{
+		name: name,
+		value: func(r *T) any {
+			b, err := json.Marshal(field(r))
+			if err != nil {
+				// The stored types are plain data (strings, numbers,
+				// slices of them), which always encode.
+				panic(fmt.Sprintf("sqlite: encode %s: %v", name, err))
+			}
+			return string(b)
+		},
+		dest: func(r *T) (any, func() error) {
+			var s string
+			return &s, func() error { return json.Unmarshal([]byte(s), field(r)) }
+		},
+	}
+}
+
+// derivedColumn stores a value computed from the record (an index key)
+// that is not a field of its own: written, and read past.
+func derivedColumn[T any](name string, value func(*T) any) column[T] {
+	return column[T]{
+		name:  name,
+		value: value,
+		dest: func(*T) (any, func() error) {
+			var discard any
+			return &discard, nil
 		},
 	}
 }

@@ -68,12 +68,7 @@ func (s *Store) ImportIssuers(ctx context.Context, list []*registry.Issuer) (int
 			return scanIssuer(tx.QueryRowContext(ctx, `SELECT `+issuerColumns+` FROM issuers WHERE id = ?`, is.ID))
 		},
 		func(tx *sql.Tx, is *registry.Issuer) error {
-			scope, err := json.Marshal(is.Scope)
-			if err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO issuers (`+issuerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				is.ID, is.Name, is.Kind, is.OrgCode, is.Province, is.Site, string(scope), formatTime(is.CreatedAt))
+			_, err := tx.ExecContext(ctx, insertIssuer, columnValues(issuerTable, is)...)
 			return err
 		},
 		func(got, want *registry.Issuer) bool {

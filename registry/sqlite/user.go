@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/skillreg/skillreg/registry"
 )
@@ -26,22 +27,29 @@ func (s *Store) CreateUser(ctx context.Context, u *registry.User) error {
 	return nil
 }
 
-const userColumns = `id, username, password_hash, role, issuer_id, province, disabled, token_version, created_at`
+// userTable is the users table as the store reads and writes it.
+// username_key is the username regardless of case (registry.UsernameKey),
+// unique.
+var userTable = []column[registry.User]{
+	textColumn("id", func(u *registry.User) *string { return &u.ID }),
+	textColumn("username", func(u *registry.User) *string { return &u.Username }),
+	derivedColumn("username_key", func(u *registry.User) any { return registry.UsernameKey(u.Username) }),
+	textColumn("password_hash", func(u *registry.User) *string { return &u.PasswordHash }),
+	textColumn("role", func(u *registry.User) *string { return &u.Role }),
+	optionalTextColumn("issuer_id", func(u *registry.User) *string { return &u.IssuerID }), // NULL, not "", so that the foreign key holds
+	textColumn("province", func(u *registry.User) *string { return &u.Province }),
+	boolColumn("disabled", func(u *registry.User) *bool { return &u.Disabled }),
+	intColumn("token_version", func(u *registry.User) *int64 { return &u.TokenVersion }),
+	timeColumn("created_at", func(u *registry.User) *time.Time { return &u.CreatedAt }),
+}
 
-// insertUser stores a user; its arguments are userValues. username_key
-// is the username regardless of case (registry.UsernameKey), unique.
-const insertUser = `INSERT INTO users (id, username, username_key, password_hash, role, issuer_id, province, disabled, token_version, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+var (
+	userColumns = columnNames(userTable)
+	insertUser  = `INSERT INTO users (` + userColumns + `) VALUES (` + placeholders(userTable) + `)`
+)
 
 // userValues returns the arguments of insertUser for u.
-func userValues(u *registry.User) []any {
-	var issuerID sql.NullString // NULL, not "", so that the foreign key holds
-	if u.IssuerID != "" {
-		issuerID = sql.NullString{String: u.IssuerID, Valid: true}
-	}
-	return []any{u.ID, u.Username, registry.UsernameKey(u.Username), u.PasswordHash, u.Role, issuerID, u.Province,
-		u.Disabled, u.TokenVersion, formatTime(u.CreatedAt)}
-}
+func userValues(u *registry.User) []any { return columnValues(userTable, u) }
 
 // UserByUsername returns the user whose name is username regardless of
 // case. ENOTFOUND if there is none.
@@ -122,18 +130,5 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 }
 
 func scanUser(r scanner) (*registry.User, error) {
-	var (
-		u        registry.User
-		issuerID sql.NullString
-		created  string
-	)
-	if err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, &issuerID, &u.Province, &u.Disabled, &u.TokenVersion, &created); err != nil {
-		return nil, err
-	}
-	u.IssuerID = issuerID.String
-	var err error
-	if u.CreatedAt, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return scanColumns(userTable, r)
 }
