@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -128,6 +129,7 @@ func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Cert
 		}
 	}
 	if created {
+		r.sealTokens(ctx, []*Certificate{c})
 		r.audit(ctx, "certificate.issued", actor, "number", c.Number, "issuer", c.IssuerID, "level", int(c.Level), "occupation", c.OccupationCode)
 		if r.hooks.Issued != nil {
 			r.hooks.Issued(c)
@@ -272,8 +274,32 @@ func (c *Certificate) Claims() TokenClaims {
 }
 
 // Token returns the certificate's signed token, made with the key recorded
-// at issue; signing is deterministic, so it is the same token every time.
+// at issue; signing is deterministic, so it is the same token every time
+// (the one Issue made is returned without signing again).
 func (r *Registry) Token(ctx context.Context, c *Certificate) (string, error) {
+	if c.token != "" {
+		return c.token, nil
+	}
 	tok, _, err := r.tokens.Sign(ctx, c.Claims(), c.KeyID)
 	return tok, err
+}
+
+// sealTokens signs the token of each newly stored certificate and stores
+// its MAC (verification.go), all in one store write. It never fails the
+// issuance: a certificate without a MAC verifies by its signature, and
+// its first genuine verification stores the MAC.
+func (r *Registry) sealTokens(ctx context.Context, certs []*Certificate) {
+	macs := make(map[string][]byte, len(certs))
+	for _, c := range certs {
+		tok, _, err := r.tokens.Sign(ctx, c.Claims(), c.KeyID)
+		if err != nil {
+			r.log.LogAttrs(ctx, slog.LevelWarn, "issue: token not signed for its MAC", slog.String("number", c.Number), slog.String("error", err.Error()))
+			continue
+		}
+		c.token, c.TokenMAC = tok, r.vault.TokenMAC(tok)
+		macs[c.Number] = c.TokenMAC
+	}
+	if err := r.store.SetTokenMACs(context.WithoutCancel(ctx), macs); err != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "issue: token MACs not stored", slog.Int("count", len(macs)), slog.String("error", err.Error()))
+	}
 }

@@ -78,6 +78,17 @@ type Certificate struct {
 	// TrainingRecordID names the training record the certificate came
 	// from, if any.
 	TrainingRecordID string `json:"training_record_id,omitempty"`
+
+	// TokenMAC is the keyed MAC (Vault.TokenMAC) of the token the registry
+	// issued for this certificate, so that online verification can tell
+	// that token without checking its signature (verification.go). Empty
+	// for certificates stored before token MACs, or whose MAC write was
+	// lost; those verify by signature.
+	TokenMAC []byte `json:"-"`
+
+	// token is the signed token made at issue, so that the caller of Issue
+	// gets it without signing again; never stored.
+	token string
 }
 
 // SigningKey is a certificate-signing key as stored: the private key is
@@ -134,6 +145,12 @@ type CertificateStore interface {
 	// ECONFLICT on field "status_index" if another certificate has idx;
 	// ECONFLICT without a field if the certificate already has an index.
 	SetStatusIndex(ctx context.Context, number string, idx int) error
+
+	// SetTokenMACs stores the token MAC of each certificate named in macs
+	// (number -> MAC), replacing any it has; numbers of no certificate are
+	// skipped. The MACs can be made again from the certificates, so a
+	// backend may commit them without waiting for the disk.
+	SetTokenMACs(ctx context.Context, macs map[string][]byte) error
 
 	// CertificatesWithoutStatusIndex returns the numbers of up to limit
 	// certificates that have no status index.

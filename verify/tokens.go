@@ -331,6 +331,47 @@ func (t *Tokens) Parse(ctx context.Context, token string) (*registry.TokenClaims
 	return &claims, kid, nil
 }
 
+// Claims decodes a token's claims and the kid its header names without
+// checking the signature, so it vouches for nothing: the registry uses it
+// only to find the certificate record whose stored token MAC then decides
+// whether this is the token it issued. A token it cannot decode is a
+// *registry.TokenError (malformed); Parse gives the answer for those.
+func (t *Tokens) Claims(token string) (*registry.TokenClaims, string, error) {
+	if len(token) > MaxTokenBytes {
+		return nil, "", malformed("longer than %d bytes", MaxTokenBytes)
+	}
+	h, rest, ok := strings.Cut(token, ".")
+	if !ok {
+		return nil, "", malformed("not three dot-separated parts")
+	}
+	p, sig, ok := strings.Cut(rest, ".")
+	if !ok || strings.Contains(sig, ".") {
+		return nil, "", malformed("not three dot-separated parts")
+	}
+	enc := base64.RawURLEncoding.Strict()
+	hb, err := enc.DecodeString(h)
+	if err != nil {
+		return nil, "", malformed("part 1 is not unpadded base64url")
+	}
+	pb, err := enc.DecodeString(p)
+	if err != nil {
+		return nil, "", malformed("part 2 is not unpadded base64url")
+	}
+	hdr, err := decodeObject(hb)
+	if err != nil {
+		return nil, "", malformed("header: %v", err)
+	}
+	var kid string
+	if err := decodeString(hdr["kid"], &kid); err != nil {
+		return nil, "", malformed("header: no kid")
+	}
+	claims, err := decodePayload(pb)
+	if err != nil {
+		return nil, "", malformed("%v", err)
+	}
+	return &claims, kid, nil
+}
+
 func malformed(format string, args ...any) error {
 	return &registry.TokenError{Status: registry.VerifyMalformed, Reason: fmt.Sprintf(format, args...)}
 }

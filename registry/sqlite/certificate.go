@@ -18,7 +18,7 @@ const (
 )
 
 const certificateColumns = `number, issuer_id, holder_name, holder_id_masked, holder_id_hash, holder_id_cipher,
-	occupation_code, level, channel, issued_on, external_ref, status, revoked_at, revoke_reason, key_id, created_at, status_index, training_record_id`
+	occupation_code, level, channel, issued_on, external_ref, status, revoked_at, revoke_reason, key_id, created_at, status_index, training_record_id, token_mac`
 
 // CreateCertificate stores c with the next serial of prefix, which it also
 // writes into c.Number. The lookup of an existing external_ref, the serial
@@ -87,10 +87,10 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 	}
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO certificates (`+certificateColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		number, c.IssuerID, c.HolderName, c.HolderIDMasked, c.HolderIDHash, nonNil(c.HolderIDCipher),
 		c.OccupationCode, int(c.Level), string(c.Channel), c.IssuedOn, c.ExternalRef, c.Status,
-		revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), statusIndexValue(c.StatusIndex), c.TrainingRecordID)
+		revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), statusIndexValue(c.StatusIndex), c.TrainingRecordID, blobOrNull(c.TokenMAC))
 	switch {
 	case isUnique(err) && strings.Contains(err.Error(), "status_index"):
 		return false, statusIndexTaken(c.StatusIndex)
@@ -267,12 +267,16 @@ func scanCertificate(r scanner) (*registry.Certificate, error) {
 		revokedAt          sql.NullString
 		holderIDCipherBlob []byte
 		statusIndex        sql.NullInt64
+		tokenMAC           []byte
 	)
 	err := r.Scan(&c.Number, &c.IssuerID, &c.HolderName, &c.HolderIDMasked, &c.HolderIDHash, &holderIDCipherBlob,
 		&c.OccupationCode, &level, &channel, &c.IssuedOn, &c.ExternalRef, &c.Status,
-		&revokedAt, &c.RevokeReason, &c.KeyID, &created, &statusIndex, &c.TrainingRecordID)
+		&revokedAt, &c.RevokeReason, &c.KeyID, &created, &statusIndex, &c.TrainingRecordID, &tokenMAC)
 	if err != nil {
 		return nil, err
+	}
+	if len(tokenMAC) > 0 {
+		c.TokenMAC = tokenMAC
 	}
 	c.Level, c.Channel = registry.Level(level), registry.Channel(channel)
 	c.StatusIndex = int(statusIndex.Int64)
@@ -290,6 +294,38 @@ func scanCertificate(r scanner) (*registry.Certificate, error) {
 		c.RevokedAt = &t
 	}
 	return &c, nil
+}
+
+// SetTokenMACs stores the token MAC of each certificate named in macs,
+// replacing any; numbers of no certificate are skipped. One transaction,
+// committed with synchronous=NORMAL like the statistics steps: a MAC lost
+// to a power cut only sends that certificate's verifications back to the
+// signature check, which stores the MAC again.
+func (s *Store) SetTokenMACs(ctx context.Context, macs map[string][]byte) error {
+	if len(macs) == 0 {
+		return nil
+	}
+	return s.inStatsTx(ctx, "set token MACs", func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE certificates SET token_mac = ? WHERE number = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for number, mac := range macs {
+			if _, err := stmt.ExecContext(ctx, blobOrNull(mac), number); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// blobOrNull stores an empty byte slice as NULL.
+func blobOrNull(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // externalRefWhere finds a certificate by issuer and external_ref. It

@@ -204,6 +204,11 @@ CREATE TABLE stats_plans (
 	body       TEXT NOT NULL -- JSON of registry.Plan
 ) STRICT;
 `,
+	// token MACs: the keyed MAC of each certificate's issued token
+	// (registry.Vault.TokenMAC), NULL until it is made.
+	`
+ALTER TABLE certificates ADD COLUMN token_mac BLOB;
+`,
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so

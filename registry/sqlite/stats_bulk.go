@@ -17,7 +17,7 @@ import (
 func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certificate) (int, error) {
 	err := s.inTx(ctx, "import certificates", func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO certificates (`+certificateColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -29,7 +29,7 @@ func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certifi
 			}
 			_, err := stmt.ExecContext(ctx, c.Number, c.IssuerID, c.HolderName, c.HolderIDMasked, c.HolderIDHash, nonNil(c.HolderIDCipher),
 				c.OccupationCode, int(c.Level), string(c.Channel), c.IssuedOn, c.ExternalRef, c.Status,
-				revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), statusIndexValue(c.StatusIndex), c.TrainingRecordID)
+				revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), statusIndexValue(c.StatusIndex), c.TrainingRecordID, blobOrNull(c.TokenMAC))
 			if err != nil {
 				if isUnique(err) && strings.Contains(err.Error(), "status_index") {
 					return registry.Errorf(registry.ECONFLICT, "status-list index %d of certificate %s is taken", c.StatusIndex, c.Number)
