@@ -78,64 +78,11 @@ func (in *IssueInput) validate(today time.Time) (string, time.Time, error) {
 // issued a certificate with the same external_ref, that certificate is
 // returned with created false and nothing new is written.
 func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Certificate, bool, error) {
-	is, id, day, err := r.prepareIssue(ctx, actor, &in)
+	out, err := r.IssueMany(ctx, actor, []IssueInput{in}) // issuemany.go
 	if err != nil {
 		return nil, false, err
 	}
-	kid, err := r.tokens.ActiveKeyID(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	in.TrainingRecordID = strings.TrimSpace(in.TrainingRecordID)
-	if in.TrainingRecordID != "" {
-		if err := r.linkTraining(ctx, is.ID, in.TrainingRecordID, r.vault.HashID(id), in.ExternalRef); err != nil {
-			return nil, false, err
-		}
-	}
-	cipher, err := r.vault.EncryptID(id)
-	if err != nil {
-		return nil, false, err
-	}
-	c := &Certificate{
-		IssuerID:       is.ID,
-		HolderName:     in.HolderName,
-		HolderIDMasked: MaskIDNumber(id),
-		HolderIDHash:   r.vault.HashID(id),
-		HolderIDCipher: cipher,
-		OccupationCode: in.OccupationCode,
-		Level:          in.Level,
-		Channel:        in.Channel,
-		IssuedOn:       day.Format("2006-01-02"),
-		ExternalRef:    in.ExternalRef,
-		Status:         StatusValid,
-		KeyID:          kid,
-		CreatedAt:      r.now().UTC(),
-	}
-	c.TrainingRecordID = in.TrainingRecordID
-	mark, err := r.statsBegin(ctx, c.HolderIDHash) // statistics: see stats_sync.go
-	if err != nil {
-		return nil, false, err
-	}
-	created, err := r.createWithStatusIndex(ctx, NumberPrefix(is.ID, day.Year(), in.Level), c)
-	if err != nil {
-		return nil, false, err
-	}
-	r.statsEnd(ctx, mark) // statistics: never fails the issuance
-	if c.TrainingRecordID != "" {
-		// After the certificate, so that a retry (same external_ref) that
-		// finds it stored completes the link.
-		if err := r.store.LinkTrainingCertificate(ctx, c.TrainingRecordID, c.Number); err != nil {
-			return nil, false, err
-		}
-	}
-	if created {
-		r.sealTokens(ctx, []*Certificate{c})
-		r.audit(ctx, "certificate.issued", actor, "number", c.Number, "issuer", c.IssuerID, "level", int(c.Level), "occupation", c.OccupationCode)
-		if r.hooks.Issued != nil {
-			r.hooks.Issued(c)
-		}
-	}
-	return c, created, nil
+	return out[0].Certificate, out[0].Created, out[0].Err
 }
 
 // prepareIssue makes every check Issue makes before it writes: the role,
@@ -151,17 +98,25 @@ func (r *Registry) prepareIssue(ctx context.Context, actor *User, in *IssueInput
 	if err != nil {
 		return nil, "", time.Time{}, err
 	}
+	id, day, err := r.checkIssue(is, in)
+	return is, id, day, err
+}
+
+// checkIssue is prepareIssue's checks for an issuer already read: the
+// fields (normalising in) and the scope. It returns the canonical ID
+// number and the issue date.
+func (r *Registry) checkIssue(is *Issuer, in *IssueInput) (string, time.Time, error) {
 	now := r.now().In(ChinaTime)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ChinaTime)
 	id, day, err := in.validate(today)
 	if err != nil {
-		return nil, "", time.Time{}, err
+		return "", time.Time{}, err
 	}
 	if !is.InScope(in.OccupationCode, in.Level) {
-		return nil, "", time.Time{}, Errorf(EFORBIDDEN, "%s may certify occupations %s up to level %d (%s); %s at level %d (%s) is outside its scope",
+		return "", time.Time{}, Errorf(EFORBIDDEN, "%s may certify occupations %s up to level %d (%s); %s at level %d (%s) is outside its scope",
 			is.Name, strings.Join(is.Scope.Occupations, ", "), is.Scope.MaxLevel, is.Scope.MaxLevel.Name(), in.OccupationCode, in.Level, in.Level.Name())
 	}
-	return is, id, day, nil
+	return id, day, nil
 }
 
 // canRead reports whether actor may read certificate c: the admin, users

@@ -251,11 +251,13 @@ type TrainingStore interface {
 // AuditStore keeps the hash-chained audit log and its signed checkpoints
 // (registry/audit.go).
 type AuditStore interface {
-	// AppendAudit appends e to the hash-chained audit log: it sets e.Seq to
-	// the head's seq + 1 and links e to the head (e.Link), atomically with
-	// respect to every other appender, in this process or another, so that
-	// seqs are gap-free and each entry's Prev is its predecessor's Hash.
-	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// AppendAudit appends each entry, in order, to the hash-chained audit
+	// log: it sets e.Seq to the head's seq + 1 and links e to the head
+	// (e.Link), atomically with respect to every other appender, in this
+	// process or another, so that seqs are gap-free and each entry's Prev
+	// is its predecessor's Hash. A backend may append several entries in
+	// one write (SQLite: one transaction, all or none).
+	AppendAudit(ctx context.Context, es ...*AuditEntry) error
 
 	// AuditEntries returns up to limit entries with seq > after, in seq
 	// order.
@@ -314,8 +316,10 @@ type StatsStore interface {
 	// ReleaseStatsMarker removes marker from every pending list.
 	ReleaseStatsMarker(ctx context.Context, marker string) error
 
-	// PutStatsMark stores m, replacing a mark with its ID.
-	PutStatsMark(ctx context.Context, m *StatsMark) error
+	// PutStatsMarks stores each mark, replacing a mark with its ID. A
+	// backend may store them in one write; each mark is stored whole or
+	// not at all.
+	PutStatsMarks(ctx context.Context, ms ...*StatsMark) error
 
 	// StatsMarks returns the marks that are not done, or were made or
 	// done at or after since.

@@ -23,11 +23,15 @@ const auditColumns = `seq, time, event, actor, attrs, prev, hash`
 // microseconds instead of a second disk flush, which halves the cost of
 // an audited issuance; only a power cut or kernel crash can lose the last
 // entries, and `skillreg audit verify` then names their certificates.
-func (s *Store) AppendAudit(ctx context.Context, e *registry.AuditEntry) error {
-	return s.withNormalSync(ctx, "audit append", func(conn *sql.Conn) error { return appendAudit(ctx, conn, e) })
+func (s *Store) AppendAudit(ctx context.Context, es ...*registry.AuditEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return s.withNormalSync(ctx, "audit append", func(conn *sql.Conn) error { return appendAudit(ctx, conn, es) })
 }
 
-func appendAudit(ctx context.Context, conn *sql.Conn, e *registry.AuditEntry) error {
+// appendAudit appends es in one transaction: all or none.
+func appendAudit(ctx context.Context, conn *sql.Conn, es []*registry.AuditEntry) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return internal(err, "begin audit append")
@@ -40,17 +44,20 @@ func appendAudit(ctx context.Context, conn *sql.Conn, e *registry.AuditEntry) er
 	case err != nil:
 		return internal(err, "read the audit head")
 	}
-	e.Link(head)
-	attrs, err := json.Marshal(nonNilAttrs(e.Attrs))
-	if err != nil {
-		return internal(err, "encode audit attrs")
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, formatTime(e.Time), e.Event, e.Actor, string(attrs), e.Prev, e.Hash); err != nil {
-		return internal(err, "append audit entry %d", e.Seq)
+	for _, e := range es {
+		e.Link(head)
+		attrs, err := json.Marshal(nonNilAttrs(e.Attrs))
+		if err != nil {
+			return internal(err, "encode audit attrs")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, formatTime(e.Time), e.Event, e.Actor, string(attrs), e.Prev, e.Hash); err != nil {
+			return internal(err, "append audit entry %d", e.Seq)
+		}
+		head = e
 	}
 	if err := tx.Commit(); err != nil {
-		return internal(err, "commit audit entry %d", e.Seq)
+		return internal(err, "commit audit entries up to %d", head.Seq)
 	}
 	return nil
 }

@@ -43,14 +43,14 @@ func TestStatsStepsRestoreFullSync(t *testing.T) {
 	s, _ := openTemp(t)
 	check := func(when string) { t.Helper(); checkFullSync(t, s, when) }
 	mark := &registry.StatsMark{ID: "m1", Hash: "h1", At: time.Now()}
-	if err := s.PutStatsMark(ctx, mark); err != nil {
+	if err := s.PutStatsMarks(ctx, mark); err != nil {
 		t.Fatal(err)
 	}
 	check("after a stats step")
 	if _, err := s.write.ExecContext(ctx, `DROP TABLE stats_marks`); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutStatsMark(ctx, mark); err == nil {
+	if err := s.PutStatsMarks(ctx, mark); err == nil {
 		t.Fatal("a stats step without its table succeeded")
 	}
 	check("after a stats step that failed inside its transaction")
