@@ -9,9 +9,10 @@ package registry
 //  1. marks: one store write holds a StatsMark for every holder of the
 //     chunk, before any certificate is written (step 0 of stats_sync.go,
 //     for all of them at once);
-//  2. certificates: each in its own durable transaction, exactly as
-//     Issue writes it, so serials stay gap-free (the store allocates
-//     them) and each certificate is on disk before anyone is told;
+//  2. certificates: each in its own durable transaction, so serials stay
+//     gap-free (the store allocates them) and each certificate is on disk
+//     before anyone is told; where the store can (SQLite), the
+//     certificate's audit entry is appended in that same transaction;
 //  3. counters: one op per holder whose counted state changed, all
 //     sharing one marker, run as `stats check --repair` runs its batches
 //     (runBatch: one op write, one apply, one holder write, one delete,
@@ -19,7 +20,8 @@ package registry
 //     another writer holds is synced alone, as Issue would;
 //  4. the marks are set done, in one write;
 //  5. the token MACs of the new certificates, in one write;
-//  6. their audit entries, in one append.
+//  6. on a store that cannot append an entry with its certificate
+//     (MongoDB), the chunk's audit entries, in one append.
 //
 // Crash safety: a process killed at any point leaves one of these states.
 //
@@ -38,10 +40,12 @@ package registry
 //   - After 4: the counters are exact.
 //   - Token MACs not written: those certificates verify by signature,
 //     which stores their MAC again (verification.go).
-//   - Audit entries not appended: as when Issue's append fails (Record),
-//     `skillreg audit verify` reports the issued certificates that have no
-//     entry and `skillreg audit reconcile` appends them; a chunk widens
-//     that window from one certificate to the chunk.
+//   - Audit entries: on SQLite an entry commits with its certificate or
+//     not at all, so none is ever missing. On MongoDB, entries not yet
+//     appended are reported by `skillreg audit verify` as issued
+//     certificates without an entry, and `skillreg audit reconcile`
+//     appends them, as when Issue's append fails (Record); there a chunk
+//     widens that window from one certificate to the chunk.
 //
 // Nothing here runs inside another's transaction, so the steps need no
 // multi-document transactions on MongoDB either.
@@ -125,9 +129,19 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 		stop(0, err)
 		return out, nil
 	}
+	name := "anonymous"
+	if actor != nil {
+		name = actor.Username
+	}
+	withCert, _ := r.store.(AuditedCertificateCreator)
 	var created []*Certificate
+	var unlogged []*AuditEntry // entries to append after the certificates
 	for k, p := range todo {
-		ok, err := r.createWithStatusIndex(ctx, p.prefix, p.c)
+		var e *AuditEntry
+		if withCert != nil {
+			e = r.newAuditEntry("certificate.issued", name, issuedAttrs(p.c)...)
+		}
+		ok, err := r.createWithStatusIndex(ctx, p.prefix, p.c, e)
 		if err == nil && p.c.TrainingRecordID != "" {
 			// After the certificate, so that a retry (same external_ref)
 			// that finds it stored completes the link.
@@ -143,16 +157,36 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 			continue
 		}
 		out[p.i] = IssueOutcome{Certificate: p.c, Created: ok}
-		if ok {
-			created = append(created, p.c)
+		if !ok {
+			continue
+		}
+		created = append(created, p.c)
+		if e != nil {
+			r.logAudit(ctx, e)
+		} else {
+			e = r.newAuditEntry("certificate.issued", name, issuedAttrs(p.c)...)
+			r.logAudit(ctx, e)
+			unlogged = append(unlogged, e)
 		}
 	}
 	r.statsEndMany(ctx, marks) // statistics: never fails the issuance
 	if len(created) > 0 {
 		r.sealTokens(ctx, created)
-		r.recordIssued(ctx, actor, created)
+		r.appendAudit(ctx, unlogged)
+		if r.hooks.Issued != nil {
+			for _, c := range created {
+				r.hooks.Issued(c)
+			}
+		}
 	}
 	return out, nil
+}
+
+// issuedAttrs are the attributes of a certificate.issued event. The number
+// comes first: a store that appends the entry with the certificate sets
+// it there.
+func issuedAttrs(c *Certificate) []any {
+	return []any{"number", c.Number, "issuer", c.IssuerID, "level", int(c.Level), "occupation", c.OccupationCode}
 }
 
 // refusal reports whether err is the registry refusing one input, as
@@ -272,28 +306,19 @@ func (r *Registry) statsEndMany(ctx context.Context, marks []*StatsMark) {
 	}
 }
 
-// recordIssued records the issuance of each certificate: a log line each
-// and their audit entries in one append (Record, for many).
-func (r *Registry) recordIssued(ctx context.Context, actor *User, certs []*Certificate) {
-	name := "anonymous"
-	if actor != nil {
-		name = actor.Username
-	}
-	entries := make([]*AuditEntry, 0, len(certs))
-	attrsOf := func(c *Certificate) []any {
-		return []any{"number", c.Number, "issuer", c.IssuerID, "level", int(c.Level), "occupation", c.OccupationCode}
-	}
-	for _, c := range certs {
-		entries = append(entries, r.auditEntry(ctx, "certificate.issued", name, attrsOf(c)...))
+// appendAudit appends entries already logged, in one write; a failure is
+// logged with each entry, as Record does, for `skillreg audit reconcile`.
+func (r *Registry) appendAudit(ctx context.Context, entries []*AuditEntry) {
+	if len(entries) == 0 {
+		return
 	}
 	if err := r.store.AppendAudit(context.WithoutCancel(ctx), entries...); err != nil {
-		for _, c := range certs {
-			r.log.LogAttrs(ctx, slog.LevelError, "audit.append_failed", append([]slog.Attr{slog.String("event", "certificate.issued"), slog.String("actor", name), slog.String("err", err.Error())}, argsToAttrs(attrsOf(c))...)...)
-		}
-	}
-	if r.hooks.Issued != nil {
-		for _, c := range certs {
-			r.hooks.Issued(c)
+		for _, e := range entries {
+			attrs := []slog.Attr{slog.String("event", e.Event), slog.String("actor", e.Actor), slog.String("err", err.Error())}
+			for _, k := range sortedKeys(e.Attrs) {
+				attrs = append(attrs, slog.String(k, e.Attrs[k]))
+			}
+			r.log.LogAttrs(ctx, slog.LevelError, "audit.append_failed", attrs...)
 		}
 	}
 }

@@ -37,6 +37,18 @@ func appendAudit(ctx context.Context, conn *sql.Conn, es []*registry.AuditEntry)
 		return internal(err, "begin audit append")
 	}
 	defer rollback(tx)
+	if err := appendAuditTx(ctx, tx, es); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return internal(err, "commit audit entries up to %d", es[len(es)-1].Seq)
+	}
+	return nil
+}
+
+// appendAuditTx appends es inside the write transaction tx, which holds
+// the write lock, so that the head it reads stays the head.
+func appendAuditTx(ctx context.Context, tx *sql.Tx, es []*registry.AuditEntry) error {
 	head, err := scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -55,9 +67,6 @@ func appendAudit(ctx context.Context, conn *sql.Conn, es []*registry.AuditEntry)
 			return internal(err, "append audit entry %d", e.Seq)
 		}
 		head = e
-	}
-	if err := tx.Commit(); err != nil {
-		return internal(err, "commit audit entries up to %d", head.Seq)
 	}
 	return nil
 }

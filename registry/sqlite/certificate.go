@@ -28,7 +28,14 @@ const certificateColumns = `number, issuer_id, holder_name, holder_id_masked, ho
 // stored one and created is false. EINVALID if the prefix has no serials
 // left or c.IssuerID names no stored issuer.
 func (s *Store) CreateCertificate(ctx context.Context, prefix string, c *registry.Certificate) (bool, error) {
-	created, err := s.createCertificate(ctx, prefix, c)
+	return s.CreateCertificateAudited(ctx, prefix, c, nil)
+}
+
+// CreateCertificateAudited is CreateCertificate that also appends e (when
+// not nil) to the audit log in the certificate's transaction, with
+// e.Attrs["number"] set to the new number, if it creates the certificate.
+func (s *Store) CreateCertificateAudited(ctx context.Context, prefix string, c *registry.Certificate, e *registry.AuditEntry) (bool, error) {
+	created, err := s.createCertificate(ctx, prefix, c, e)
 	if errors.Is(err, errRefTaken) {
 		// A safety net: BEGIN IMMEDIATE already makes the lookup and the
 		// insert atomic against every writer that uses this package, in
@@ -48,7 +55,7 @@ func (s *Store) CreateCertificate(ctx context.Context, prefix string, c *registr
 // errRefTaken says that the insert lost a race on (issuer_id, external_ref).
 var errRefTaken = errors.New("sqlite: external_ref taken by a concurrent writer")
 
-func (s *Store) createCertificate(ctx context.Context, prefix string, c *registry.Certificate) (bool, error) {
+func (s *Store) createCertificate(ctx context.Context, prefix string, c *registry.Certificate, e *registry.AuditEntry) (bool, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return false, internal(err, "begin issuing in %s", prefix)
@@ -102,6 +109,17 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 		return false, registry.FieldError("issuer_id", "no issuer has the id %q", c.IssuerID)
 	case err != nil:
 		return false, internal(err, "insert certificate %s", number)
+	}
+	if e != nil {
+		attrs := make(map[string]string, len(e.Attrs)+1)
+		for k, v := range e.Attrs {
+			attrs[k] = v
+		}
+		attrs["number"] = number
+		e.Attrs = attrs
+		if err := appendAuditTx(ctx, tx, []*registry.AuditEntry{e}); err != nil {
+			return false, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return false, internal(err, "commit certificate %s", number)
