@@ -8,7 +8,9 @@
 # and prints requests/s, p50, p99, non-2xx counts and the ratio b/a.
 #
 #   bench/verify.sh [N=10000] [DURATION=20s] [CONNECTIONS=64]
-#   VERIFY_CACHE=0 bench/verify.sh   # without the parse cache (serve --verify-cache)
+#   SKILLREG_BIN=/path/to/skillreg bench/verify.sh   # a binary built elsewhere
+#   SERVE_FLAGS='--verify-cache 0' bench/verify.sh    # extra serve flags (an
+#                                                     # older binary's parse cache)
 #
 # Needs go, curl, jq, python3 and wrk (Debian: apt-get install wrk).
 set -euo pipefail
@@ -25,15 +27,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== build"
-(cd "$root" && CGO_ENABLED=0 go build -o "$work/skillreg" ./cmd/skillreg)
+if [ -n "${SKILLREG_BIN:-}" ]; then
+  cp "$SKILLREG_BIN" "$work/skillreg"
+else
+  echo "== build"
+  (cd "$root" && CGO_ENABLED=0 go build -o "$work/skillreg" ./cmd/skillreg)
+fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 echo "== serve on $base (data in $work/data; request logs to $work/server.log)"
 SKILLREG_ADMIN_PASSWORD=bench-admin-password-1 "$work/skillreg" serve --data "$work/data" \
   --addr "127.0.0.1:$port" --public-url "$base" \
-  --rate-verify off --rate-public off --rate-lookup off --verify-cache "${VERIFY_CACHE:-50000}" \
+  --rate-verify off --rate-public off --rate-lookup off ${SERVE_FLAGS:-} \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -128,3 +134,4 @@ printf 'ratio (b)/(a): %.1f%%\n' "$(echo "100 * $brps / $arps" | bc -l)"
 [ "$aerr" = 0 ] && [ "$berr" = 0 ] || echo "WARNING: non-2xx responses"
 echo "socket errors: (a) $asock (b) $bsock"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
+echo "RESULT import_rows_per_s=$(printf '%.0f' "$(echo "$issued / ($t1 - $t0)" | bc -l)") healthz_rps=$arps healthz_p99=$ap99 verify_rps=$brps verify_p50=$bp50 verify_p99=$bp99 ratio=$(printf '%.3f' "$(echo "$brps / $arps" | bc -l)") non2xx=$((aerr + berr))"
