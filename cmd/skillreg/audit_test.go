@@ -73,7 +73,7 @@ func exec1(t *testing.T, db *sql.DB, q string, args ...any) {
 // runCLIEnv is runCLI with extra environment variables ("NAME=value").
 func runCLIEnv(t *testing.T, env []string, args ...string) cliResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Env = childEnv(env...)
