@@ -40,7 +40,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		revocable[a], _ = issue("李" + a)
 	}
 	jobID := matrixImport(t, h, tokens["issuerA"]) // an import of issuer A
-	// employers (issue 6): an API key for the "employer API key" column,
+	// Employer access: an API key for the "employer API key" column,
 	// and one key per actor that may try to revoke it.
 	apiKey := h.apiKey("matrix")
 	revocableKeys := map[string]string{}
@@ -76,6 +76,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return m
 	}
 	loggedIn := with(all(200), map[string]int{"anonymous": 401})
+	// matrixPlan adds a plan for one caller to change, choose or delete.
+	matrixPlan := func() string {
+		id := fmt.Sprintf("matrix-%d", unique())
+		h.expect(h.do("POST", "/api/v1/plans", tokens["admin"], map[string]any{"id": id, "name": "矩阵测试规划", "end_date": "2030-12-31",
+			"targets": map[string]any{"skilled_workers": 1000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}), 201)
+		return id
+	}
 	fixtures := map[string]fixture{
 		"GET /":                      {static("/", nil), all(200)},
 		"GET /static/*":              {static("/static/app.css", nil), all(200)},
@@ -90,11 +97,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /scan":                  {static("/scan", nil), all(200)},
 		// The page forms take form bodies; the matrix sends JSON, which
 		// every caller gets the same 400 page for.
-		"POST /scan/upload":       {static("/scan/upload", map[string]string{}), all(400)},
-		"POST /lookup":            {static("/lookup", map[string]string{}), all(400)},
-		"GET /api/v1/regions":     {static("/api/v1/regions", nil), all(200)},
-		"POST /api/v1/auth/login": {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
-		"GET /api/v1/issuers":     {static("/api/v1/issuers", nil), loggedIn},
+		"POST /scan/upload":   {static("/scan/upload", map[string]string{}), all(400)},
+		"POST /lookup":        {static("/lookup", map[string]string{}), all(400)},
+		"GET /api/v1/regions": {static("/api/v1/regions", nil), all(200)},
+		// What standard verifiers fetch: public, like the JWKS.
+		"GET /.well-known/did.json":           {static("/.well-known/did.json", nil), all(200)},
+		"GET /did.json":                       {static("/did.json", nil), all(200)},
+		"GET /ns/skillreg/v1":                 {static("/ns/skillreg/v1", nil), all(200)},
+		"GET /api/v1/status-lists/revocation": {static("/api/v1/status-lists/revocation", nil), all(200)},
+		"POST /api/v1/auth/login":             {static("/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPassword}), all(200)},
+		"GET /api/v1/issuers":                 {static("/api/v1/issuers", nil), loggedIn},
 		// The browser login: the page (a logged-in caller is sent on to
 		// next); the form and logout refuse anything without the CSRF
 		// cookie and field, which no API caller has.
@@ -133,7 +145,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
 		"GET /certificates/:number/print": {static("/certificates/"+readNumber+"/print", nil),
 			map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 404, "officialOther": 403, "officialNational": 403, "admin": 200}},
-		// employers (issue 6)
+		// Employer access: API keys, batch verification, the trust bundle.
 		"POST /api/v1/api-keys": {func(string) (string, any) {
 			return "/api/v1/api-keys", map[string]string{"name": fmt.Sprintf("HR %d", unique())}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
@@ -144,7 +156,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
 		"POST /api/v1/verify/batch": {static("/api/v1/verify/batch", map[string]any{"items": []map[string]string{{"token": certToken}}}), loggedIn},
 		"GET /api/v1/trust-bundle":  {static("/api/v1/trust-bundle", nil), all(200)},
-		// audit log (issue 7): checkpoints are public.
+		// The audit log: checkpoints are public.
 		"GET /api/v1/audit/checkpoint": {func(string) (string, any) {
 			if _, _, err := (&registry.Checkpointer{Store: h.store, Sign: h.tokens.SignJSON}).Checkpoint(context.Background()); err != nil {
 				t.Fatal(err)
@@ -165,6 +177,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return "/api/v1/plans", map[string]any{"id": fmt.Sprintf("matrix-%d", unique()), "name": "矩阵测试规划", "end_date": "2030-12-31",
 				"targets": map[string]any{"skilled_workers": 1000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
+		"PUT /api/v1/plans/:id": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan(), map[string]any{"name": "矩阵测试规划（修订）", "end_date": "2031-12-31",
+				"targets": map[string]any{"skilled_workers": 2000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
+		"DELETE /api/v1/plans/:id": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan(), nil
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 204})},
+		"POST /api/v1/plans/:id/default": {func(string) (string, any) {
+			return "/api/v1/plans/" + matrixPlan() + "/default", nil
+		}, with(all(403), map[string]int{"anonymous": 401, "admin": 200})},
 		// The dashboard page: the client follows the anonymous caller's
 		// redirect to the login form (200); an issuer gets the 403 page.
 		"GET /dashboard": {static("/dashboard", nil),
@@ -175,9 +197,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	apiKeyAllowed := map[string]int{
 		"GET /v/:token": 200, "POST /api/v1/verify": 200, "POST /api/v1/verify/batch": 200,
 		"GET /api/v1/trust-bundle": 200, "GET /.well-known/jwks.json": 200, "GET /api/v1/api-keys/current": 200,
+		"GET /.well-known/did.json": 200, "GET /did.json": 200, "GET /ns/skillreg/v1": 200, "GET /api/v1/status-lists/revocation": 200,
 	}
 
-	// portal: training records, their statistics, the portal page.
+	// Training records, their statistics, the training portal page.
 	for key, f := range map[string]fixture{
 		"POST /api/v1/training-records": {func(string) (string, any) {
 			return "/api/v1/training-records", trainingBody(map[string]any{"class_id": fmt.Sprintf("m-%d", unique())})

@@ -61,7 +61,7 @@ func benchServer(b *testing.B, limits handlers.Limits) (http.Handler, string, st
 	}
 	srv := handlers.New(handlers.Config{
 		Registry: reg, JWKS: ks.JWKS, QRPNG: verify.QRPNG, PublicURL: "http://127.0.0.1:8080",
-		LoginKey: vault.LoginKey(), Logger: logger, Metrics: metrics, Limits: limits, SignJSON: tokens.SignJSON,
+		LoginKey: vault.LoginKey(), Logger: logger, Metrics: metrics, Limits: limits, SignJSON: tokens.SignJSON, SignCredential: tokens.SignJSONAs,
 	})
 	return srv, c.Number, tok
 }

@@ -61,11 +61,7 @@ func (s *Server) issueCertificate(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	cert, created, err := s.reg.Issue(ctx, actor(c), in)
-	if err != nil {
-		return err
-	}
-	tok, err := s.reg.Token(ctx, cert)
+	cert, tok, created, err := s.reg.IssueSigned(ctx, actor(c), in)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"strconv"
@@ -223,6 +224,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	if len(s.Rows) != 31 || s.Location != "/dashboard" {
 		t.Errorf("national: %d table rows at %s, want 31 at /dashboard", len(s.Rows), s.Location)
 	}
+	checkProgressText(t, ctx, apiNational)
+	checkPlanReadable(t, ctx, "national at 1280", true)
 	shotAt(t, ctx, "dashboard-national-1280.png", 1280)
 
 	// Sorting: the first click on 技能劳动者 sorts descending, the second
@@ -327,6 +330,14 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the 广东 official's table has rows %v, want only 44", s.Rows)
 	}
 	checkFits(t, ctx, "/dashboard on a phone")
+	checkPlanReadable(t, ctx, "广东 official at 390", false)
+	// On a phone the headline figures come first: the first card is on
+	// the first screen, above the filters.
+	b := boxes(t, ctx, "#kpi-workers", "#kpi-technician", "#filters")
+	if b["#kpi-workers"].Y > b["#filters"].Y || b["#kpi-technician"].Y > b["#filters"].Y || b["#kpi-workers"].bottom() > phoneHeight {
+		t.Errorf("on a phone the cards (first at %.0f-%.0f) do not come first: the filters start at %.0f on an %d px screen",
+			b["#kpi-workers"].Y, b["#kpi-workers"].bottom(), b["#filters"].Y, phoneHeight)
+	}
 	shotAt(t, ctx, "dashboard-guangdong-official-390.png", phoneWidth)
 	checkDashboardConsole(t, console())
 
@@ -392,5 +403,54 @@ func TestDashboardPage(t *testing.T) {
 	}
 	for _, asset := range []string{"/static/dashboard.js", "/static/dashboard.css", "/static/vendor/echarts.min.js"} {
 		h.expect(h.do("GET", asset, "", nil), 200)
+	}
+}
+
+// checkProgressText: the total's progress reads with at least two
+// significant figures, as the API's ratio rounds (3,000 of 110 million is
+// 0.0027%, not 0.0%).
+func checkProgressText(t *testing.T, ctx context.Context, api tiersJSON) {
+	t.Helper()
+	if api.Progress.SkilledWorkers == nil {
+		t.Fatal("the national figures have no progress toward the total")
+	}
+	p := *api.Progress.SkilledWorkers * 100
+	digits := max(1, 1-int(math.Floor(math.Log10(p))))
+	want := fmt.Sprintf("完成目标的 %.*f%%", digits, p)
+	got := text(t, ctx, "#kpi-workers-status")
+	if !strings.HasSuffix(got, want) {
+		t.Errorf("the total's progress reads %q, want it to end %q (the API's %v)", got, want, p/100)
+	}
+	shown := strings.TrimSuffix(got[strings.LastIndex(got, " ")+1:], "%")
+	if v, err := strconv.ParseFloat(shown, 64); err != nil || v == 0 || math.Abs(v-p)/p > 0.05 {
+		t.Errorf("the total's progress %q is not the API's %.4g%% to two significant figures", shown, p)
+	}
+}
+
+// checkPlanReadable: the chosen plan's whole name can be read: at a desk
+// in the drop-down itself, on a phone (where it cannot fit) under it,
+// wrapped, never cut.
+func checkPlanReadable(t *testing.T, ctx context.Context, what string, inSelect bool) {
+	t.Helper()
+	m, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(() => {
+	  const s = document.getElementById('f-plan'), cs = getComputedStyle(s), n = document.getElementById('f-plan-name');
+	  const g = document.createElement('canvas').getContext('2d');
+	  g.font = cs.font;
+	  const text = s.options[s.selectedIndex].text;
+	  return {text: text, need: g.measureText(text).width + parseFloat(cs.paddingLeft) + parseFloat(cs.paddingRight) + 24, have: s.clientWidth,
+	    name: n.textContent, nameScroll: n.scrollWidth, nameClient: n.clientWidth, nameVisible: n.getClientRects().length > 0};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const builtIn = "劳动和社会保障事业发展“十一五”规划 (2006-2010)"
+	if !strings.Contains(m["text"].(string), builtIn) {
+		t.Errorf("%s: the plan drop-down shows %q, want the default plan's whole name", what, m["text"])
+	}
+	if inSelect && m["need"].(float64) > m["have"].(float64) {
+		t.Errorf("%s: the plan drop-down cuts %q: it needs %.0f px and has %.0f", what, m["text"], m["need"], m["have"])
+	}
+	if !inSelect && (!strings.Contains(m["name"].(string), builtIn) || m["nameVisible"] != true || m["nameScroll"].(float64) > m["nameClient"].(float64)) {
+		t.Errorf("%s: the plan's name under the drop-down is %v; want the whole name, visible", what, m)
 	}
 }

@@ -52,12 +52,16 @@ const limitAPIKey = "api_key"
 
 // apiKeyRoutes are the routes an API key may call: verification only.
 var apiKeyRoutes = map[string]bool{
-	"GET /v/:token":                true,
-	"POST /api/v1/verify":          true,
-	"POST /api/v1/verify/batch":    true,
-	"GET /api/v1/trust-bundle":     true,
-	"GET /.well-known/jwks.json":   true,
-	"GET /api/v1/api-keys/current": true,
+	"GET /v/:token":                       true,
+	"POST /api/v1/verify":                 true,
+	"POST /api/v1/verify/batch":           true,
+	"GET /api/v1/trust-bundle":            true,
+	"GET /.well-known/jwks.json":          true,
+	"GET /.well-known/did.json":           true,
+	"GET /did.json":                       true,
+	"GET /ns/skillreg/v1":                 true,
+	"GET /api/v1/status-lists/revocation": true,
+	"GET /api/v1/api-keys/current":        true,
 }
 
 // employers is the server's state for this feature.
@@ -318,11 +322,15 @@ func (s *Server) verifyBatch(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"count": len(res), "items": res})
 }
 
+// bundleRefresh bounds how long a signed bundle whose status list has not
+// changed is served again, so that new issuers and keys reach it.
+const bundleRefresh = time.Minute
+
 // trustBundle answers GET /api/v1/trust-bundle with the signed bundle.
-// The built bundle is reused until the status list changes (a revocation
-// through this process: at once; through another: within
-// registry.StatusListRefresh) or StatusListRefresh passes (new issuers or
-// keys), so a flood of downloads costs no store reads or signatures.
+// The built bundle is reused until the status list's bits change (a
+// revocation through this process: at once; through another: within
+// registry.StatusListRefresh) or bundleRefresh passes (new issuers or
+// keys), so a flood of downloads costs no signatures.
 func (s *Server) trustBundle(c echo.Context) error {
 	b, err := s.currentBundle(c.Request().Context())
 	if err != nil {
@@ -351,7 +359,7 @@ func (s *Server) currentBundle(ctx context.Context) (*builtBundle, error) {
 	e.bundleMu.Lock()
 	defer e.bundleMu.Unlock()
 	now := s.now()
-	if b := e.bundle; b != nil && b.list == list && now.Sub(b.built) < registry.StatusListRefresh && !now.Before(b.built) {
+	if b := e.bundle; b != nil && b.list.EncodedList == list.EncodedList && now.Sub(b.built) < bundleRefresh && !now.Before(b.built) {
 		return b, nil
 	}
 	if e.cfg.SignBundle == nil {

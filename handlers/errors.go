@@ -17,6 +17,7 @@ var statusOf = map[string]int{
 	registry.EFORBIDDEN:    http.StatusForbidden,
 	registry.ENOTFOUND:     http.StatusNotFound,
 	registry.ECONFLICT:     http.StatusConflict,
+	registry.EIDENTITY:     http.StatusConflict,
 	registry.ERATELIMIT:    http.StatusTooManyRequests,
 	registry.EINTERNAL:     http.StatusInternalServerError,
 }

@@ -38,6 +38,8 @@ type importJSON struct {
 // starts its import as a job. The upload is spooled to disk as it arrives,
 // so its size does not become memory. ?dry_run=true checks only;
 // ?all_or_nothing=true issues nothing unless every row is good;
+// ?encoding=utf-8|gb18030 says how a CSV is encoded, which a file that
+// reads cleanly both ways needs (without it, such a file is refused);
 // ?wait=true answers when the job is done (up to a minute), which suits
 // small files and tests; otherwise the answer is 202 at once and the
 // client polls GET /api/v1/imports/{id}.
@@ -59,7 +61,11 @@ func (s *Server) startImport(c echo.Context, kind string) error {
 	if u.Role != registry.RoleIssuer {
 		return registry.Errorf(registry.EFORBIDDEN, "only an issuing organisation's users import certificates")
 	}
-	opts := importer.Options{Kind: kind}
+	enc, err := importer.ParseEncoding(c.QueryParam("encoding"))
+	if err != nil {
+		return err
+	}
+	opts := importer.Options{Kind: kind, Encoding: enc}
 	var wait bool
 	for name, dst := range map[string]*bool{"dry_run": &opts.DryRun, "all_or_nothing": &opts.AllOrNothing, "wait": &wait} {
 		v, err := boolParam(c, name)

@@ -69,8 +69,9 @@ func runJOSE(t *testing.T, node string, jwks []byte, tokens []joseToken) []joseR
 
 // TestJOSEInterop: an independent JOSE implementation (npm jose 6.2.17,
 // vendored under testdata/node_modules) verifies a real certificate token
-// and the certificate's VC-JWT with jwtVerify and createLocalJWKSet
-// against /.well-known/jwks.json, and rejects every tampered token.
+// with jwtVerify and createLocalJWKSet against /.well-known/jwks.json, and
+// the certificate's VC-JWT against the keys of /.well-known/did.json, and
+// rejects every tampered token.
 func TestJOSEInterop(t *testing.T) {
 	node := nodeForJOSE(t)
 	h := newHarness(t)
@@ -105,7 +106,7 @@ func TestJOSEInterop(t *testing.T) {
 
 	tokens := []joseToken{
 		{Token: c.token},
-		{Token: vc, Typ: "vc+jwt"},
+		{Token: c.token}, // replaced below by the VC, checked with the DID document's keys
 		{Token: parts[0] + "." + parts[1] + "." + string(flipped)},
 		{Token: parts[0] + "." + enc.EncodeToString([]byte(otherHolder)) + "." + parts[2]},
 		{Token: forge(string(payload))},
@@ -113,6 +114,24 @@ func TestJOSEInterop(t *testing.T) {
 		{Token: c.token, Typ: "vc+jwt"}, // a certificate token is not a credential
 	}
 	res := runJOSE(t, node, jwks, tokens)
+	// The VC-JWT names its key by DID URL: the key set is the DID
+	// document's verification methods, whose JWKs carry that id as kid.
+	var did struct {
+		VerificationMethod []struct {
+			PublicKeyJwk json.RawMessage `json:"publicKeyJwk"`
+		} `json:"verificationMethod"`
+	}
+	if err := json.Unmarshal(h.expect(h.do("GET", "/.well-known/did.json", "", nil), 200).body, &did); err != nil {
+		t.Fatal(err)
+	}
+	var didJWKS struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	for _, vm := range did.VerificationMethod {
+		didJWKS.Keys = append(didJWKS.Keys, vm.PublicKeyJwk)
+	}
+	didSet, _ := json.Marshal(didJWKS)
+	res[1] = runJOSE(t, node, didSet, []joseToken{{Token: vc, Typ: "vc+jwt"}})[0]
 
 	if !res[0].OK || res[0].Payload["n"] != c.number || res[0].Payload["h"] != "张*三" || res[0].Header["alg"] != "EdDSA" || res[0].Header["kid"] != header["kid"] {
 		t.Fatalf("jose refuses or misreads a real certificate token: %+v", res[0])

@@ -78,5 +78,5 @@ func (s *Server) lookupPage(c echo.Context) error {
 		return s.pageError(c, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.render(c, http.StatusOK, "verify", web.VerifyView(res.VerifyResult))
+	return s.render(c, http.StatusOK, "verify", web.VerifyView(res.VerifyResult, s.now()))
 }

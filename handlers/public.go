@@ -22,7 +22,7 @@ func (s *Server) verifyPage(c echo.Context) error {
 	if wantsJSON(c.Request()) {
 		return c.JSON(http.StatusOK, res)
 	}
-	return s.render(c, http.StatusOK, "verify", web.VerifyView(res))
+	return s.render(c, http.StatusOK, "verify", web.VerifyView(res, s.now()))
 }
 
 func (s *Server) occupations(c echo.Context) error {

@@ -57,5 +57,5 @@ func (s *Server) scanUpload(c echo.Context) error {
 	if wantsJSON(req) {
 		return c.JSON(http.StatusOK, res)
 	}
-	return s.render(c, http.StatusOK, "verify", web.VerifyView(res))
+	return s.render(c, http.StatusOK, "verify", web.VerifyView(res, s.now()))
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/importer"
+	"github.com/skillreg/skillreg/verify"
 	"github.com/skillreg/skillreg/web"
 )
 
@@ -35,6 +36,11 @@ type Config struct {
 	// SignJSON signs other documents with the certificate key (a VC-JWT);
 	// verify.Tokens.SignJSON. Without it the /vc route is an internal error.
 	SignJSON func(ctx context.Context, header map[string]any, payload any) (string, string, error)
+	// SignCredential signs the VC-JWTs that the registry's DID issues (the
+	// certificates' credentials and the revocation list) with the header's
+	// kid written as keyRef plus the key ID; verify.Tokens.SignJSONAs.
+	// Without it those routes are internal errors.
+	SignCredential func(ctx context.Context, keyRef string, header map[string]any, payload any) (string, string, error)
 	// Imports runs spreadsheet imports; nil makes one that keeps its files
 	// in the system's temporary directory.
 	Imports *importer.Manager
@@ -57,9 +63,14 @@ type Server struct {
 	echo      *echo.Echo
 	limits    *limiters
 	signJSON  func(ctx context.Context, header map[string]any, payload any) (string, string, error)
-	imports   *importer.Manager
-	access    map[string]string // "METHOD /path" → Route.Access
-	emp       *employers
+	// signCredential and did: the VC-JWTs of the registry's did:web
+	// (credentials.go); did is empty when the public URL makes none.
+	signCredential func(ctx context.Context, keyRef string, header map[string]any, payload any) (string, string, error)
+	did            string
+	statusList     *statusListCache
+	imports        *importer.Manager
+	access         map[string]string // "METHOD /path" → Route.Access
+	emp            *employers
 }
 
 // maxBody is the largest request body accepted.
@@ -71,7 +82,11 @@ func New(cfg Config) *Server {
 		reg: cfg.Registry, jwks: cfg.JWKS, qrPNG: cfg.QRPNG,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"), loginKey: cfg.LoginKey,
 		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Clock,
-		pages: web.New(), signJSON: cfg.SignJSON,
+		pages: web.New(), signJSON: cfg.SignJSON, signCredential: cfg.SignCredential,
+		statusList: &statusListCache{},
+	}
+	if did, err := verify.DIDWeb(s.publicURL); err == nil {
+		s.did = did
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -134,6 +149,10 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/metrics", "public", s.metrics.handler},
 		{http.MethodGet, "/api/openapi.yaml", "public", s.openAPIDoc},
 		{http.MethodGet, "/.well-known/jwks.json", "public", s.jwksDoc},
+		{http.MethodGet, "/.well-known/did.json", "public", s.didDoc},
+		{http.MethodGet, "/did.json", "public", s.didDoc}, // where did:web looks when the public URL has a path
+		{http.MethodGet, web.ContextPath, "public", s.contextDoc},
+		{http.MethodGet, verify.StatusListPath, "public", s.statusListCredential},
 		{http.MethodGet, "/v/:token", "public", s.verifyPage},
 		{http.MethodGet, "/scan", "public", s.scanPage},
 		{http.MethodPost, "/scan/upload", "public", s.scanUpload},
@@ -161,14 +180,14 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/api/v1/print-tickets", "issuer,admin", s.createPrintTicket},
 		{http.MethodGet, "/certificates/print", "issuer,admin", s.printMany},
 		{http.MethodGet, "/certificates/:number/print", "issuer,admin", s.printOne},
-		// employers (issue 6): API keys, batch verification, trust bundle
+		// Employer access: API keys, batch verification, trust bundle
 		{http.MethodPost, "/api/v1/api-keys", "admin", s.createAPIKey},
 		{http.MethodGet, "/api/v1/api-keys", "admin", s.listAPIKeys},
 		{http.MethodGet, "/api/v1/api-keys/current", "apikey", s.currentAPIKey},
 		{http.MethodDelete, "/api/v1/api-keys/:id", "admin", s.revokeAPIKey},
 		{http.MethodPost, "/api/v1/verify/batch", "apikey,login", s.verifyBatch},
 		{http.MethodGet, "/api/v1/trust-bundle", "public", s.trustBundle},
-		// portal: training records, their statistics, and the portal page.
+		// Training records, their statistics, and the training portal page.
 		{http.MethodPost, "/api/v1/training-records", "issuer", s.createTrainingRecord},
 		{http.MethodPost, "/api/v1/training-records/batch", "issuer", s.createTrainingBatch},
 		{http.MethodGet, "/api/v1/training-records", "login", s.listTrainingRecords},
@@ -177,14 +196,17 @@ func (s *Server) routes() []Route {
 		{http.MethodPost, "/api/v1/training-records/:id/outcome", "issuer", s.recordTrainingOutcome},
 		{http.MethodGet, "/api/v1/stats/training", "official,admin", s.trainingStats},
 		{http.MethodGet, "/portal", "issuer,admin", s.portalPage},
-		{http.MethodGet, "/api/v1/audit/checkpoint", "public", s.auditCheckpoint}, // audit log (issue 7)
-		// Skill-tier statistics (issue 4): officials and the admin; a
+		{http.MethodGet, "/api/v1/audit/checkpoint", "public", s.auditCheckpoint}, // the audit log's signed checkpoints
+		// Skill-tier statistics: officials and the admin; a
 		// provincial official reads their own province only.
 		{http.MethodGet, "/api/v1/stats/tiers", "official,admin", s.statsTiers},
 		{http.MethodGet, "/api/v1/stats/provinces", "official,admin", s.statsProvinces},
 		{http.MethodGet, "/api/v1/stats/trend", "official,admin", s.statsTrend},
 		{http.MethodGet, "/api/v1/plans", "official,admin", s.listPlans},
 		{http.MethodPost, "/api/v1/plans", "admin", s.createPlan},
+		{http.MethodPut, "/api/v1/plans/:id", "admin", s.updatePlan},
+		{http.MethodDelete, "/api/v1/plans/:id", "admin", s.deletePlan},
+		{http.MethodPost, "/api/v1/plans/:id/default", "admin", s.setDefaultPlan},
 		{http.MethodGet, "/dashboard", "official,admin", s.dashboardPage},
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// Skill-tier statistics for officials (issue 4): three read routes, each
+// Skill-tier statistics for officials: three read routes, each
 // as JSON or, with ?format=csv, as a spreadsheet-ready CSV file, and the
 // plans whose targets they are measured against. Who may read what is
 // the registry's rule (Registry.TierStats and friends): the admin and
@@ -26,6 +26,7 @@ var statsParams = map[string][]string{
 	"tiers":     {"province", "occupation", "channel", "plan", "format"},
 	"provinces": {"province", "occupation", "channel", "plan", "format"},
 	"trend":     {"province", "occupation", "channel", "by", "format"},
+	"training":  {"province", "year", "format"},
 }
 
 // statsRequest reads and checks the query string of a stats route: the
@@ -187,6 +188,45 @@ func (s *Server) createPlan(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, p)
+}
+
+// planUpdate is what an admin sends to change a plan: the fields the
+// registry lets change (the ID is in the path; the default is chosen
+// with POST /api/v1/plans/:id/default).
+type planUpdate struct {
+	Name    string               `json:"name"`
+	EndDate string               `json:"end_date"`
+	Targets registry.PlanTargets `json:"targets"`
+}
+
+// updatePlan answers PUT /api/v1/plans/:id (admin).
+func (s *Server) updatePlan(c echo.Context) error {
+	var in planUpdate
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	p := &registry.Plan{ID: c.Param("id"), Name: in.Name, EndDate: in.EndDate, Targets: in.Targets}
+	if err := s.reg.UpdatePlan(c.Request().Context(), actor(c), p); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+// deletePlan answers DELETE /api/v1/plans/:id (admin).
+func (s *Server) deletePlan(c echo.Context) error {
+	if err := s.reg.DeletePlan(c.Request().Context(), actor(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// setDefaultPlan answers POST /api/v1/plans/:id/default (admin) with the
+// plans as GET /api/v1/plans lists them.
+func (s *Server) setDefaultPlan(c echo.Context) error {
+	if err := s.reg.SetDefaultPlan(c.Request().Context(), actor(c), c.Param("id")); err != nil {
+		return err
+	}
+	return s.listPlans(c)
 }
 
 // sendCSV sends a CSV file as an attachment named after the route, the

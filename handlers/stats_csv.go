@@ -210,3 +210,45 @@ func writeTrendCSV(q registry.StatsQuery, rows []registry.TrendRow) []byte {
 	}
 	return finishCSV(buf, w)
 }
+
+// writeTrainingCSV is the training export: the total first, then one row
+// per value of each breakdown (target group, training type, province,
+// start year) with its records (人次), completions and certifications.
+// The pre-employment share and the plan's target are on the total row.
+func writeTrainingCSV(st *registry.TrainingStats) []byte {
+	buf, w := newCSV()
+	_ = w.Write([]string{
+		col("分组", "breakdown"), col("代码", "key"), col("名称", "name"),
+		col("培训人次", "records"), col("结业人次", "completed"), col("取证人次", "certified"),
+		col("结业率%", "completion_rate"), col("取证率%", "certification_rate"),
+		col("就业前培训率%", "pre_employment_rate"), col("规划目标%", "pre_employment_target"), col("达标", "pre_employment_met"),
+	})
+	share := func(r registry.Rate) string {
+		if r.Value == nil {
+			return ""
+		}
+		return pct(*r.Value)
+	}
+	ratio := func(n, d int) string {
+		if d == 0 {
+			return ""
+		}
+		return pct(float64(n) / float64(d))
+	}
+	area, areaName := st.Province, "全国"
+	if area != "" {
+		areaName = provinceLabel(area)
+	}
+	_ = w.Write([]string{"total", area, areaName, strconv.Itoa(st.Records), strconv.Itoa(st.Completion.Numerator), strconv.Itoa(st.Certification.Numerator),
+		share(st.Completion), share(st.Certification), share(st.PreEmployment), pct(st.Plan.PreEmploymentShare), yesNo(st.PreEmploymentMet)})
+	for _, part := range []struct {
+		name    string
+		buckets []registry.TrainingBucket
+	}{{"target_group", st.ByTargetGroup}, {"training_type", st.ByType}, {"province", st.ByProvince}, {"year", st.ByYear}} {
+		for _, b := range part.buckets {
+			_ = w.Write([]string{part.name, b.Key, textCell(b.Name), strconv.Itoa(b.Records), strconv.Itoa(b.Completed), strconv.Itoa(b.Certified),
+				ratio(b.Completed, b.Records), ratio(b.Certified, b.Completed), "", "", ""})
+		}
+	}
+	return finishCSV(buf, w)
+}

@@ -23,7 +23,7 @@ func (h *harness) official(username, province string) string {
 //
 //	person A (11010519491231002X): level 4 in 北京 (2024), level 2 in 广东
 //	  (2025, occupation 4-04-05-05) → one technician, in 广东, category 4
-//	person B (440524188001010014): level 3 in 广东 (2025, enterprise)
+//	person B (440524198001010013): level 3 in 广东 (2025, enterprise)
 //	  → one senior worker, in 广东
 //	person C (34052419800101001X): level 5 in 北京 (2023), level 1 in 北京
 //	  (2025) then revoked → back to level 5, in 北京
@@ -54,7 +54,7 @@ func newStatsFixture(t *testing.T) *statsFixture {
 	}
 	issue(f.bj, "11010519491231002X", "张小三", "6-18-01-01", 4, "social", "2024-03-01")
 	issue(f.gd, "11010519491231002X", "张小三", "4-04-05-05", 2, "social", "2025-06-01")
-	issue(f.gd, "440524188001010014", "李四", "6-18-01-01", 3, "enterprise", "2025-01-10")
+	issue(f.gd, "440524198001010013", "李四", "6-18-01-01", 3, "enterprise", "2025-01-10")
 	issue(f.bj, "34052419800101001X", "王五", "6-18-01-01", 5, "school", "2023-05-05")
 	top := issue(f.bj, "34052419800101001X", "王五", "6-18-01-01", 1, "social", "2025-02-02")
 	h.expect(h.do("POST", "/api/v1/certificates/"+top+"/revoke", f.bj, map[string]string{"reason": "考核成绩录入错误"}), 200)

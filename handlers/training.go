@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -160,9 +161,16 @@ func (s *Server) recordTrainingOutcome(c echo.Context) error {
 }
 
 // trainingStats answers the training figures: ?province= (two digits;
-// a provincial official always gets their own) and ?year= (start year).
+// a provincial official always gets their own), ?year= (start year) and
+// ?format=csv, with the same 400 for an unknown parameter as the other
+// statistics routes.
 func (s *Server) trainingStats(c echo.Context) error {
-	st, err := s.reg.TrainingStatsFor(c.Request().Context(), actor(c), c.QueryParam("province"), c.QueryParam("year"))
+	q, asCSV, err := statsRequest(c, "training")
+	if err != nil {
+		return err
+	}
+	year := strings.TrimSpace(c.QueryParam("year"))
+	st, err := s.reg.TrainingStatsFor(c.Request().Context(), actor(c), q.Province, year)
 	if err != nil {
 		return err
 	}
@@ -170,6 +178,14 @@ func (s *Server) trainingStats(c echo.Context) error {
 		if p, ok := refdata.LookupRegion(b.Key + "0000"); ok {
 			st.ByProvince[i].Name = p.Name
 		}
+	}
+	noStore(c)
+	if asCSV {
+		ascii, zh := "training", "培训统计"
+		if st.Year != "" {
+			ascii, zh = ascii+"-"+st.Year, zh+"-"+st.Year+"年"
+		}
+		return s.sendCSV(c, ascii, zh, registry.StatsQuery{Province: st.Province}, writeTrainingCSV(st))
 	}
 	return c.JSON(http.StatusOK, st)
 }

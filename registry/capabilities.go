@@ -10,7 +10,8 @@ import "context"
 // Exporter reads a store whole, in stable order, for copies and checks.
 type Exporter interface {
 	// Counts returns the number of records of each kind (issuers, users,
-	// signing_keys, certificates, ...).
+	// signing_keys, certificates, training_records, api_keys, plans, ...),
+	// under the same names in every store.
 	Counts(ctx context.Context) (map[string]int64, error)
 	// Users returns every user, ordered by ID.
 	Users(ctx context.Context) ([]*User, error)
@@ -19,25 +20,41 @@ type Exporter interface {
 	// CertificatesAfter returns up to limit certificates whose numbers
 	// sort after the given one, in number order.
 	CertificatesAfter(ctx context.Context, after string, limit int) ([]*Certificate, error)
+	// TrainingRecordsAfter returns up to limit training records whose IDs
+	// sort after the given one, in ID order.
+	TrainingRecordsAfter(ctx context.Context, after string, limit int) ([]*TrainingRecord, error)
 }
 
 // CertificateImporter is what a store needs for bulk loads: certificates
 // written with the numbers they carry, in large batches, and serial
-// counters raised afterwards. Both stores have it (the MongoDB store for
-// `skillreg migrate`, the SQLite store for `skillreg demo`).
+// counters raised afterwards. Both stores have it (for `skillreg migrate`
+// into either, and for `skillreg demo` on SQLite).
 type CertificateImporter interface {
+	// ImportCertificates stores the certificates whose numbers are not
+	// stored yet and returns how many it stored. A stored one that
+	// differs from the offered one is ECONFLICT, as is a status index or
+	// external_ref another certificate holds. Pass them in number order.
 	ImportCertificates(ctx context.Context, list []*Certificate) (int, error)
+	// ImportSerials raises the serial counter of each prefix to at least
+	// the given value (never lowers one); call it after the certificates
+	// it covers are stored.
 	ImportSerials(ctx context.Context, serials map[string]int) error
+	// Serials returns the last serial used under each number prefix.
 	Serials(ctx context.Context) (map[string]int, error)
 }
 
 // Restorer writes records copied from another store as they are (IDs,
 // numbers, hashes and audit links kept), skipping those already present,
-// so that an interrupted copy can be run again.
+// so that an interrupted copy can be run again. Every Import method
+// returns how many records it stored, and ECONFLICT if a record stored
+// under the same key differs from the offered one (for audit entries and
+// checkpoints: a different hash or signature), or if another unique key
+// (a username) is taken.
 type Restorer interface {
 	CertificateImporter
 	ImportIssuers(ctx context.Context, list []*Issuer) (int, error)
 	ImportUsers(ctx context.Context, list []*User) (int, error)
+	// ImportSigningKeys also makes the offered active key the active one.
 	ImportSigningKeys(ctx context.Context, keys []*SigningKey) (int, error)
 	ImportAuditEntries(ctx context.Context, list []*AuditEntry) (int, error)
 	ImportAuditCheckpoints(ctx context.Context, list []*AuditCheckpoint) (int, error)
@@ -59,4 +76,12 @@ type AuditedCertificateCreator interface {
 // of the same kind.
 type FileBackuper interface {
 	Backup(ctx context.Context, dest string) error
+}
+
+// UserPasswordStore replaces a stored user's password hash (`skillreg users
+// reset-password`). Both stores have it.
+type UserPasswordStore interface {
+	// SetUserPassword replaces the password hash of the user with this id.
+	// ENOTFOUND if there is none.
+	SetUserPassword(ctx context.Context, id, passwordHash string) error
 }

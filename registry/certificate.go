@@ -2,9 +2,12 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/skillreg/skillreg/registry/refdata"
@@ -23,21 +26,23 @@ type IssueInput struct {
 	// of the same holder that led to this certificate; issuing sets the
 	// record's certificate number.
 	TrainingRecordID string `json:"training_record_id,omitempty"`
+	// NameChangeReason confirms that the holder, whose ID number already
+	// has a valid certificate under another name, has changed their name
+	// (see Registry.checkIdentity); the change is audited.
+	NameChangeReason string `json:"name_change_reason,omitempty"`
 }
+
+// MaxNameChangeReasonRunes bounds a name change's stated reason.
+const MaxNameChangeReasonRunes = 500
 
 // validate checks and normalises the input; it returns the canonical ID
 // number and the issue date.
 func (in *IssueInput) validate(today time.Time) (string, time.Time, error) {
-	in.HolderName = strings.TrimSpace(in.HolderName)
-	switch n := utf8.RuneCountInString(in.HolderName); {
-	case n == 0:
-		return "", time.Time{}, FieldError("holder_name", "the holder's name is required")
-	case n > 50:
-		return "", time.Time{}, FieldError("holder_name", "a name may have at most 50 characters")
+	name, err := NormalizeName(in.HolderName)
+	if err != nil {
+		return "", time.Time{}, FieldError("holder_name", "%s", err)
 	}
-	if strings.ContainsAny(in.HolderName, "\x00\r\n\t*") {
-		return "", time.Time{}, FieldError("holder_name", "a name may not contain control characters or '*'")
-	}
+	in.HolderName = name
 	id, err := NormalizeIDNumber(in.IDNumber)
 	if err != nil {
 		return "", time.Time{}, err
@@ -65,9 +70,16 @@ func (in *IssueInput) validate(today time.Time) (string, time.Time, error) {
 		}
 		day = d
 	}
+	if err := BornBy(id, day); err != nil {
+		return "", time.Time{}, err
+	}
 	in.ExternalRef = strings.TrimSpace(in.ExternalRef)
 	if len(in.ExternalRef) > 128 {
 		return "", time.Time{}, FieldError("external_ref", "external_ref may have at most 128 bytes")
+	}
+	in.NameChangeReason = strings.TrimSpace(in.NameChangeReason)
+	if utf8.RuneCountInString(in.NameChangeReason) > MaxNameChangeReasonRunes || strings.ContainsFunc(in.NameChangeReason, unicode.IsControl) {
+		return "", time.Time{}, FieldError("name_change_reason", "name_change_reason may have at most %d characters and no control characters", MaxNameChangeReasonRunes)
 	}
 	return id, day, nil
 }
@@ -86,25 +98,34 @@ func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Cert
 }
 
 // prepareIssue makes every check Issue makes before it writes: the role,
-// the actor's issuer, the fields (normalising in) and the scope. It
-// returns the issuer, the canonical ID number and the issue date. Issue
-// and CheckIssue share it so that a dry run can never disagree with a
-// real one about the input.
-func (r *Registry) prepareIssue(ctx context.Context, actor *User, in *IssueInput) (*Issuer, string, time.Time, error) {
+// the actor's issuer, the fields (normalising in), the scope and the
+// holder's identity (checkIdentity). It returns the issuer, the canonical
+// ID number, the issue date, and the holder's latest certificate under
+// their former name when in confirms a change of name. Issue and
+// CheckIssue share it so that a dry run can never disagree with a real
+// one about the input.
+func (r *Registry) prepareIssue(ctx context.Context, actor *User, in *IssueInput) (*Issuer, string, time.Time, *Certificate, error) {
 	if err := requireRole(actor, RoleIssuer); err != nil {
-		return nil, "", time.Time{}, err
+		return nil, "", time.Time{}, nil, err
 	}
 	is, err := r.store.Issuer(ctx, actor.IssuerID)
 	if err != nil {
-		return nil, "", time.Time{}, err
+		return nil, "", time.Time{}, nil, err
 	}
 	id, day, err := r.checkIssue(is, in)
-	return is, id, day, err
+	if err != nil {
+		return nil, "", time.Time{}, nil, err
+	}
+	prev, err := r.checkIdentity(ctx, id, in)
+	if err != nil {
+		return nil, "", time.Time{}, nil, err
+	}
+	return is, id, day, prev, nil
 }
 
-// checkIssue is prepareIssue's checks for an issuer already read: the
-// fields (normalising in) and the scope. It returns the canonical ID
-// number and the issue date.
+// checkIssue is prepareIssue's checks of the input alone, for an issuer
+// already read: the fields (normalising in) and the scope. It returns the
+// canonical ID number and the issue date.
 func (r *Registry) checkIssue(is *Issuer, in *IssueInput) (string, time.Time, error) {
 	now := r.now().In(ChinaTime)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ChinaTime)
@@ -117,6 +138,56 @@ func (r *Registry) checkIssue(is *Issuer, in *IssueInput) (string, time.Time, er
 			is.Name, strings.Join(is.Scope.Occupations, ", "), is.Scope.MaxLevel, is.Scope.MaxLevel.Name(), in.OccupationCode, in.Level, in.Level.Name())
 	}
 	return id, day, nil
+}
+
+// checkIdentity keeps one name per person. The holder's name is the name
+// on their latest valid certificate (of any issuer); issuing under
+// another name is EIDENTITY, naming the masked current name, unless in
+// states a NameChangeReason, in which case that latest certificate is
+// returned so that Issue can audit the change. Revoked certificates do
+// not count: revoking a certificate issued under a misspelt name and
+// issuing it again correctly is the way to correct a name. Names compare
+// in their canonical form.
+func (r *Registry) checkIdentity(ctx context.Context, id string, in *IssueInput) (*Certificate, error) {
+	certs, err := r.store.CertificatesByHolder(ctx, r.vault.HashID(id))
+	if err != nil {
+		return nil, err
+	}
+	var latest *Certificate
+	for _, c := range certs {
+		if c.Status == StatusValid && (latest == nil || c.CreatedAt.After(latest.CreatedAt)) {
+			latest = c
+		}
+	}
+	if latest == nil || normalizeName(latest.HolderName) == in.HolderName {
+		return nil, nil
+	}
+	if in.NameChangeReason != "" {
+		return latest, nil
+	}
+	masked := MaskName(latest.HolderName)
+	return nil, &identityError{masked: masked, err: &Error{Code: EIDENTITY, Field: "holder_name", Message: fmt.Sprintf(
+		"this ID number already holds a valid certificate under the name %s; if the holder has changed their name, issue again with name_change_reason saying so", masked)}}
+}
+
+// identityError is an EIDENTITY *Error that also carries the masked name
+// the ID number is registered under.
+type identityError struct {
+	err    *Error
+	masked string
+}
+
+func (e *identityError) Error() string { return e.err.Error() }
+func (e *identityError) Unwrap() error { return e.err }
+
+// IdentityConflictName returns the masked registered name of an
+// EIDENTITY error from Issue or CheckIssue.
+func IdentityConflictName(err error) (string, bool) {
+	var ie *identityError
+	if errors.As(err, &ie) {
+		return ie.masked, true
+	}
+	return "", false
 }
 
 // canRead reports whether actor may read certificate c: the admin, users
@@ -257,4 +328,21 @@ func (r *Registry) sealTokens(ctx context.Context, certs []*Certificate) {
 	if err := r.store.SetTokenMACs(context.WithoutCancel(ctx), macs); err != nil {
 		r.log.LogAttrs(ctx, slog.LevelWarn, "issue: token MACs not stored", slog.Int("count", len(macs)), slog.String("error", err.Error()))
 	}
+}
+
+// IssueSigned issues a certificate as Issue does and returns it with its
+// signed token, for callers that hand both back at once (the issuing API):
+// one call into the domain. Signing follows the store's commit, as Issue
+// promises, so if it fails the certificate stands and a retry with the
+// same external_ref returns it with its token.
+func (r *Registry) IssueSigned(ctx context.Context, actor *User, in IssueInput) (c *Certificate, token string, created bool, err error) {
+	c, created, err = r.Issue(ctx, actor, in)
+	if err != nil {
+		return nil, "", false, err
+	}
+	token, err = r.Token(ctx, c)
+	if err != nil {
+		return nil, "", false, err
+	}
+	return c, token, created, nil
 }

@@ -15,6 +15,9 @@ const (
 	EFORBIDDEN    = "forbidden"
 	ERATELIMIT    = "rate_limited"
 	ETOOLARGE     = "too_large"
+	// EIDENTITY: the ID number is already registered under another name
+	// (IdentityConflictName gives the masked existing name).
+	EIDENTITY = "identity_conflict"
 )
 
 // Error is a domain error: a code for machines, a message for people, and,

@@ -3,6 +3,8 @@ package registry
 import (
 	"strings"
 	"time"
+
+	"github.com/skillreg/skillreg/registry/refdata"
 )
 
 var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
@@ -19,11 +21,21 @@ func idCheckChar(s string) byte {
 	return idCheckChars[sum%11]
 }
 
+// MinBirthYear is the earliest birth year an ID number may carry: nobody
+// born before it is alive to be trained or certified.
+const MinBirthYear = 1900
+
 // NormalizeIDNumber validates a resident ID number (GB 11643-1999) and
 // returns its canonical 18-character form with an upper-case check
 // character. A legacy 15-digit number is upgraded by inserting "19" before
-// the birth date and computing the check character. The address code is
-// not checked against today's region list, since codes change over time.
+// the birth date and computing the check character. Beyond the check
+// character, the number must be one that could exist: its birth date a
+// real date from MinBirthYear on (a date after the issue date is the
+// caller's check, BornBy, since this function has no clock), its address
+// code under a province that issues ID numbers (idProvince; so 000000 is
+// refused). The county part of the address code is not checked against
+// today's region list: codes are merged, renamed and retired, and a
+// number keeps the code of the county where it was first issued.
 // The error is an EINVALID *Error on field "id_number" whose message never
 // repeats the number.
 func NormalizeIDNumber(s string) (string, error) {
@@ -54,10 +66,54 @@ func NormalizeIDNumber(s string) (string, error) {
 		return "", FieldError("id_number", "an ID number has 18 characters (or 15 digits for the old format), got %d", len(s))
 	}
 	birth, err := time.Parse("20060102", s[6:14])
-	if err != nil || birth.Year() < 1800 {
+	if err != nil {
 		return "", FieldError("id_number", "the birth date in the ID number is not a valid date")
 	}
+	if birth.Year() < MinBirthYear {
+		return "", FieldError("id_number", "the birth date in the ID number is before %d", MinBirthYear)
+	}
+	if !IDAddressPlausible(s) {
+		return "", FieldError("id_number", "the address code of the ID number (its first 6 digits) does not begin with a province code (11-65, 71, 81-83)")
+	}
 	return s, nil
+}
+
+// IDAddressPlausible reports whether the ID number s (at least 3
+// characters) begins with an address code that could have issued it: a
+// province code (idProvince), or 9 and a province code.
+func IDAddressPlausible(s string) bool {
+	return len(s) >= 3 && (idProvince(s[:2]) || s[0] == '9' && idProvince(s[1:3]))
+}
+
+// idProvince reports whether code2 is a province-level code under which
+// ID numbers are issued: the 31 provinces of the region list, Taiwan
+// (71), Hong Kong (81), Macao (82), and 83, which the residence permits
+// of Taiwan residents carry. A foreign national's permanent residence
+// ID (the 2023 format) starts with 9 and the province code after it.
+func idProvince(code2 string) bool {
+	switch code2 {
+	case "71", "81", "82", "83":
+		return true
+	}
+	_, ok := refdata.ProvinceName(code2)
+	return ok
+}
+
+// IDBirthDate returns the birth date of a canonical ID number (one that
+// NormalizeIDNumber returned).
+func IDBirthDate(id string) time.Time {
+	d, _ := time.ParseInLocation("20060102", id[6:14], ChinaTime)
+	return d
+}
+
+// BornBy checks that the holder of canonical ID number id was born on or
+// before day (an issue date, or today): EINVALID on "id_number"
+// otherwise.
+func BornBy(id string, day time.Time) error {
+	if IDBirthDate(id).After(day) {
+		return FieldError("id_number", "the birth date in the ID number is after %s", day.Format("2006-01-02"))
+	}
+	return nil
 }
 
 // MaskIDNumber shows the first 6 and last 4 characters of an ID number and

@@ -3,6 +3,7 @@ package registry
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNormalizeIDNumber(t *testing.T) {
@@ -13,9 +14,11 @@ func TestNormalizeIDNumber(t *testing.T) {
 	}{
 		{"11010519491231002X", "11010519491231002X", ""},
 		{"11010519491231002x", "11010519491231002X", ""},
-		{"440524188001010014", "440524188001010014", ""},
+		{"440524198001010013", "440524198001010013", ""},
 		{"34052419800101001X", "34052419800101001X", ""},
-		{" 440524188001010014 ", "440524188001010014", ""},
+		{" 440524198001010013 ", "440524198001010013", ""},
+		// A valid check character, but born in 1880.
+		{"440524188001010014", "", "before 1900"},
 		// A 15-digit legacy number gains "19" and a check character.
 		{"110105491231002", "11010519491231002X", ""},
 		{"110105491231002X", "", "18 characters"},
@@ -61,6 +64,54 @@ func TestNormalizeIDNumberInvalidDate(t *testing.T) {
 	}
 }
 
+// withCheck completes 17 digits with their check character.
+func withCheck(s17 string) string { return s17 + string(idCheckChar(s17)) }
+
+// TestNormalizeIDNumberCouldExist: a right check character is not enough;
+// the address code must be under a province that issues ID numbers and
+// the birth date a real date from 1900 on (and, through BornBy, not after
+// the issue date), while a county code missing from today's list is fine.
+func TestNormalizeIDNumberCouldExist(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, s17, wantErr string
+	}{
+		{"region 000000", "00000019800101001", "address code"},
+		{"province 00", "00010519800101001", "address code"},
+		{"province 99", "99010519800101001", "address code"},
+		{"province 10", "10010519800101001", "address code"},
+		{"province 72", "72000019800101001", "address code"},
+		{"born 1899", "11010518991231001", "before 1900"},
+		{"30 February", "11010519800230001", "not a valid date"},
+		{"unknown county under Beijing", "11019919800101001", ""},
+		{"retired county code", "11010319800101001", ""}, // 崇文区, merged into 东城区 in 2010
+		{"Hong Kong resident permit", "81000019800101001", ""},
+		{"Taiwan resident permit", "83000019800101001", ""},
+		{"foreign national, Beijing", "91115619800101001", ""},
+		{"foreign national, no province", "99915619800101001", "address code"},
+		{"born 2030", "11010520300101001", ""}, // a date: only BornBy refuses it
+	} {
+		id := withCheck(tt.s17)
+		got, err := NormalizeIDNumber(id)
+		switch {
+		case tt.wantErr == "" && (err != nil || got != id):
+			t.Errorf("%s: NormalizeIDNumber = %q, %v; want it accepted", tt.name, got, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%s: NormalizeIDNumber = %q, %v; want an error about %q", tt.name, got, err, tt.wantErr)
+		case err != nil && (ErrorField(err) != "id_number" || strings.Contains(err.Error(), id)):
+			t.Errorf("%s: error %v: want field id_number and no ID number in it", tt.name, err)
+		}
+	}
+	born2030 := withCheck("11010520300101001")
+	day := time.Date(2026, 12, 6, 0, 0, 0, 0, ChinaTime)
+	if err := BornBy(born2030, day); err == nil || ErrorField(err) != "id_number" || strings.Contains(err.Error(), born2030) {
+		t.Errorf("BornBy(born 2030, 2026-12-06) = %v, want an id_number error without the number", err)
+	}
+	if err := BornBy(withCheck("11010520261206001"), day); err != nil {
+		t.Errorf("BornBy(born on the issue date) = %v, want nil", err)
+	}
+}
+
 func TestMaskIDNumber(t *testing.T) {
 	t.Parallel()
 	if got := MaskIDNumber("11010519491231002X"); got != "110105********002X" {
@@ -91,7 +142,7 @@ func TestMaskName(t *testing.T) {
 }
 
 func FuzzNormalizeIDNumber(f *testing.F) {
-	for _, s := range []string{"11010519491231002X", "440524188001010014", "110105491231002", "", "x", "11010519491231002x"} {
+	for _, s := range []string{"11010519491231002X", "440524198001010013", "440524188001010014", "00000019800101001X", "110105491231002", "", "x", "11010519491231002x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -6,12 +6,12 @@ import (
 )
 
 // CheckIssue runs every check on in that Issue runs (role, the actor's
-// issuer, each field, the scope) and writes nothing. It returns exactly
+// issuer, each field, the scope, the holder's identity) and writes nothing. It returns exactly
 // the error Issue would return for the same input, or nil when Issue would
 // go on to store the certificate. A batch import's dry run and its
 // all-or-nothing check pass rest on it.
 func (r *Registry) CheckIssue(ctx context.Context, actor *User, in IssueInput) error {
-	_, _, _, err := r.prepareIssue(ctx, actor, &in)
+	_, _, _, _, err := r.prepareIssue(ctx, actor, &in)
 	return err
 }
 

@@ -99,7 +99,7 @@ func TestFindDuplicate(t *testing.T) {
 		{"other level", a, issueInput(func(in *registry.IssueInput) { in.Level = 2 }), ""},
 		{"revoked only", a, issueInput(func(in *registry.IssueInput) { in.Level = 5 }), ""},
 		{"other occupation", a, issueInput(func(in *registry.IssueInput) { in.OccupationCode = "6-18-01-02" }), ""},
-		{"other holder", a, issueInput(func(in *registry.IssueInput) { in.IDNumber = "440524188001010014" }), ""},
+		{"other holder", a, issueInput(func(in *registry.IssueInput) { in.IDNumber = "440524198001010013" }), ""},
 		{"other organisation", b, issueInput(nil), ""},
 	}
 	for _, tt := range tests {

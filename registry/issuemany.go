@@ -68,7 +68,7 @@ type IssueOutcome struct {
 
 // IssueMany issues a certificate for each input, in order, as Issue would
 // one by one, and returns one outcome per input. An input the registry
-// refuses (EINVALID, EFORBIDDEN) has that error in its outcome and does
+// refuses (EINVALID, EFORBIDDEN, EIDENTITY) has that error in its outcome and does
 // not stop the others. Any other error (the store failed) stops the
 // chunk: that input and every later one carry it, and the inputs before
 // it stand as issued. The error result is for failures before anything
@@ -90,6 +90,8 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 		i      int
 		c      *Certificate
 		prefix string
+		id     string
+		in     IssueInput
 	}
 	var todo []pending
 	var marks []*StatsMark
@@ -106,7 +108,7 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 		if err == nil {
 			c, prefix, err2 := r.newCertificate(ctx, is, id, day, kid, &in)
 			if err2 == nil {
-				todo = append(todo, pending{i, c, prefix})
+				todo = append(todo, pending{i, c, prefix, id, in})
 				marks = append(marks, &StatsMark{ID: newID(), Hash: c.HolderIDHash, At: statsNow()})
 				continue
 			}
@@ -137,11 +139,17 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 	var created []*Certificate
 	var unlogged []*AuditEntry // entries to append after the certificates
 	for k, p := range todo {
+		// The holder's name is checked against the certificates stored so
+		// far, this chunk's included, as one Issue after another would.
+		prev, err := r.checkIdentity(ctx, p.id, &p.in)
 		var e *AuditEntry
 		if withCert != nil {
 			e = r.newAuditEntry("certificate.issued", name, issuedAttrs(p.c)...)
 		}
-		ok, err := r.createWithStatusIndex(ctx, p.prefix, p.c, e)
+		ok := false
+		if err == nil {
+			ok, err = r.createWithStatusIndex(ctx, p.prefix, p.c, e)
+		}
 		if err == nil && p.c.TrainingRecordID != "" {
 			// After the certificate, so that a retry (same external_ref)
 			// that finds it stored completes the link.
@@ -168,6 +176,10 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 			r.logAudit(ctx, e)
 			unlogged = append(unlogged, e)
 		}
+		if prev != nil {
+			r.audit(ctx, "holder.name_changed", actor, "number", p.c.Number, "previous_number", prev.Number,
+				"previous_name", MaskName(prev.HolderName), "name", MaskName(p.c.HolderName), "reason", p.in.NameChangeReason)
+		}
 	}
 	r.statsEndMany(ctx, marks) // statistics: never fails the issuance
 	if len(created) > 0 {
@@ -193,7 +205,7 @@ func issuedAttrs(c *Certificate) []any {
 // opposed to a failure that stops the work.
 func refusal(err error) bool {
 	switch ErrorCode(err) {
-	case EINVALID, EFORBIDDEN:
+	case EINVALID, EFORBIDDEN, EIDENTITY:
 		return true
 	}
 	return false

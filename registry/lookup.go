@@ -5,8 +5,6 @@ import (
 	"crypto/subtle"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // LookupResult is the answer to a lookup by number and name. A match
@@ -118,11 +116,13 @@ func (r *Registry) lookup(ctx context.Context, number, name, idNumber string) (L
 	return res, nil
 }
 
-// normalizeName puts a name in the form lookups compare: NFC (so that a
-// character typed precomposed or decomposed is the same name) without
-// surrounding space, including the ideographic space U+3000.
+// normalizeName puts a name in the form lookups compare: the canonical
+// form of the name rule (canonicalName: NFC, so that a character typed
+// precomposed or decomposed is the same name, spaces of any width
+// trimmed, look-alike dots as U+00B7), applied to the stored name too, so
+// that a certificate stored before the rule matches as it did.
 func normalizeName(s string) string {
-	return strings.TrimSpace(norm.NFC.String(strings.TrimSpace(s)))
+	return canonicalName(strings.TrimSpace(s))
 }
 
 // nameHash is the keyed hash of a normalised name. The prefix keeps name

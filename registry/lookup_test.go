@@ -92,7 +92,7 @@ func TestLookup(t *testing.T) {
 	ctx := context.Background()
 	f := newLookupFixture(t)
 	c := f.issue(t, "张小三", "11010519491231002X")
-	revoked := f.issue(t, "欧阳娜娜", "440524188001010014")
+	revoked := f.issue(t, "欧阳娜娜", "440524198001010013")
 	if _, err := f.reg.Revoke(ctx, f.issuer, revoked.Number, "录入错误"); err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +125,8 @@ func TestLookup(t *testing.T) {
 		{name: "empty number", number: "", holder: "张小三", wantJSON: notFound},
 		{name: "huge number", number: c.Number + string(bytes.Repeat([]byte("9"), 5000)), holder: "张小三", wantJSON: notFound},
 		{name: "id matches", number: c.Number, holder: "张小三", id: "11010519491231002x", wantStatus: "valid", wantID: &yes},
-		{name: "id differs", number: c.Number, holder: "张小三", id: "440524188001010014", wantStatus: "valid", wantID: &no},
-		{name: "id of revoked matches", number: revoked.Number, holder: "欧阳娜娜", id: "440524188001010014", wantStatus: "revoked", wantID: &yes},
+		{name: "id differs", number: c.Number, holder: "张小三", id: "440524198001010013", wantStatus: "valid", wantID: &no},
+		{name: "id of revoked matches", number: revoked.Number, holder: "欧阳娜娜", id: "440524198001010013", wantStatus: "revoked", wantID: &yes},
 		{name: "right id, wrong name", number: c.Number, holder: "李四", id: "11010519491231002X", wantJSON: notFound},
 		{name: "right id, unknown number", number: "S000111000001262000099", holder: "张小三", id: "11010519491231002X", wantJSON: notFound},
 	}

@@ -357,6 +357,17 @@ type PlanStore interface {
 
 	// Plans returns the stored plans (not the built-in one), by ID.
 	Plans(ctx context.Context) ([]*Plan, error)
+	// UpdatePlan replaces the name, end date, targets and default mark of
+	// the stored plan with p's ID, keeping its creation time. ENOTFOUND
+	// if there is none.
+	UpdatePlan(ctx context.Context, p *Plan) error
+	// DeletePlan deletes the stored plan with the ID. ENOTFOUND if there
+	// is none.
+	DeletePlan(ctx context.Context, id string) error
+	// SetDefaultPlan marks the stored plan with the ID as the default and
+	// unmarks every other; "" unmarks all. ENOTFOUND if a non-empty ID
+	// names no stored plan.
+	SetDefaultPlan(ctx context.Context, id string) error
 }
 
 // Store keeps the registry's records. It is declared here, by its user, as

@@ -119,6 +119,84 @@ func (r *Registry) CreatePlan(ctx context.Context, actor *User, p *Plan) error {
 	return nil
 }
 
+// UpdatePlan changes the name, end date and targets of the stored plan
+// with p's ID; its default mark and creation time stay. Admin only.
+// EINVALID for bad fields, EFORBIDDEN for the built-in plan (its targets
+// are the 11th Five-Year Plan's, which do not change), ENOTFOUND if there
+// is no such plan.
+func (r *Registry) UpdatePlan(ctx context.Context, actor *User, p *Plan) error {
+	if err := requireRole(actor, RoleAdmin); err != nil {
+		return err
+	}
+	if strings.TrimSpace(p.ID) == ElevenFiveYearPlanID {
+		return Errorf(EFORBIDDEN, "plan %s is built in and cannot be changed; add a plan instead", ElevenFiveYearPlanID)
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	old, err := r.storedPlan(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	p.Default, p.CreatedAt, p.BuiltIn = old.Default, old.CreatedAt, false
+	if err := r.store.UpdatePlan(ctx, p); err != nil {
+		return err
+	}
+	r.audit(ctx, "plan.updated", actor, "plan", p.ID)
+	return nil
+}
+
+// DeletePlan deletes a stored plan. Admin only. EFORBIDDEN for the
+// built-in plan, ENOTFOUND if there is no such plan. When the default
+// is deleted, the rule of Plan.Default picks the next one.
+func (r *Registry) DeletePlan(ctx context.Context, actor *User, id string) error {
+	if err := requireRole(actor, RoleAdmin); err != nil {
+		return err
+	}
+	if id == ElevenFiveYearPlanID {
+		return Errorf(EFORBIDDEN, "plan %s is built in and cannot be deleted", ElevenFiveYearPlanID)
+	}
+	if err := r.store.DeletePlan(ctx, id); err != nil {
+		return err
+	}
+	r.audit(ctx, "plan.deleted", actor, "plan", id)
+	return nil
+}
+
+// SetDefaultPlan makes the plan with the ID, the built-in one included,
+// the one statistics are measured against when a query names none. Admin
+// only. ENOTFOUND if there is no such plan.
+func (r *Registry) SetDefaultPlan(ctx context.Context, actor *User, id string) error {
+	if err := requireRole(actor, RoleAdmin); err != nil {
+		return err
+	}
+	stored := id
+	if id == ElevenFiveYearPlanID {
+		stored = "" // the built-in plan is the default when no stored plan is marked
+	} else if id == "" {
+		return Errorf(ENOTFOUND, "no plan %q", id)
+	}
+	if err := r.store.SetDefaultPlan(ctx, stored); err != nil {
+		return err
+	}
+	r.audit(ctx, "plan.default", actor, "plan", id)
+	return nil
+}
+
+// storedPlan returns the stored plan with the ID; ENOTFOUND if none.
+func (r *Registry) storedPlan(ctx context.Context, id string) (*Plan, error) {
+	list, err := r.storedPlans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range list {
+		if p.ID == id {
+			return p, nil
+		}
+	}
+	return nil, Errorf(ENOTFOUND, "no plan %s", id)
+}
+
 // plan returns the plan with the ID, or the default for "". EINVALID
 // naming the field "plan" if there is no such plan.
 func (r *Registry) plan(ctx context.Context, id string) (*Plan, error) {

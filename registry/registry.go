@@ -18,7 +18,7 @@ type Registry struct {
 	now    func() time.Time
 	log    *slog.Logger
 	hooks  Hooks
-	status statusState // employers (issue 6): status-list allocator and cache
+	status statusState // the revocation status-list allocator and cache
 }
 
 // Hooks are optional callbacks for metrics; any may be nil.

@@ -202,3 +202,31 @@ func TestUsersAndLogin(t *testing.T) {
 		t.Fatalf("official creates a user: %v", err)
 	}
 }
+
+// TestIssueSigned: one call issues and signs; the token verifies, is the
+// certificate's Token, and a retry with the same external_ref returns the
+// same certificate and token without issuing again.
+func TestIssueSigned(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	u := f.issuerUser(t, centre)
+	in := issueInput(func(in *registry.IssueInput) { in.ExternalRef = "erp-1" })
+	c, tok, created, err := f.reg.IssueSigned(ctx, u, in)
+	if err != nil || !created {
+		t.Fatalf("IssueSigned = %v, %v", created, err)
+	}
+	if want, err := f.reg.Token(ctx, c); err != nil || tok != want {
+		t.Errorf("token %q, want the certificate's Token %q (%v)", tok, want, err)
+	}
+	if res, err := f.reg.Verify(ctx, tok); err != nil || res.Status != registry.VerifyValid || res.Certificate.Number != c.Number {
+		t.Errorf("verify: %+v, %v", res, err)
+	}
+	again, tok2, created, err := f.reg.IssueSigned(ctx, u, in)
+	if err != nil || created || again.Number != c.Number || tok2 != tok {
+		t.Errorf("retry = %s, %v, %v; want %s, not created, the same token", again.Number, created, err, c.Number)
+	}
+	if _, _, _, err := f.reg.IssueSigned(ctx, f.admin, in); registry.ErrorCode(err) != registry.EFORBIDDEN {
+		t.Errorf("an admin issuing: %v, want EFORBIDDEN", err)
+	}
+}

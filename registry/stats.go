@@ -1,6 +1,6 @@
 package registry
 
-// Skill-tier statistics for officials (issue 4): the public read API.
+// Skill-tier statistics for officials: the public read API.
 //
 // The API the HTTP layer calls, all of it on *Registry:
 //
@@ -10,6 +10,9 @@ package registry
 //	TrendStats(ctx, actor, StatsQuery) ([]TrendRow, error)         the rows alone
 //	Plans(ctx, actor) ([]*Plan, error)                              the plans, default first
 //	CreatePlan(ctx, actor, *Plan) error                             admin only
+//	UpdatePlan(ctx, actor, *Plan) error                             admin only; not the built-in plan
+//	DeletePlan(ctx, actor, id) error                                admin only; not the built-in plan
+//	SetDefaultPlan(ctx, actor, id) error                            admin only
 //
 // Who may read: the admin and national officials (Province == "") see
 // everything; a provincial official sees only their own province: a query

@@ -13,7 +13,7 @@ import (
 
 // DemoOptions describe a synthetic population.
 type DemoOptions struct {
-	Certificates int    // how many certificates to make (about; the last person may add one or two)
+	Certificates int    // how many certificates to make, exactly
 	Seed         uint64 // the same seed makes the same population
 	KeyID        string // the signing key recorded on the certificates
 	// Progress, if set, is called as the load goes: phase "certificates"
@@ -52,6 +52,34 @@ var (
 	demoSurnames   = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 	demoGiven      = []rune("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文辉海燕春梅晓东鹏飞宇浩然子涵欣怡嘉琪思远天佑俊杰雨轩")
 )
+
+// demoNameGiven is demoGiven without repeats, for DemoName.
+var demoNameGiven = func() []rune {
+	seen := map[rune]bool{}
+	var out []rune
+	for _, r := range demoGiven {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}()
+
+// DemoName returns a name for demo and test data that passes the name rule
+// (NormalizeName) and differs for every i >= 0: a common surname and
+// one or more given-name characters (two or three for i below about
+// 300,000), never a digit.
+func DemoName(i int) string {
+	s, g := len(demoSurnames), len(demoNameGiven)
+	name := []rune{demoSurnames[i%s]}
+	j := i / s
+	name = append(name, demoNameGiven[j%g])
+	for j /= g; j > 0; j = (j - 1) / g { // bijective base g: distinct for distinct j
+		name = append(name, demoNameGiven[(j-1)%g])
+	}
+	return string(name)
+}
 
 // demoIssuerID is the demo issuer of one channel in one province: site
 // 9xxxxx marks demo organisations.
@@ -242,6 +270,9 @@ func (r *Registry) LoadDemo(ctx context.Context, actor *User, opts DemoOptions) 
 		case x < 0.25:
 			n = 2
 		}
+		// The last person gets only the certificates still wanted, so
+		// that exactly opts.Certificates are made.
+		n = min(n, int(total-res.Certificates)-len(batch))
 		level := levels.pick(rng)
 		cat := cats.pick(rng)
 		ch := channels.pick(rng)

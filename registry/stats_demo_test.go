@@ -48,3 +48,44 @@ func TestDemoStatusIndexes(t *testing.T) {
 		t.Fatalf("AssignStatusIndexes after a demo assigned %d (%v), want 0", n, err)
 	}
 }
+
+// TestDemoMakesExactlyN: LoadDemo stores exactly the number of
+// certificates asked for, whatever the last person drawn would hold (one
+// to three certificates), for many seeds and sizes.
+func TestDemoMakesExactlyN(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	stored := 0
+	for seed := uint64(1); seed <= 12; seed++ {
+		for _, n := range []int{1, 2, 37} {
+			res, err := f.reg.LoadDemo(ctx, f.admin, registry.DemoOptions{Certificates: n, Seed: seed, KeyID: "demo"})
+			if err != nil {
+				t.Fatalf("seed %d, %d certificates: %v", seed, n, err)
+			}
+			stored += n
+			_, total, err := f.store.Certificates(ctx, registry.CertificateFilter{PerPage: 1, Page: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Certificates != int64(n) || total != stored {
+				t.Fatalf("seed %d: asked for %d certificates, the demo reports %d and the store gained %d",
+					seed, n, res.Certificates, total-(stored-n))
+			}
+		}
+	}
+}
+
+func TestDemoName(t *testing.T) {
+	t.Parallel()
+	seen := map[string]int{}
+	for i := 0; i < 200_000; i += 7 {
+		n := registry.DemoName(i)
+		if _, err := registry.NormalizeName(n); err != nil {
+			t.Fatalf("DemoName(%d) = %q: %v", i, n, err)
+		}
+		if j, dup := seen[n]; dup {
+			t.Fatalf("DemoName(%d) = DemoName(%d) = %q", i, j, n)
+		}
+		seen[n] = i
+	}
+}

@@ -46,7 +46,7 @@ const (
 // StatusListRefresh bounds how long a built status list is reused: a
 // revocation through another process reaches StatusList within this time;
 // one through this process invalidates it at once.
-const StatusListRefresh = time.Minute
+const StatusListRefresh = 5 * time.Second
 
 // StatusListSize returns the length in bits of the list whose highest
 // index in use is maxIndex.
@@ -58,7 +58,7 @@ func StatusListSize(maxIndex int) int {
 	return n
 }
 
-// statusState is the employer feature's state in the registry: the
+// statusState is the revocation status list's state in the registry: the
 // status-list allocator and cache, and the issuer names of the
 // verification path (issuername.go).
 type statusState struct {

@@ -229,18 +229,21 @@ var (
 func (in *TrainingInput) Check(today time.Time) (string, []Problem) {
 	var ps []Problem
 	add := func(field, en, zh string) { ps = append(ps, Problem{Field: field, Message: en, MessageZH: zh}) }
-	in.Name = strings.TrimSpace(in.Name)
-	switch n := utf8.RuneCountInString(in.Name); {
-	case n == 0:
-		add("name", "the trainee's name is required", "姓名不能为空")
-	case n > 50:
-		add("name", "a name may have at most 50 characters", "姓名最多 50 个字")
-	case strings.ContainsFunc(in.Name, func(r rune) bool { return unicode.IsControl(r) || r == '*' }):
-		add("name", "a name may not contain control characters or '*'", "姓名不能包含控制字符或“*”")
+	if name, err := NormalizeName(in.Name); err != nil {
+		ne := NameProblem(err)
+		add("name", ne.Message, ne.MessageZH)
+	} else {
+		in.Name = name
 	}
 	id, err := NormalizeIDNumber(in.IDNumber)
+	if err == nil {
+		err = BornBy(id, today)
+		if err != nil {
+			id = ""
+		}
+	}
 	if err != nil {
-		add("id_number", ErrorMessage(err), "身份证号无效（GB 11643-1999）："+idProblemZH(in.IDNumber))
+		add("id_number", ErrorMessage(err), "身份证号无效："+idProblemZH(in.IDNumber, today))
 	}
 	in.Sex = strings.TrimSpace(in.Sex)
 	switch in.Sex {
@@ -351,7 +354,7 @@ func (o *TrainingOutcome) check(ended bool) []Problem {
 
 // idProblemZH says in Chinese what is wrong with an ID number, without
 // repeating it.
-func idProblemZH(s string) string {
+func idProblemZH(s string, today time.Time) string {
 	s = strings.TrimSpace(s)
 	switch {
 	case len(s) != 18 && len(s) != 15:
@@ -359,7 +362,18 @@ func idProblemZH(s string) string {
 	case !allDigits(s[:len(s)-1]):
 		return "除末位可为 X 外应全为数字"
 	}
-	return "校验位或出生日期不对"
+	id, err := NormalizeIDNumber(s)
+	switch {
+	case err == nil && BornBy(id, today) != nil:
+		return "出生日期晚于今天"
+	case err == nil:
+		return ""
+	case !IDAddressPlausible(s):
+		return "地址码不在任何省级行政区划之下（如 000000）"
+	case len(s) == 18 && idCheckChar(s) == strings.ToUpper(s)[17]:
+		return "出生日期不是 1900 年以后的有效日期"
+	}
+	return "校验位或出生日期不对（GB 11643-1999）"
 }
 
 func validNumber(n string) bool {

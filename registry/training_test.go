@@ -132,7 +132,7 @@ func TestTrainingScope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.reg.CreateTrainingRecord(ctx, b, trainingInput(func(in *registry.TrainingInput) { in.IDNumber = "440524188001010014" })); err != nil {
+	if _, _, err := f.reg.CreateTrainingRecord(ctx, b, trainingInput(func(in *registry.TrainingInput) { in.IDNumber = "440524198001010013" })); err != nil {
 		t.Fatal(err)
 	}
 	off11 := &registry.User{ID: "o11", Username: "o11", Role: registry.RoleOfficial, Province: "11"}
@@ -205,7 +205,7 @@ func TestCertificateFromTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, in := range map[string]registry.IssueInput{
-		"another holder":       issueInput(func(in *registry.IssueInput) { in.IDNumber = "440524188001010014"; in.TrainingRecordID = rec.ID }),
+		"another holder":       issueInput(func(in *registry.IssueInput) { in.IDNumber = "440524198001010013"; in.TrainingRecordID = rec.ID }),
 		"another organisation": issueInput(func(in *registry.IssueInput) { in.TrainingRecordID = recB.ID }),
 		"no such record":       issueInput(func(in *registry.IssueInput) { in.TrainingRecordID = "tr000" }),
 	} {
@@ -238,7 +238,7 @@ func TestCertificateFromTraining(t *testing.T) {
 		t.Errorf("a second certificate for the record: %v", err)
 	}
 	// Recording the certificate number by hand checks it the same way.
-	other, _, err := f.reg.Issue(ctx, a, issueInput(func(in *registry.IssueInput) { in.IDNumber = "440524188001010014" }))
+	other, _, err := f.reg.Issue(ctx, a, issueInput(func(in *registry.IssueInput) { in.IDNumber = "440524198001010013" }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestTrainingStats(t *testing.T) {
 	ctx := context.Background()
 	a := f.issuerUser(t, centre)
 	b := f.issuerUser(t, registry.IssuerInput{Name: "广东中心", Kind: "S", OrgCode: "0002", Province: "44", Site: "000001", Scope: centre.Scope})
-	ids := []string{"11010519491231002X", "440524188001010014", "34052419800101001X", "110105194912310011", "110105194912310038"}
+	ids := []string{"11010519491231002X", "440524198001010013", "34052419800101001X", "110105194912310011", "110105194912310038"}
 	for i, id := range ids {
 		if _, err := registry.NormalizeIDNumber(id); err != nil {
 			t.Fatalf("test ID %d: %v", i, err)

@@ -70,14 +70,23 @@ type StatusListSubject struct {
 	EncodedList   string `json:"encodedList"`   // multibase "u" + base64url(GZIP(bitstring))
 }
 
+// StatusListPath is where the registry serves its revocation list as a
+// credential of its own (StatusListJWT), relative to the public URL. The
+// list only ever grows at its end, so one URL serves it for good.
+const StatusListPath = "/api/v1/status-lists/revocation"
+
 // TrustBundle is the signed payload.
 type TrustBundle struct {
-	Type       string               `json:"type"`
-	Version    int                  `json:"version"`
-	Registry   string               `json:"registry"` // the public URL
-	IssuedAt   time.Time            `json:"issued_at"`
-	TTLSeconds int64                `json:"ttl_seconds"`
-	ExpiresAt  time.Time            `json:"expires_at"`
+	Type       string    `json:"type"`
+	Version    int       `json:"version"`
+	Registry   string    `json:"registry"` // the public URL
+	IssuedAt   time.Time `json:"issued_at"`
+	TTLSeconds int64     `json:"ttl_seconds"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	// IAT and EXP repeat IssuedAt and ExpiresAt as JWT NumericDates, the
+	// form generic JWT libraries enforce (RFC 7519 iat and exp).
+	IAT        int64                `json:"iat"`
+	EXP        int64                `json:"exp"`
 	JWKS       json.RawMessage      `json:"jwks"`
 	Issuers    []BundleIssuer       `json:"issuers"`
 	StatusList StatusListCredential `json:"status_list"`
@@ -93,19 +102,54 @@ func NewTrustBundle(publicURL string, issuedAt time.Time, ttl time.Duration, jwk
 	return &TrustBundle{
 		Type: TrustBundleType, Version: 1, Registry: publicURL,
 		IssuedAt: issuedAt, TTLSeconds: int64(ttl / time.Second), ExpiresAt: exp,
+		IAT: issuedAt.Unix(), EXP: exp.Unix(),
 		JWKS: json.RawMessage(jwks), Issuers: issuers,
 		StatusList: StatusListCredential{
 			Context:    []string{"https://www.w3.org/ns/credentials/v2"},
-			ID:         publicURL + "/api/v1/trust-bundle#status-list",
+			ID:         publicURL + StatusListPath,
 			Type:       []string{"VerifiableCredential", "BitstringStatusListCredential"},
 			Issuer:     publicURL,
 			ValidFrom:  issuedAt,
 			ValidUntil: exp,
 			CredentialSubject: StatusListSubject{
-				ID: publicURL + "/api/v1/trust-bundle#list", Type: "BitstringStatusList",
+				ID: publicURL + StatusListPath + "#list", Type: "BitstringStatusList",
 				StatusPurpose: "revocation", EncodedList: encodedList,
 			},
 		},
+	}
+}
+
+// StatusListJWT is the revocation list as a credential of its own, the
+// payload of a VC-JWT (VC-JOSE-COSE: the credential is the payload) that
+// the registry's DID issues, with the JWT claims generic libraries
+// enforce: iss (the DID), iat and exp (validFrom and validUntil as
+// NumericDates).
+type StatusListJWT struct {
+	StatusListCredential
+	Iss string `json:"iss"`
+	Iat int64  `json:"iat"`
+	Exp int64  `json:"exp"`
+}
+
+// NewStatusListJWT assembles the revocation list credential of the
+// registry at publicURL, issued by did, valid from validFrom for lifetime.
+func NewStatusListJWT(publicURL, did string, validFrom time.Time, lifetime time.Duration, encodedList string) *StatusListJWT {
+	validFrom = validFrom.UTC().Truncate(time.Second)
+	until := validFrom.Add(lifetime)
+	return &StatusListJWT{
+		StatusListCredential: StatusListCredential{
+			Context:    []string{"https://www.w3.org/ns/credentials/v2"},
+			ID:         publicURL + StatusListPath,
+			Type:       []string{"VerifiableCredential", "BitstringStatusListCredential"},
+			Issuer:     did,
+			ValidFrom:  validFrom,
+			ValidUntil: until,
+			CredentialSubject: StatusListSubject{
+				ID: publicURL + StatusListPath + "#list", Type: "BitstringStatusList",
+				StatusPurpose: "revocation", EncodedList: encodedList,
+			},
+		},
+		Iss: did, Iat: validFrom.Unix(), Exp: until.Unix(),
 	}
 }
 
@@ -211,6 +255,11 @@ func OpenTrustBundle(jws []byte, trusted []Key) (*OpenedBundle, error) {
 	}
 	if b.Type != TrustBundleType || b.Version != 1 {
 		return nil, bad("type %q version %d is not a trust bundle this program reads", truncate(b.Type, 40), b.Version)
+	}
+	// Bundles made before iat and exp existed have neither; a bundle that
+	// has them must agree with itself.
+	if (b.IAT != 0 || b.EXP != 0) && (b.IAT != b.IssuedAt.Unix() || b.EXP != b.ExpiresAt.Unix()) {
+		return nil, bad("iat and exp disagree with issued_at and expires_at")
 	}
 	sl := b.StatusList.CredentialSubject
 	if sl.StatusPurpose != "revocation" || sl.Type != "BitstringStatusList" {

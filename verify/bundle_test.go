@@ -139,3 +139,42 @@ func FuzzOpenTrustBundle(f *testing.F) {
 		}
 	})
 }
+
+// TestTrustBundleNumericDates: a bundle carries iat and exp equal to
+// issued_at and expires_at; a signed bundle whose iat or exp disagree is
+// refused, and one made before they existed (neither) still opens.
+func TestTrustBundleNumericDates(t *testing.T) {
+	k := testKey(1, true)
+	tk, err := NewStaticTokens([]Key{k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := JWKS([]Key{k})
+	enc, _ := registry.EncodeStatusList(registry.StatusListMinSize, nil)
+	issued := time.Date(2026, 6, 30, 8, 0, 0, 0, time.UTC)
+	b := NewTrustBundle("https://zs.example", issued, 24*time.Hour, jwks, bundleIssuers, enc)
+	if b.IAT != issued.Unix() || b.EXP != issued.Add(24*time.Hour).Unix() {
+		t.Fatalf("iat %d exp %d", b.IAT, b.EXP)
+	}
+	open := func(b *TrustBundle) error {
+		jws, err := tk.SignTrustBundle(context.Background(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = OpenTrustBundle([]byte(jws), []Key{k})
+		return err
+	}
+	if err := open(b); err != nil {
+		t.Fatal(err)
+	}
+	longer := *b
+	longer.EXP += 3600
+	if err := open(&longer); err == nil || !strings.Contains(err.Error(), "disagree") {
+		t.Fatalf("exp past expires_at: %v", err)
+	}
+	before := *b
+	before.IAT, before.EXP = 0, 0
+	if err := open(&before); err != nil {
+		t.Fatalf("a bundle without iat and exp: %v", err)
+	}
+}

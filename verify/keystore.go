@@ -8,11 +8,12 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// KeyStore keeps certificate-signing keys in a registry.Store, with the
-// private halves sealed by the registry's vault, so that every process of
-// one registry signs and verifies with the same keys.
+// KeyStore keeps certificate-signing keys in the registry's store, with
+// the private halves sealed by the registry's vault, so that every process
+// of one registry signs and verifies with the same keys. It needs only the
+// store's signing keys, not the rest of registry.Store.
 type KeyStore struct {
-	Store registry.Store
+	Store registry.SigningKeyStore
 	Vault *registry.Vault
 	// Audit, if set, records each new key in the audit log
 	// (registry.Registry.Record with the caller's actor).

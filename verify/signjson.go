@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/skillreg/skillreg/registry"
@@ -26,6 +27,18 @@ var reservedHeader = []string{"alg", "kid", "crit", "jwk", "jku", "x5u", "x5c"}
 // mistaken for a certificate. A missing active key or a store failure is
 // an internal error.
 func (t *Tokens) SignJSON(ctx context.Context, header map[string]any, payload any) (string, string, error) {
+	return t.SignJSONAs(ctx, "", header, payload)
+}
+
+// SignJSONAs is SignJSON with the header's kid written as keyRef followed
+// by the key's ID, e.g. a DID URL "did:web:example.org#Ab3dE5gH" that a
+// verifier resolves through the DID document; the returned kid is the
+// key's own ID. keyRef must be empty or end in "#", so that the kid still
+// names exactly one of our keys.
+func (t *Tokens) SignJSONAs(ctx context.Context, keyRef string, header map[string]any, payload any) (string, string, error) {
+	if keyRef != "" && !strings.HasSuffix(keyRef, "#") {
+		return "", "", registry.FieldError("keyRef", "a key reference must end in #")
+	}
 	for _, name := range reservedHeader {
 		if _, ok := header[name]; ok {
 			return "", "", registry.FieldError("header", "the header member %q is set by the signer or not allowed", name)
@@ -54,7 +67,7 @@ func (t *Tokens) SignJSON(ctx context.Context, header map[string]any, payload an
 		h[name] = v
 	}
 	h["alg"] = jwt.SigningMethodEdDSA.Alg()
-	h["kid"] = k.ID
+	h["kid"] = keyRef + k.ID
 	hb, err := json.Marshal(h)
 	if err != nil {
 		return "", "", registry.FieldError("header", "cannot encode the header as JSON: %v", err)

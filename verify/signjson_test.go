@@ -117,3 +117,42 @@ func TestSignJSONHeaderIsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestSignJSONAs: the kid is the key reference plus the key ID; Parse
+// calls a genuine such document malformed (not a certificate) and one
+// signed by another key under our DID URL forged; a reference that does
+// not end in "#" is refused.
+func TestSignJSONAs(t *testing.T) {
+	ctx := context.Background()
+	active := testKey(2, true)
+	tk := staticTokens(t, active)
+	doc := map[string]any{"type": []string{"VerifiableCredential"}}
+	tok, kid, err := tk.SignJSONAs(ctx, "did:web:zs.example#", map[string]any{"typ": "vc+jwt"}, doc)
+	if err != nil || kid != active.ID {
+		t.Fatalf("kid %q, err %v", kid, err)
+	}
+	hb, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+	var hdr map[string]any
+	if err := json.Unmarshal(hb, &hdr); err != nil || hdr["kid"] != "did:web:zs.example#"+active.ID {
+		t.Fatalf("header %s", hb)
+	}
+	_, _, err = tk.Parse(ctx, tok)
+	if te, ok := err.(*registry.TokenError); !ok || te.Status != registry.VerifyMalformed {
+		t.Fatalf("Parse of a genuine credential: %v, want malformed", err)
+	}
+	rogue := staticTokens(t, testKey(3, true))
+	fake, _, err := rogue.SignJSONAs(ctx, "did:web:zs.example#", nil, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(fake, ".")
+	// The rogue's document, relabelled with our key's DID URL.
+	h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"EdDSA","kid":"did:web:zs.example#` + active.ID + `"}`))
+	_, _, err = tk.Parse(ctx, h+"."+parts[1]+"."+parts[2])
+	if te, ok := err.(*registry.TokenError); !ok || te.Status != registry.VerifyForged {
+		t.Fatalf("Parse of a forged credential: %v, want forged", err)
+	}
+	if _, _, err := tk.SignJSONAs(ctx, "did:web:zs.example", nil, doc); registry.ErrorCode(err) != registry.EINVALID {
+		t.Fatalf("a key reference without #: %v", err)
+	}
+}

@@ -287,9 +287,17 @@ func (t *Tokens) Parse(ctx context.Context, token string) (*registry.TokenClaims
 		// not understand, and we understand none.
 		return nil, "", malformed("header: critical extensions are not supported")
 	}
+	// Documents the registry signs as its DID (SignJSONAs: credentials,
+	// the revocation list) name their key by DID URL, "<did>#<kid>":
+	// their signature is checked with that key, so that a genuine one is
+	// malformed as a certificate token and a fake one is still forged.
 	var kid string
+	document := false
 	_, err = t.parser.ParseWithClaims(token, &opaque{}, func(tok *jwt.Token) (any, error) {
 		kid, _ = tok.Header["kid"].(string)
+		if i := strings.LastIndexByte(kid, '#'); i >= 0 {
+			kid, document = kid[i+1:], true
+		}
 		if kid == "" {
 			return nil, errNoKID
 		}
@@ -319,6 +327,9 @@ func (t *Tokens) Parse(ctx context.Context, token string) (*registry.TokenClaims
 		default:
 			return nil, "", forged("bad signature")
 		}
+	}
+	if document {
+		return nil, "", malformed("a document signed by the registry, not a certificate token")
 	}
 	claims, err := decodePayload(seg[1])
 	if err != nil {

@@ -13,14 +13,20 @@ type PortalView struct {
 	Username   string
 	IssuerName string // "" for the admin
 	CanIssue   bool   // issuer users issue and import; the admin only lists, prints and revokes
-	Levels     []registry.NamedCode
-	Channels   []registry.NamedCode
-	Messages   map[string]string // the message table in Chinese, for portal.js
+	// IsAdmin shows the plans screen (the portal has two kinds of users:
+	// issuer users and the admin).
+	IsAdmin       bool
+	Levels        []registry.NamedCode
+	Channels      []registry.NamedCode
+	TargetGroups  []registry.NamedCode
+	TrainingTypes []registry.NamedCode
+	Messages      map[string]string // the message table in Chinese, for portal.js
 }
 
 // NewPortalView fills the lists the forms offer.
 func NewPortalView(csrf, username, issuerName string, canIssue bool) PortalView {
-	v := PortalView{CSRF: csrf, Username: username, IssuerName: issuerName, CanIssue: canIssue, Messages: MessagesZH()}
+	v := PortalView{CSRF: csrf, Username: username, IssuerName: issuerName, CanIssue: canIssue, IsAdmin: !canIssue, Messages: MessagesZH(),
+		TargetGroups: registry.TargetGroups, TrainingTypes: registry.TrainingTypes}
 	for l := registry.Level1; l <= registry.Level5; l++ {
 		v.Levels = append(v.Levels, registry.NamedCode{Code: string(rune('0' + l)), Name: l.Name()})
 	}

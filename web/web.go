@@ -81,6 +81,14 @@ type verifyView struct {
 	Cert     *registry.PublicCertificate
 	Reason   string
 	Hint     string // what to do next, for answers without a certificate
+	// Compare says whether to ask the employer to compare the holder's
+	// name with the person in front of them: only for a valid
+	// certificate, since a revoked one is not to be relied on whoever
+	// holds it.
+	Compare bool
+	// CheckedAt is when the answer was given, in China time, so that a
+	// screenshot of the page says how old it is.
+	CheckedAt, CheckedISO string
 }
 
 var verdicts = map[string]struct{ title, headline, class, hint string }{
@@ -93,10 +101,13 @@ var verdicts = map[string]struct{ title, headline, class, hint string }{
 		"请核对证书编号（22 位，以 S 或 Y 开头）和持证人姓名是否与纸质证书完全一致。Check the number and the full name against the paper certificate."},
 }
 
-// VerifyView turns a verification result into the verify page's data.
-func VerifyView(res registry.VerifyResult) any {
+// VerifyView turns a verification result, given at checked, into the
+// verify page's data.
+func VerifyView(res registry.VerifyResult, checked time.Time) any {
 	v := verdicts[res.Status]
-	return verifyView{Status: res.Status, Title: v.title, Headline: v.headline, Class: v.class, Cert: res.Certificate, Reason: res.Reason, Hint: v.hint}
+	cn := checked.In(registry.ChinaTime)
+	return verifyView{Status: res.Status, Title: v.title, Headline: v.headline, Class: v.class, Cert: res.Certificate, Reason: res.Reason, Hint: v.hint,
+		Compare: res.Status == registry.VerifyValid, CheckedAt: cn.Format("2006-01-02 15:04:05"), CheckedISO: cn.Format(time.RFC3339)}
 }
 
 // messageView is what the message page shows: an error a person can act on.
@@ -126,3 +137,15 @@ var openAPI []byte
 
 // OpenAPI returns the OpenAPI 3 description of the HTTP API.
 func OpenAPI() []byte { return openAPI }
+
+// ContextPath is where the server publishes the JSON-LD context of
+// skillreg's credential terms, version 1. The document at a version's
+// path never changes: a new term or meaning gets a new version and path,
+// so that credentials already issued keep their meaning.
+const ContextPath = "/ns/skillreg/v1"
+
+//go:embed contexts/skillreg-v1.jsonld
+var contextV1 []byte
+
+// Context returns the JSON-LD context served at ContextPath.
+func Context() []byte { return contextV1 }

@@ -41,7 +41,15 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binPath = filepath.Join(dir, "skillreg")
-	build := exec.Command("go", "build", "-o", binPath, ".")
+	// Built as the container image builds it (the Dockerfile's go build
+	// line, environment and flags), so that the tests run that binary.
+	buildEnv, buildFlags, err := dockerfileBuild("../../Dockerfile")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	build := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", binPath, ".")...)
+	build.Env = append(os.Environ(), buildEnv...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: building skillreg:", err)
@@ -162,7 +170,11 @@ func (s *server) waitReady(timeout time.Duration) error {
 		resp, err := client.Get(s.base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			// Ready, and everything the server wrote before it started
+			// serving (the one-time admin password, warnings) has been
+			// copied from its stderr: the port is taken before start-up,
+			// so /readyz can answer before that copy is done.
+			if resp.StatusCode == http.StatusOK && strings.Contains(s.stderr.String(), servingLine) {
 				return nil
 			}
 		}
@@ -170,6 +182,10 @@ func (s *server) waitReady(timeout time.Duration) error {
 	}
 	return fmt.Errorf("no 200 from /readyz within %v", timeout)
 }
+
+// servingLine is in the log line serve writes when it starts serving,
+// after everything else it prints at start-up.
+const servingLine = `"msg":"serving"`
 
 // kill ends the child if it still runs; it is registered with t.Cleanup.
 func (s *server) kill() {

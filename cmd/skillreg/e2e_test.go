@@ -451,7 +451,7 @@ func TestNoPlaintextIDNumber(t *testing.T) {
 		"level": 2, "channel": "social", "external_ref": "typo",
 	}, http.StatusBadRequest, nil)
 	walkRevoke(t, a, bearer, c)
-	// portal: a training record of the same person, and a bad one.
+	// Training records: one of the same person, and a bad one.
 	training := map[string]any{"name": "张小三", "id_number": holderIDNumber, "target_group": "new_labour", "occupation_code": "6-18-01-01",
 		"target_level": 4, "training_type": "employment", "hours": 80, "start": "2026-01-05", "end": "2026-01-20", "class_id": "e2e"}
 	var rec struct{ ID string }

@@ -18,8 +18,8 @@ import (
 	"github.com/skillreg/skillreg/registry/importer"
 )
 
-const importUsage = `usage: skillreg import FILE [--server URL] [--token T] [--dry-run] [--all-or-nothing] [--kind training] [--report OUT.xlsx]
-       skillreg import FILE --data DIR [--issuer ID] [--dry-run] [--all-or-nothing] [--kind training] [--report OUT.xlsx]
+const importUsage = `usage: skillreg import FILE [--server URL] [--token T] [--dry-run] [--all-or-nothing] [--kind training] [--encoding utf-8|gb18030] [--report OUT.xlsx]
+       skillreg import FILE --data DIR [--issuer ID] [--dry-run] [--all-or-nothing] [--kind training] [--encoding utf-8|gb18030] [--report OUT.xlsx]
 
 Uploads FILE (.xlsx, or .csv in UTF-8 or GB18030) to a running skillreg server as a
 batch of certificates, follows the import with a progress bar on stderr, and prints
@@ -29,21 +29,25 @@ With --data (or --issuer, or --mongo-uri) the command imports straight into the 
 in that data directory, as the issuing organisation --issuer (needed when the registry has
 more than one), with no server: the same checks and the same records as an upload.
 --kind training imports training records (实名制培训记录) instead of certificates.
+A CSV's encoding is decided from the whole file; one that reads cleanly both as UTF-8 and
+as GB18030 is refused until --encoding says which it is. The summary shows the first
+names as read: check them before the real run.
 Exit status: 0 all rows issued or already there (or, with --dry-run, all good),
 1 some rows are bad or the import failed, 2 usage or connection errors.
 `
 
 // importJob is the part of the server's import status the command reads.
 type importJob struct {
-	ID           string `json:"id"`
-	Status       string `json:"status"`
-	FileName     string `json:"file_name"`
-	Format       string `json:"format"`
-	Encoding     string `json:"encoding"`
-	SHA256       string `json:"sha256"`
-	DryRun       bool   `json:"dry_run"`
-	AllOrNothing bool   `json:"all_or_nothing"`
-	Kind         string `json:"kind"`
+	ID           string   `json:"id"`
+	Status       string   `json:"status"`
+	FileName     string   `json:"file_name"`
+	Format       string   `json:"format"`
+	Encoding     string   `json:"encoding"`
+	SHA256       string   `json:"sha256"`
+	DryRun       bool     `json:"dry_run"`
+	AllOrNothing bool     `json:"all_or_nothing"`
+	Kind         string   `json:"kind"`
+	SampleNames  []string `json:"sample_names"`
 	importer.Counts
 	Error      string          `json:"error"`
 	FileErrors []importProblem `json:"file_errors"`
@@ -76,11 +80,12 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	allOrNothing := fs.Bool("all-or-nothing", false, "issue nothing unless every row is good")
 	report := fs.String("report", "", "save the report (the rows with a 结果 column) to this .xlsx file")
 	interval := fs.Duration("interval", 500*time.Millisecond, "how often to poll the job")
-	// Direct mode (feature "portal"): no server, straight into a data dir.
+	// Direct mode (training records too): no server, straight into a data dir.
 	var data dataFlags
 	data.register(fs)
 	issuer := fs.String("issuer", "", "direct mode: the id of the issuing organisation that imports (needed when the registry has more than one)")
 	kind := fs.String("kind", importer.KindCertificates, `what the rows are: "certificates" or "training" (training records)`)
+	encoding := fs.String("encoding", "", `a CSV's text encoding, "utf-8" or "gb18030"; needed only for a file that reads cleanly both ways`)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -92,6 +97,11 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, `skillreg import: --kind must be "certificates" or "training"`)
 		return 2
 	}
+	enc, err := importer.ParseEncoding(*encoding)
+	if err != nil {
+		fmt.Fprintln(stderr, `skillreg import: --encoding must be "utf-8" or "gb18030"`)
+		return 2
+	}
 	direct := false
 	fs.Visit(func(f *flag.Flag) { direct = direct || f.Name == "data" || f.Name == "issuer" || f.Name == "mongo-uri" })
 	if direct {
@@ -99,7 +109,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprint(stderr, importUsage)
 			return 2
 		}
-		return importDirect(ctx, files[0], data, *issuer, importer.Options{DryRun: *dryRun, AllOrNothing: *allOrNothing, Kind: *kind}, *report, *interval, stdout, stderr)
+		return importDirect(ctx, files[0], data, *issuer, importer.Options{DryRun: *dryRun, AllOrNothing: *allOrNothing, Kind: *kind, Encoding: enc}, *report, *interval, stdout, stderr)
 	}
 	if len(files) != 1 || *token == "" {
 		fmt.Fprint(stderr, importUsage)
@@ -118,6 +128,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if *kind != importer.KindCertificates {
 		q.Set("kind", *kind)
+	}
+	if enc != "" {
+		q.Set("encoding", enc)
 	}
 	job, err := c.upload(ctx, files[0], q)
 	if err != nil {
@@ -380,6 +393,9 @@ func printSummary(w io.Writer, j *importJob, bad []importProblem, more bool) {
 		enc += ", " + j.Encoding
 	}
 	fmt.Fprintf(w, "file: %s (%s) sha256 %s\njob: %s %s\n", j.FileName, enc, j.SHA256, j.ID, j.Status)
+	if len(j.SampleNames) > 0 {
+		fmt.Fprintf(w, "names as read: %s\n", strings.Join(j.SampleNames, "、"))
+	}
 	if j.Error != "" {
 		fmt.Fprintf(w, "failed: %s\n", j.Error)
 	}

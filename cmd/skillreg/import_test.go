@@ -124,7 +124,7 @@ func TestImportCommand(t *testing.T) {
 	}
 
 	// The bad row fixed: every row is in, exit 0.
-	if err := os.WriteFile(file, []byte(strings.Replace(csv, "110105194912310021", "440524188001010014", 1)), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(strings.Replace(csv, "110105194912310021", "440524198001010013", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer

@@ -154,7 +154,7 @@ func actingIssuer(ctx context.Context, st registry.Store, id string) (*registry.
 // print, as for a server's job.
 func jobView(s importer.JobStatus) importJob {
 	j := importJob{ID: s.ID, Status: s.Status, FileName: s.FileName, Format: string(s.Format), Encoding: s.Encoding, SHA256: s.SHA256,
-		DryRun: s.DryRun, AllOrNothing: s.AllOrNothing, Kind: s.Kind, Counts: s.Counts, Error: s.Error}
+		DryRun: s.DryRun, AllOrNothing: s.AllOrNothing, Kind: s.Kind, SampleNames: s.SampleNames, Counts: s.Counts, Error: s.Error}
 	for _, p := range s.FileErrors {
 		j.FileErrors = append(j.FileErrors, importProblem{Row: p.Row, Column: p.Column, Message: p.Message, MessageEN: p.MessageEN})
 	}

@@ -55,7 +55,7 @@ func directDataDir(t *testing.T) string {
 const directCSV = "姓名,身份证号,职业编码,等级,评价类型,发证日期\n" +
 	"张三,11010519491231002X,6-18-01-01,2,social,2026-01-05\n" +
 	"李四,110105194912310021,6-18-01-01,2,social,2026-01-05\n" +
-	"王五,440524188001010014,6-18-01-02,三级/高级工,企业评价,2026-01-05\n"
+	"王五,440524198001010013,6-18-01-02,三级/高级工,企业评价,2026-01-05\n"
 
 // certificatesOf lists an organisation's certificates in a data dir.
 func certificatesOf(t *testing.T, dir, issuer string) []*registry.Certificate {

@@ -6,12 +6,14 @@
 //	skillreg keys list        list signing keys
 //	skillreg backup FILE      online copy of the embedded store, verified
 //	skillreg verify [--jwks FILE|URL] TOKEN|URL|PNG   check a certificate offline
-//	skillreg migrate --from DIR --to URI   copy the embedded store into MongoDB
+//	skillreg migrate --from DIR|URI --to DIR|URI   copy one store into another
 //	skillreg import FILE --server URL --token T   issue a spreadsheet of certificates
 //	skillreg trust-bundle --server URL -o FILE    download the signed trust bundle
 //	skillreg audit verify|checkpoint|reconcile     the tamper-evident audit log
 //	skillreg stats check [--repair]   recompute the statistics counters and compare
 //	skillreg demo --certificates N    fill the store with a synthetic population
+//	skillreg samples                  write sample spreadsheets to import
+//	skillreg users reset-password U   give a user a new password
 package main
 
 import (
@@ -34,8 +36,8 @@ Usage:
   skillreg backup [--data DIR] FILE      online backup of the embedded store, verified by opening it
   skillreg verify [--jwks FILE|URL] [--data DIR] TOKEN|VERIFY-URL|QR.png
                                          check a certificate's signature offline
-  skillreg migrate --from DIR --to mongodb://HOST/DB
-                                         copy the embedded store into MongoDB (resumable)
+  skillreg migrate --from DIR|mongodb://HOST/DB --to DIR|mongodb://HOST/DB
+                                         copy one store into another, either way (resumable)
   skillreg import FILE --server URL --token T [--dry-run] [--all-or-nothing] [--report OUT.xlsx]
                                          issue a spreadsheet of certificates (.xlsx or .csv)
   skillreg verify --offline --bundle FILE --trust JWKS TOKEN|VERIFY-URL|QR.png
@@ -50,6 +52,9 @@ Usage:
                                          recompute the statistics counters from the certificates
   skillreg demo --certificates N [--seed S] [--data DIR]
                                          fill the store with a synthetic population (for the dashboard)
+  skillreg samples [--dir DIR]           write class.xlsx and trainees.xlsx, sample files to import
+  skillreg users reset-password [--data DIR] USERNAME
+                                         give a user a new password (SKILLREG_NEW_PASSWORD, or generated)
 Every command that opens the registry takes --mongo-uri URI (env SKILLREG_MONGO_URI)
 to use MongoDB instead of the embedded store.
 Run "skillreg <command> -h" for a command's flags.
@@ -83,12 +88,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdImport(ctx, args[1:], stdout, stderr)
 	case "trust-bundle":
 		err = cmdTrustBundle(ctx, args[1:], stdout, stderr)
-	case "audit": // audit log (issue 7)
+	case "audit": // the tamper-evident audit log
 		return cmdAudit(ctx, args[1:], stdout, stderr)
-	case "stats": // statistics (issue 4)
+	case "stats": // check and repair the statistics counters
 		err = cmdStats(ctx, args[1:], stdout, stderr)
-	case "demo": // statistics (issue 4)
+	case "demo": // a synthetic population, for the statistics
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
+	case "users":
+		err = cmdUsers(ctx, args[1:], stdout, stderr)
+	case "samples":
+		err = cmdSamples(args[1:], stdout, stderr)
+	case "tls-roots": // hidden: checks that the binary finds trusted TLS roots
+		err = cmdTLSRoots(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,9 +20,10 @@ import (
 // migrationKinds are the record kinds a migration copies and checks, in
 // the order it copies them: certificates before serials, so that the
 // target's serial hints never name a certificate it does not hold yet.
-var migrationKinds = []string{"issuers", "users", "signing_keys", "certificates", "external_refs", "serials"}
+var migrationKinds = []string{"issuers", "users", "signing_keys", "certificates", "external_refs", "serials", "training_records", "api_keys", "plans"}
 
-// cmdMigrate copies an embedded store into MongoDB. Every record is
+// cmdMigrate copies one store into another: the embedded store (a data
+// directory) or MongoDB (a mongodb:// URI) on either side. Every record is
 // inserted only if missing (and checked equal if present), so the command
 // can be stopped at any point and run again: the next run copies what is
 // missing and nothing twice. That also makes a short cut-over possible:
@@ -30,9 +32,10 @@ var migrationKinds = []string{"issuers", "users", "signing_keys", "certificates"
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	from := fs.String("from", "", "data directory of the embedded store to copy (required)")
-	to := fs.String("to", envOr("SKILLREG_MONGO_URI", ""), "mongodb:// URI to copy into, database in the path (env SKILLREG_MONGO_URI; required)")
+	from := fs.String("from", "", "the store to copy: a data directory of the embedded store, or a mongodb:// URI (required)")
+	to := fs.String("to", envOr("SKILLREG_MONGO_URI", ""), "the store to copy into: a data directory or a mongodb:// URI with the database in the path (env SKILLREG_MONGO_URI; required)")
 	batch := fs.Int("batch", 1000, "certificates per bulk insert")
+	buildStats := fs.Bool("stats", true, "build the target's statistics counters from the copied certificates at the end (false: leave them to a later run or to skillreg stats check --repair, e.g. on a first pass while the old server still runs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,28 +43,70 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case fs.NArg() > 0:
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	case *from == "":
-		return errors.New("--from DIR is required: the data directory of the embedded store")
+		return errors.New("--from DIR|URI is required: the data directory of the embedded store, or mongodb://host:port/database")
 	case *to == "":
-		return errors.New("--to URI is required: mongodb://host:port/database")
+		return errors.New("--to DIR|URI is required: a data directory, or mongodb://host:port/database")
+	case *from == *to:
+		return errors.New("--from and --to name the same store")
 	case *batch < 1 || *batch > 100_000:
 		return fmt.Errorf("--batch must be 1 to 100000, got %d", *batch)
 	}
-	path := filepath.Join(*from, "skillreg.db")
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no embedded store at %s: %w", path, err)
-	}
-	src, err := sqlite.Open(ctx, path)
+	src, err := openMigrationStore(ctx, *from, true)
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", path, err)
+		return err
 	}
 	defer src.Close()
-	dst, err := mongo.Open(ctx, *to)
+	dst, err := openMigrationStore(ctx, *to, false)
 	if err != nil {
-		return fmt.Errorf("opening the MongoDB store: %w", err)
+		return err
 	}
 	defer dst.Close()
-	m := &migration{src: src, dst: dst, batch: *batch, progress: newProgress(stderr)}
-	return m.run(ctx, stdout)
+	source, ok := src.(migrationSource)
+	if !ok {
+		return fmt.Errorf("the store at --from cannot be read whole (it has no registry.Exporter)")
+	}
+	target, ok := dst.(migrationTarget)
+	if !ok {
+		return fmt.Errorf("the store at --to cannot take copied records (it has no registry.Restorer)")
+	}
+	m := &migration{src: source, dst: target, batch: *batch, buildStats: *buildStats, progress: newProgress(stderr)}
+	if err := m.run(ctx, stdout); err != nil {
+		return err
+	}
+	if !isMongoURI(*to) {
+		fmt.Fprintf(stdout, "the copied signing keys are sealed with the source's master key: give the target it too (%s, or SKILLREG_MASTER_KEY)\n", filepath.Join(*to, "master.key"))
+	}
+	return nil
+}
+
+// isMongoURI reports whether a --from or --to value names MongoDB rather
+// than a data directory.
+func isMongoURI(s string) bool {
+	return strings.HasPrefix(s, "mongodb://") || strings.HasPrefix(s, "mongodb+srv://")
+}
+
+// openMigrationStore opens the store that loc names: MongoDB for a
+// mongodb:// URI, else the embedded store in the data directory loc,
+// which must hold one already if mustExist.
+func openMigrationStore(ctx context.Context, loc string, mustExist bool) (registry.Store, error) {
+	if isMongoURI(loc) {
+		st, err := mongo.Open(ctx, loc)
+		if err != nil {
+			return nil, fmt.Errorf("opening the MongoDB store: %w", err)
+		}
+		return st, nil
+	}
+	path := filepath.Join(loc, "skillreg.db")
+	if mustExist {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no embedded store at %s: %w", path, err)
+		}
+	}
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return st, nil
 }
 
 // migrationSource is a store that can be read whole.
@@ -79,15 +124,21 @@ type migrationTarget interface {
 
 // migration copies one store into another.
 type migration struct {
-	src      migrationSource
-	dst      migrationTarget
-	batch    int
-	progress *progress
-	copied   map[string]int // per kind, this run
+	src   migrationSource
+	dst   migrationTarget
+	batch int
+	// buildStats builds the target's statistics counters after the copy.
+	buildStats bool
+	progress   *progress
+	copied     map[string]int // per kind, this run
+	// lastSerial is the highest serial among the certificates copied,
+	// per number prefix.
+	lastSerial map[string]int
 }
 
 func (m *migration) run(ctx context.Context, stdout io.Writer) error {
 	m.copied = map[string]int{}
+	m.lastSerial = map[string]int{}
 	before, err := m.src.Counts(ctx)
 	if err != nil {
 		return err
@@ -118,7 +169,7 @@ func (m *migration) run(ctx context.Context, stdout io.Writer) error {
 	if m.copied["signing_keys"], err = m.dst.ImportSigningKeys(ctx, keys); err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
-	m.progress.line("signing keys: %d, copied %d (still sealed: servers on MongoDB need this store's master key)", len(keys), m.copied["signing_keys"])
+	m.progress.line("signing keys: %d, copied %d (still sealed: servers on the target need the source's master key)", len(keys), m.copied["signing_keys"])
 
 	if err := m.certificates(ctx, int(before["certificates"])); err != nil {
 		return err
@@ -128,15 +179,50 @@ func (m *migration) run(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A source's serial counter may lag its certificates (MongoDB's is a
+	// hint that writers walk past); the target's must not, or its next
+	// issuance would collide with a copied certificate.
+	for prefix, last := range m.lastSerial {
+		serials[prefix] = max(serials[prefix], last)
+	}
 	if err := m.dst.ImportSerials(ctx, serials); err != nil {
 		return err
 	}
 	m.progress.line("serials: %d prefixes", len(serials))
 
-	if err := m.auditLog(ctx); err != nil { // audit log (issue 7): migrate_audit.go
+	for _, step := range []func(context.Context) error{m.trainingRecords, m.apiKeys, m.plans} { // migrate_records.go
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	if err := m.auditLog(ctx); err != nil { // migrate_audit.go
 		return err
 	}
+	if m.buildStats {
+		if err := m.statistics(ctx); err != nil {
+			return err
+		}
+	} else {
+		m.progress.line("statistics: counters not built (--stats=false); run migrate again or skillreg stats check --repair on the target")
+	}
 	return m.check(ctx, stdout)
+}
+
+// statistics builds the target's statistics counters from the copied
+// certificates, as `skillreg stats check --repair` would: counters are
+// derived from the certificates, so they are rebuilt rather than copied
+// (a copy taken while a server counts could hold half an update). On a
+// target that already has counters, only their differences are written.
+func (m *migration) statistics(ctx context.Context) error {
+	start := time.Now()
+	reg := registry.New(registry.Config{Store: m.dst, Logger: slog.New(slog.DiscardHandler)})
+	res, err := reg.CheckStats(ctx, registry.CheckOptions{Repair: true})
+	if err != nil {
+		return fmt.Errorf("building the target's statistics counters: %w (run skillreg stats check --repair on the target)", err)
+	}
+	m.progress.line("statistics: counters built from %d certificates of %d holders in %.1f s (%d counters corrected)",
+		res.Certificates, res.Holders, time.Since(start).Seconds(), len(res.CellDiffs))
+	return nil
 }
 
 // certificates copies every certificate in number order, one bulk insert
@@ -157,6 +243,12 @@ func (m *migration) certificates(ctx context.Context, total int) error {
 			return fmt.Errorf("certificates after %s: %w", after, err)
 		}
 		m.copied["certificates"] += n
+		for _, c := range list {
+			if info, err := registry.ParseNumber(c.Number); err == nil && !info.Legacy {
+				prefix := c.Number[:len(c.Number)-6]
+				m.lastSerial[prefix] = max(m.lastSerial[prefix], info.Serial)
+			}
+		}
 		seen += len(list)
 		after = list[len(list)-1].Number
 		m.progress.bar("certificates", seen, total)
@@ -176,7 +268,7 @@ func (m *migration) check(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	var bad []string
-	fmt.Fprintf(stdout, "%-14s %12s %12s %12s\n", "collection", "embedded", "mongodb", "copied now")
+	fmt.Fprintf(stdout, "%-16s %12s %12s %12s\n", "collection", "source", "target", "copied now")
 	for _, k := range migrationKinds {
 		mark := "ok"
 		if src[k] != dst[k] {
@@ -187,10 +279,10 @@ func (m *migration) check(ctx context.Context, stdout io.Writer) error {
 		if k == "external_refs" || k == "serials" {
 			copied = "-" // written along with certificates, or raised in place
 		}
-		fmt.Fprintf(stdout, "%-14s %12d %12d %12s  %s\n", k, src[k], dst[k], copied, mark)
+		fmt.Fprintf(stdout, "%-16s %12d %12d %12s  %s\n", k, src[k], dst[k], copied, mark)
 	}
 	if len(bad) > 0 {
-		return registry.Errorf(registry.ECONFLICT, "counts differ for %s: was the embedded store written to during the copy (run migrate again), or did the target hold other records?", strings.Join(bad, ", "))
+		return registry.Errorf(registry.ECONFLICT, "counts differ for %s: was the source written to during the copy (run migrate again), or did the target hold other records?", strings.Join(bad, ", "))
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func (m *migration) auditLog(ctx context.Context) error {
 		return err
 	}
 	if src.Seq != dst.Seq || src.Hash != dst.Hash {
-		return registry.Errorf(registry.ECONFLICT, "the audit logs end differently (embedded %d %s, mongodb %d %s): was the embedded store written to during the copy (run migrate again), or has a server appended to the target?", src.Seq, src.Hash, dst.Seq, dst.Hash)
+		return registry.Errorf(registry.ECONFLICT, "the audit logs end differently (source %d %s, target %d %s): was the source written to during the copy (run migrate again), or has a server appended to the target?", src.Seq, src.Hash, dst.Seq, dst.Hash)
 	}
 	return nil
 }

@@ -113,7 +113,7 @@ func TestMigrate(t *testing.T) {
 		}
 	}
 	t.Logf("embedded store with %d certificates built in %v", migrateCerts, time.Since(start).Round(time.Millisecond))
-	// An audit log with a signed checkpoint in the middle (issue 7).
+	// An audit log with a signed checkpoint in the middle.
 	recorder := registry.New(registry.Config{Store: src, Vault: vault, Logger: slog.New(slog.DiscardHandler)})
 	for i := 0; i < 30; i++ {
 		recorder.Record(ctx, "test.event", "migrate-test", "i", i)

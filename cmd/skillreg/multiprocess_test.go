@@ -134,7 +134,7 @@ func TestMultiProcessMongo(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	// audit log (issue 7): both processes appended to one chain at once;
+	// The audit log: both processes appended to one chain at once;
 	// it verifies from the command line, checkpoints and coverage too.
 	for _, p := range []*server{p1, p2} {
 		if code, _ := p.stop(30 * time.Second); code != 0 {

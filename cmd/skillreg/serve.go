@@ -36,7 +36,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&f.addr, "addr", envOr("SKILLREG_ADDR", "127.0.0.1:8080"), "listen address (env SKILLREG_ADDR)")
 	fs.StringVar(&f.publicURL, "public-url", envOr("SKILLREG_PUBLIC_URL", "http://127.0.0.1:8080"), "base URL put into QR codes (env SKILLREG_PUBLIC_URL)")
 	fs.StringVar(&f.logLevel, "log-level", envOr("SKILLREG_LOG_LEVEL", "info"), "debug, info, warn or error (env SKILLREG_LOG_LEVEL)")
-	audit := registerAuditFlags(fs) // audit log (issue 7): checkpoint cadence
+	audit := registerAuditFlags(fs) // the audit log's checkpoint cadence
 	limits := handlers.DefaultLimits()
 	for _, lf := range limits.Flags() {
 		if v := os.Getenv(lf.Env); v != "" {
@@ -46,7 +46,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		fs.Var(lf.Value, lf.Name, lf.Usage+" (env "+lf.Env+")")
 	}
-	ef := registerEmployerFlags(fs) // employers (issue 6)
+	ef := registerEmployerFlags(fs) // employer access: API key rates, the verification cache, the trust bundle
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,6 +76,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	// Take the port before creating anything: a server that cannot listen
+	// must not make a data directory or spend the one-time admin password.
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (nothing was created): %w", f.addr, err)
+	}
+	defer ln.Close()
 
 	e, err := openEnv(ctx, f.dataFlags, true)
 	if err != nil {
@@ -114,31 +122,55 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if created && generated {
 		fmt.Fprintf(stderr, "\n  Created user \"admin\" with password: %s\n  It is shown only this once; set SKILLREG_ADMIN_PASSWORD to choose it instead.\n\n", pw)
 	}
+	if !created && !generated {
+		fmt.Fprint(stderr, adminPasswordIgnored(f.dataFlags))
+		logger.Warn("SKILLREG_ADMIN_PASSWORD is ignored: the user admin already exists")
+	}
 
 	srv := handlers.New(handlers.Config{
-		Registry:  reg,
-		JWKS:      e.keys().JWKS,
-		QRPNG:     verify.QRPNG,
-		PublicURL: publicURL,
-		LoginKey:  e.vault.LoginKey(),
-		Logger:    logger,
-		Metrics:   metrics,
-		Limits:    limits,
-		SignJSON:  tokens.SignJSON,
-		Employers: ef.config(tokens),
+		Registry:       reg,
+		JWKS:           e.keys().JWKS,
+		QRPNG:          verify.QRPNG,
+		PublicURL:      publicURL,
+		LoginKey:       e.vault.LoginKey(),
+		Logger:         logger,
+		Metrics:        metrics,
+		Limits:         limits,
+		SignJSON:       tokens.SignJSON,
+		SignCredential: tokens.SignJSONAs,
+		Employers:      ef.config(tokens),
 	})
 	stopCheckpoints := audit.start(ctx, e.store, tokens.SignJSON, logger)
 	defer stopCheckpoints()
-	return listenAndServe(ctx, f.addr, srv, logger)
+	return serveOn(ctx, ln, srv, logger)
 }
 
-// listenAndServe serves until ctx is cancelled (SIGTERM or SIGINT), then
-// stops accepting connections and lets in-flight requests finish.
-func listenAndServe(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
+// adminPasswordIgnored is the warning serve prints when
+// SKILLREG_ADMIN_PASSWORD is set but the user admin already exists, so the
+// variable changes nothing: it says so and how to reset the password.
+func adminPasswordIgnored(d dataFlags) string {
+	where := "--data " + shellQuote(d.dataDir)
+	if d.mongoURI != "" {
+		where = "--mongo-uri URI"
 	}
+	return "\n  WARNING: SKILLREG_ADMIN_PASSWORD is set but ignored: the user \"admin\" already exists in\n" +
+		"  this registry, and its password stays what it was. To make it that password, run\n" +
+		"    skillreg users reset-password " + where + " admin\n" +
+		"  (with SKILLREG_ADMIN_PASSWORD set; the server may keep running),\n" +
+		"  or start with another --data directory for a fresh registry.\n\n"
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// serveOn serves on ln until ctx is cancelled (SIGTERM or SIGINT), then
+// stops accepting connections and lets in-flight requests finish.
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

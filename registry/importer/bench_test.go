@@ -37,7 +37,7 @@ var benchOccupations = []string{"6-18-01-01", "6-18-01-02", "6-18-01-03", "4-04-
 // benchRow is the i-th generated row: a distinct person, an occupation and
 // a level of the issuer's scope.
 func benchRow(i int) (name, id, occ string, level int) {
-	return fmt.Sprintf("学员%06d", i), idFor(i), benchOccupations[i%len(benchOccupations)], 2 + i%4
+	return registry.DemoName(i), idFor(i), benchOccupations[i%len(benchOccupations)], 2 + i%4
 }
 
 // writeBenchCSV writes n generated rows as CSV and returns the Source.

@@ -18,8 +18,13 @@ type Options struct {
 	// pass runs first, then the issue pass.
 	AllOrNothing bool `json:"all_or_nothing"`
 	// Kind is what the rows are: KindCertificates ("" too) or
-	// KindTraining (feature "portal").
+	// KindTraining (training records).
 	Kind string `json:"kind,omitempty"`
+	// Encoding is a CSV's text encoding as the uploader states it
+	// (ParseEncoding): EncodingUTF8, EncodingGB18030, or "" to let
+	// DecideEncoding decide, which refuses a file that reads cleanly both
+	// ways. An xlsx ignores it.
+	Encoding string `json:"encoding,omitempty"`
 }
 
 // Row statuses in a RowResult.
@@ -72,6 +77,9 @@ type Source struct {
 	Path   string
 	Format Format
 	SHA256 string
+	// Encoding is a CSV's text encoding, EncodingUTF8 or EncodingGB18030,
+	// as decided when the upload was spooled; "" decides it on each open.
+	Encoding string
 }
 
 // FileRef is the prefix of derived external_refs: "file-" and the first
@@ -91,6 +99,24 @@ type Outcome struct {
 	HeaderRow  int       // the header's row number (0 if none was found)
 	Width      int       // the most cells any row has
 	Encoding   string    // a CSV's text encoding
+	// SampleNames are the first few names as read (and as they would be
+	// signed), so that a clerk can see the file was decoded right.
+	SampleNames []string
+}
+
+// sampleNames is how many names an Outcome shows.
+const sampleNames = 5
+
+// addSample adds the name in cell to out's samples, in the form it would
+// be signed when the name rule accepts it.
+func (out *Outcome) addSample(cell string) {
+	if len(out.SampleNames) >= sampleNames || cell == "" {
+		return
+	}
+	if n, err := registry.NormalizeName(cell); err == nil {
+		cell = n
+	}
+	out.SampleNames = append(out.SampleNames, cell)
 }
 
 // Run imports src for actor, an issuer's user. It counts the rows, then
@@ -207,7 +233,7 @@ func (r *run) rows() (Reader, *header, []Problem, error) {
 // and the first non-blank row (nil in a file without any), whose header
 // problems the caller reports.
 func (r *run) openAtHeader(isHeader func(Row) bool) (Reader, *Row, *Row, error) {
-	rd, err := Open(r.src.Path, r.src.Format)
+	rd, err := OpenSource(r.src)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -273,6 +299,7 @@ func (r *run) count() (Outcome, error) {
 		if row.blank() {
 			continue
 		}
+		out.addSample(h.cell(row, "holder_name"))
 		out.Total++
 		if out.Total > MaxRows {
 			out.Total = 0
@@ -307,7 +334,7 @@ func (r *run) pass(out *Outcome, m mode, emit func(RowResult) error) (Counts, er
 		c.Phase = PhaseChecking
 	}
 	r.progress(c)
-	chk := &checker{run: r, head: h, fileRef: r.src.FileRef(), keys: newDupIndex(), refs: newDupIndex()}
+	chk := &checker{run: r, head: h, fileRef: r.src.FileRef(), keys: newDupIndex(), refs: newDupIndex(), names: newNameIndex()}
 
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
@@ -475,6 +502,7 @@ type checker struct {
 	fileRef string
 	keys    *dupIndex // ID number + occupation + level -> first row
 	refs    *dupIndex // given external_ref -> first row
+	names   *nameIndex
 }
 
 // check takes a row as far as it goes without writing. A final result
@@ -493,6 +521,9 @@ func (c *checker) check(ctx context.Context, row Row, m mode) (RowResult, regist
 			if first, dup := c.refs.add(p.in.ExternalRef, row.Number); dup {
 				problems = append(problems, newProblem(row.Number, c.head.columnName("external_ref"), "external_ref", CodeDuplicateRef, first))
 			}
+		}
+		if first, other := c.names.add(p.id, p.in.HolderName, row.Number); other && p.in.NameChangeReason == "" {
+			problems = append(problems, newProblem(row.Number, c.head.columnName("holder_name"), "holder_name", CodeIdentityInFile, first))
 		}
 	}
 	if len(problems) > 0 {
@@ -549,7 +580,7 @@ func (c *checker) issued(res RowResult, in *registry.IssueInput, id string, o re
 // the run for an error that is not about the row.
 func (c *checker) refused(res RowResult, in *registry.IssueInput, err error) (RowResult, error) {
 	switch registry.ErrorCode(err) {
-	case registry.EINVALID, registry.EFORBIDDEN:
+	case registry.EINVALID, registry.EFORBIDDEN, registry.EIDENTITY:
 		res.Status = StatusInvalid
 		res.Errors = []Problem{c.problemFromError(res.Row, in, err)}
 		return res, nil
@@ -580,5 +611,36 @@ func (d *dupIndex) add(key string, row int) (int, bool) {
 		return int(first), true
 	}
 	d.rows[h] = int32(row)
+	return 0, false
+}
+
+// nameIndex remembers, by 64-bit keyed hashes, the name each ID number of
+// the file first came with, so that a later row giving the same ID number
+// under another name is caught before either is issued (the registry's
+// identity check sees only what is stored). About 50 bytes a distinct ID
+// number.
+type nameIndex struct {
+	seed maphash.Seed
+	ids  map[uint64]nameAt
+}
+
+type nameAt struct {
+	name uint64
+	row  int32
+}
+
+func newNameIndex() *nameIndex {
+	return &nameIndex{seed: maphash.MakeSeed(), ids: map[uint64]nameAt{}}
+}
+
+// add records the name of id at row, and reports the first row that gave
+// id another name, if any.
+func (x *nameIndex) add(id, name string, row int) (int, bool) {
+	k := maphash.String(x.seed, id)
+	h := maphash.String(x.seed, "name\x00"+name)
+	if first, ok := x.ids[k]; ok {
+		return int(first.row), first.name != h
+	}
+	x.ids[k] = nameAt{name: h, row: int32(row)}
 	return 0, false
 }

@@ -147,14 +147,19 @@ type JobStatus struct {
 	Uploader     string     `json:"uploader"`
 	CreatedAt    time.Time  `json:"created_at"`
 	FinishedAt   *time.Time `json:"finished_at,omitempty"`
+	// SampleNames are the first names of the file as read, to check the
+	// decoding by eye before the real run.
+	SampleNames []string `json:"sample_names,omitempty"`
 	Counts
 	FileErrors []Problem `json:"file_errors,omitempty"`
 	Error      string    `json:"error,omitempty"` // why a failed job failed
 }
 
 // Start checks that actor may import, spools upload (the file named name)
-// to disk, computing its SHA-256, and starts the import in the
+// to disk, computing its SHA-256, decides a CSV's encoding
+// (DecideEncoding, with opts.Encoding), and starts the import in the
 // background. EINVALID for a file that is empty or not a .xlsx or .csv,
+// or a CSV whose encoding cannot be decided (field "encoding"),
 // ETOOLARGE for one over the upload limit; the checks of the rows come
 // later, in the job.
 func (m *Manager) Start(actor *registry.User, name string, upload io.Reader, opts Options) (*Job, error) {
@@ -170,6 +175,9 @@ func (m *Manager) Start(actor *registry.User, name string, upload io.Reader, opt
 		return nil, err
 	}
 	src, err := m.spool(dir, name, upload)
+	if err == nil && src.Format == FormatCSV {
+		src.Encoding, err = decideFileEncoding(src.Path, opts.Encoding)
+	}
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -236,6 +244,17 @@ func (m *Manager) spool(dir, name string, upload io.Reader) (Source, error) {
 		return Source{}, err
 	}
 	return Source{Path: path, Format: format, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// decideFileEncoding decides the encoding of the CSV file at path, as
+// the uploader stated it (want) or from its content.
+func decideFileEncoding(path, want string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return DecideEncoding(f, want)
 }
 
 func sizeText(n int64) string { return strconv.FormatInt(n>>20, 10) + " MiB" }
@@ -368,9 +387,10 @@ func (j *Job) Status() JobStatus {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return JobStatus{
-		ID: j.id, Status: j.status, FileName: j.fileName, Format: j.src.Format, Encoding: j.outcome.Encoding,
+		ID: j.id, Status: j.status, FileName: j.fileName, Format: j.src.Format, Encoding: j.src.Encoding,
 		SHA256: j.src.SHA256, DryRun: j.opts.DryRun, AllOrNothing: j.opts.AllOrNothing, Kind: j.opts.Kind, Uploader: j.username,
 		CreatedAt: j.created, FinishedAt: j.finished, Counts: j.counts, FileErrors: j.outcome.FileErrors, Error: j.failure,
+		SampleNames: j.outcome.SampleNames,
 	}
 }
 

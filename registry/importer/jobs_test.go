@@ -23,7 +23,7 @@ func TestRunResumesAfterInterruption(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(csvHeader)
 	for i := range rowsInFile {
-		fmt.Fprintf(&b, "学员%d,%s,6-18-01-01,3,social,,\n", i, idFor(i))
+		fmt.Fprintf(&b, "%s,%s,6-18-01-01,3,social,,\n", registry.DemoName(i), idFor(i))
 	}
 	src := e.source(t, "class.csv", []byte(b.String()))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -147,7 +147,7 @@ func TestManagerSerialisesAnOrganisation(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(csvHeader)
 	for i := range 20 {
-		fmt.Fprintf(&b, "学员%d,%s,6-18-01-01,3,social,,\n", i, idFor(i))
+		fmt.Fprintf(&b, "%s,%s,6-18-01-01,3,social,,\n", registry.DemoName(i), idFor(i))
 	}
 	j1, err := m.Start(e.user, "a.csv", strings.NewReader(b.String()), importer.Options{})
 	if err != nil {

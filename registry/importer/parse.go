@@ -32,6 +32,7 @@ var Columns = []Column{
 	{"channel", "评价类型", []string{"评价方式", "评价渠道"}, true, "社会化职业技能鉴定、企业技能劳动者评价、职业院校资格认证、专项职业技能考核（或 social、enterprise、school、special）"},
 	{"issued_on", "发证日期", []string{"issue_date", "date"}, false, "YYYY-MM-DD，或 Excel 日期；留空为导入当天"},
 	{"external_ref", "外部编号", []string{"ref"}, false, "本机构系统中的编号（可选，最多 128 字节）；同一编号只发一次证。留空时按文件内容和行号生成"},
+	{"name_change_reason", "更名原因", []string{"改名原因"}, false, "仅当该身份证号已以另一姓名持证、持证人确已更名时填写（如“2025 年户籍更名”），会记入审计日志；其他情况留空"},
 }
 
 // MaxRows is the most data rows one file may have: the duplicate index
@@ -169,11 +170,13 @@ func (h *header) parseRow(row Row, fileRef string) (parsed, []Problem) {
 	}
 
 	if name, ok := required("holder_name"); ok {
-		switch {
-		case utf8.RuneCountInString(name) > 50:
-			add("holder_name", CodeTooLong, h.columnName("holder_name"), "holder_name", 50)
-		case strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || r == '*' }):
-			add("holder_name", CodeNameInvalid)
+		if utf8.RuneCountInString(name) > registry.MaxNameRunes {
+			add("holder_name", CodeTooLong, h.columnName("holder_name"), "holder_name", registry.MaxNameRunes)
+		} else if norm, err := registry.NormalizeName(name); err != nil {
+			ne := registry.NameProblem(err)
+			add("holder_name", CodeNameInvalid, ne.MessageZH, ne.Message)
+		} else {
+			name = norm
 		}
 		p.in.HolderName = name
 	}
@@ -212,6 +215,7 @@ func (h *header) parseRow(row Row, fileRef string) (parsed, []Problem) {
 		}
 		p.in.IssuedOn = d
 	}
+	p.in.NameChangeReason = h.cell(row, "name_change_reason")
 	p.in.ExternalRef = h.cell(row, "external_ref")
 	switch {
 	case len(p.in.ExternalRef) > 128:
@@ -227,8 +231,9 @@ var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 
 // parseID checks an ID number cell and returns the canonical number, or a
 // problem code with its arguments. It gives the clerk the precise reason
-// (length, letters, check character, birth date, Excel's rounding), where
-// registry.NormalizeIDNumber, which has the last word, only says "invalid".
+// (length, letters, check character, address code, birth date, Excel's
+// rounding), where registry.NormalizeIDNumber, which has the last word,
+// says less. A birth date after the issue date is the registry's check.
 func parseID(raw string) (string, string, []any) {
 	s := strings.Map(func(r rune) rune {
 		switch {
@@ -264,6 +269,9 @@ func parseID(raw string) (string, string, []any) {
 		if want := "10X98765432"[sum%11]; want != s[17] && !(want == 'X' && s[17] == 'x') {
 			return s, CodeIDCheckDigit, nil
 		}
+	}
+	if !registry.IDAddressPlausible(s) {
+		return s, CodeIDRegion, nil
 	}
 	id, err := registry.NormalizeIDNumber(s)
 	if err != nil {

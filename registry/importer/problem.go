@@ -28,11 +28,12 @@ const (
 	CodeUnreadable       = "unreadable_row"      // the row could not be read
 	CodeRequired         = "required"            // a required cell is empty
 	CodeTooLong          = "too_long"            // a cell is longer than its field allows
-	CodeNameInvalid      = "name_invalid"        // the name has control characters or '*'
+	CodeNameInvalid      = "name_invalid"        // the name breaks the name rule (registry.NormalizeName)
 	CodeIDLength         = "id_length"           // an ID number of the wrong length
 	CodeIDFormat         = "id_format"           // letters where digits belong
 	CodeIDCheckDigit     = "id_check_digit"      // GB 11643-1999 check character wrong
-	CodeIDBirthDate      = "id_birth_date"       // the birth date in the ID is not a date
+	CodeIDBirthDate      = "id_birth_date"       // the birth date in the ID is not a date from 1900 on
+	CodeIDRegion         = "id_region"           // the address code is under no province (000000, 99...)
 	CodeIDExcelNumber    = "id_excel_number"     // Excel turned the ID into a rounded number
 	CodeOccupationFormat = "occupation_format"   // not X-XX-XX-XX
 	CodeOccupationCat    = "occupation_category" // a category, not an occupation
@@ -45,6 +46,8 @@ const (
 	CodeDuplicateInFile  = "duplicate_in_file"   // same ID, occupation and level as an earlier row
 	CodeDuplicateRef     = "duplicate_ref"       // same external_ref as an earlier row
 	CodeRefConflict      = "external_ref_in_use" // the external_ref names another person's certificate
+	CodeIdentityConflict = "identity_conflict"   // the ID number is registered under another name
+	CodeIdentityInFile   = "identity_in_file"    // an earlier row has the same ID number under another name
 	CodeInvalid          = "invalid"             // any other rule of the registry
 )
 
@@ -58,11 +61,12 @@ var messages = map[string][2]string{
 	CodeUnreadable:       {"无法读取该行：%v", "the row cannot be read: %v"},
 	CodeRequired:         {"“%[1]s”不能为空", "%[2]s is required"},
 	CodeTooLong:          {"“%[1]s”过长，最多 %[3]d 个字符", "%[2]s is too long: at most %[3]d characters"},
-	CodeNameInvalid:      {"姓名不能包含控制字符或“*”", "a name may not contain control characters or '*'"},
+	CodeNameInvalid:      {"姓名不符合姓名规则：%[1]s", "the name is not accepted: %[2]s"},
 	CodeIDLength:         {"身份证号应为 18 位（旧证 15 位），实为 %d 位", "an ID number has 18 characters (15 for the old format), not %d"},
 	CodeIDFormat:         {"身份证号除最后一位可为 X 外应全为数字", "an ID number is all digits, except that the last may be X"},
 	CodeIDCheckDigit:     {"身份证号校验位不符（GB 11643-1999），请核对号码", "the ID number's check character is wrong (GB 11643-1999); check the number"},
-	CodeIDBirthDate:      {"身份证号中的出生日期不是有效日期", "the birth date in the ID number is not a valid date"},
+	CodeIDBirthDate:      {"身份证号中的出生日期不是 1900 年以后的有效日期", "the birth date in the ID number is not a valid date from 1900 on"},
+	CodeIDRegion:         {"身份证号的地址码（前 6 位）不在任何省级行政区划之下（如 000000）", "the address code of the ID number (its first 6 digits) is under no province (such as 000000)"},
 	CodeIDExcelNumber:    {"身份证号被 Excel 存成了数字，末几位已丢失；请把该列设为“文本”格式后重新录入", "Excel stored the ID number as a number and lost its last digits; format the column as Text and type the numbers again"},
 	CodeOccupationFormat: {"职业编码格式应为 X-XX-XX-XX，如 6-18-01-01", "an occupation code has the form X-XX-XX-XX, e.g. 6-18-01-01"},
 	CodeOccupationCat:    {"%s 是职业类别（%s），请填写具体职业的编码（X-XX-XX-XX）", "%s is a category (%s), not an occupation; give the occupation's code X-XX-XX-XX"},
@@ -75,6 +79,8 @@ var messages = map[string][2]string{
 	CodeDuplicateInFile:  {"与第 %d 行重复（同一身份证号、职业和等级）", "repeats row %d (same ID number, occupation and level)"},
 	CodeDuplicateRef:     {"外部编号与第 %d 行重复", "the external_ref repeats row %d"},
 	CodeRefConflict:      {"外部编号“%s”已用于另一张证书（%s），请换一个编号", "external_ref %q already names another certificate (%s); use another"},
+	CodeIdentityConflict: {"该身份证号已有以“%s”登记的有效证书；如持证人确已更名，请在“更名原因”列说明", "the ID number already holds a valid certificate under the name %s; if the holder changed their name, say so in the name_change_reason column"},
+	CodeIdentityInFile:   {"与第 %d 行身份证号相同但姓名不同", "same ID number as row %d under another name"},
 	CodeInvalid:          {"不符合登记规则（%s）", "refused by the registry: %s"},
 }
 
@@ -102,8 +108,11 @@ func (c *checker) problemFromError(row int, in *registry.IssueInput, err error) 
 			in.OccupationCode, in.Level.Name(), strings.Join(sc.Occupations, "、"), sc.MaxLevel.Name())
 	case field == "issued_on":
 		return newProblem(row, column, field, CodeDateRange, in.IssuedOn)
+	case registry.ErrorCode(err) == registry.EIDENTITY:
+		masked, _ := registry.IdentityConflictName(err)
+		return newProblem(row, column, field, CodeIdentityConflict, masked)
 	case field == "holder_name":
-		return newProblem(row, column, field, CodeNameInvalid)
+		return newProblem(row, column, field, CodeNameInvalid, msg, msg)
 	}
 	return newProblem(row, column, field, CodeInvalid, msg)
 }

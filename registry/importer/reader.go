@@ -12,7 +12,6 @@
 package importer
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -20,11 +19,8 @@ import (
 	"io"
 	"os"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/transform"
 
 	"github.com/skillreg/skillreg/registry"
 )
@@ -105,33 +101,44 @@ type Reader interface {
 // a longer cell is reported rather than carried around.
 const maxCellBytes = 1024
 
-// Open opens the spreadsheet at path for reading in format f. An xlsx is
-// read from its first worksheet.
+// Open opens the spreadsheet at path for reading in format f; a CSV's
+// encoding is decided from its content (DecideEncoding).
 func Open(path string, f Format) (Reader, error) {
-	switch f {
+	return OpenSource(Source{Path: path, Format: f})
+}
+
+// OpenSource opens src for reading. An xlsx is read from its first
+// worksheet; a CSV in src.Encoding, or, when that is empty, in the
+// encoding DecideEncoding finds.
+func OpenSource(src Source) (Reader, error) {
+	switch src.Format {
 	case FormatXLSX:
-		return openXLSX(path)
+		return openXLSX(src.Path)
 	case FormatCSV:
-		fh, err := os.Open(path)
+		fh, err := os.Open(src.Path)
 		if err != nil {
 			return nil, err
 		}
-		r, err := NewCSVReader(fh)
-		if err != nil {
-			fh.Close()
-			return nil, err
+		enc := src.Encoding
+		if enc == "" {
+			enc, err = DecideEncoding(fh, "")
+			if err != nil {
+				fh.Close()
+				return nil, err
+			}
 		}
+		r := newCSVReader(fh, enc)
 		r.closer = fh
 		return r, nil
 	}
-	return nil, registry.FieldError("file", "unknown format %q", f)
+	return nil, registry.FieldError("file", "unknown format %q", src.Format)
 }
 
-// CSVReader reads CSV text: UTF-8 (with or without a byte-order mark) when
-// the whole file is valid UTF-8, else GB18030 (a superset of GBK and
-// GB2312, which is what Excel in China writes as "CSV"). The delimiter is
-// a comma, or a tab or semicolon when the first line has one of those and
-// no comma.
+// CSVReader reads CSV text in UTF-8 (with or without a byte-order mark)
+// or GB18030 (a superset of GBK and GB2312, which is what Excel in China
+// writes as "CSV"), as DecideEncoding decides. The delimiter is a comma,
+// or a tab or semicolon when the first line has one of those and no
+// comma.
 type CSVReader struct {
 	csv      *csv.Reader
 	closer   io.Closer
@@ -140,47 +147,19 @@ type CSVReader struct {
 	lastLine int // line on which the last record ended
 }
 
-// NewCSVReader detects rs's encoding (one pass over it, then it seeks back
-// to the start) and returns a reader of its rows.
+// NewCSVReader decides rs's encoding (DecideEncoding: a pass over it,
+// then it seeks back to the start) and returns a reader of its rows.
 func NewCSVReader(rs io.ReadSeeker) (*CSVReader, error) {
-	valid, err := isUTF8(rs)
+	enc, err := DecideEncoding(rs, "")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := rs.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	br := bufio.NewReaderSize(rs, 64<<10)
-	head, _ := br.Peek(3)
-	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
-		return nil, registry.FieldError("file", "the file is UTF-16 text (Excel's \"Unicode text\"); save it as CSV UTF-8 or .xlsx")
-	}
-	var text io.Reader = br
-	enc := EncodingUTF8
-	if valid {
-		if bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}) {
-			br.Discard(3)
-		}
-	} else {
-		enc = EncodingGB18030
-		text = transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder())
-	}
-	tb := bufio.NewReaderSize(text, 64<<10)
-	first, _ := tb.Peek(tb.Size())
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
-	}
-	c := csv.NewReader(tb)
-	c.FieldsPerRecord = -1
-	if !bytes.ContainsRune(first, ',') {
-		switch {
-		case bytes.ContainsRune(first, '\t'):
-			c.Comma = '\t'
-		case bytes.ContainsRune(first, ';'):
-			c.Comma = ';'
-		}
-	}
-	return &CSVReader{csv: c, encoding: enc}, nil
+	return newCSVReader(rs, enc), nil
+}
+
+// newCSVReader reads r as CSV text in enc, which the caller decided.
+func newCSVReader(r io.Reader, enc string) *CSVReader {
+	return &CSVReader{csv: newCSV(decodeText(r, enc)), encoding: enc}
 }
 
 // Encoding returns EncodingUTF8 or EncodingGB18030.
@@ -225,39 +204,6 @@ func clip(cells []string) []string {
 		}
 	}
 	return cells
-}
-
-// isUTF8 reports whether everything r yields is valid UTF-8, reading it in
-// chunks so that memory does not grow with the file.
-func isUTF8(r io.Reader) (bool, error) {
-	const chunk = 64 << 10
-	buf := make([]byte, chunk+utf8.UTFMax)
-	carry := 0
-	for {
-		n, err := r.Read(buf[carry : carry+chunk])
-		data := buf[:carry+n]
-		end := len(data)
-		if err == nil {
-			// Keep an incomplete last character for the next chunk.
-			i := len(data) - 1
-			for i >= 0 && len(data)-i < utf8.UTFMax && !utf8.RuneStart(data[i]) {
-				i--
-			}
-			if i >= 0 && !utf8.FullRune(data[i:]) {
-				end = i
-			}
-		}
-		if !utf8.Valid(data[:end]) {
-			return false, nil
-		}
-		carry = copy(buf, data[end:])
-		switch {
-		case errors.Is(err, io.EOF):
-			return true, nil
-		case err != nil:
-			return false, err
-		}
-	}
 }
 
 // xlsxReader reads the first worksheet of a workbook with excelize's row

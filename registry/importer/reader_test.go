@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func gb18030(t testing.TB, s string) []byte {
 }
 
 func TestCSVReader(t *testing.T) {
-	const text = "姓名,身份证号\r\n张三,11010519491231002X\r\n\r\n\"李\n四\",440524188001010014\r\n欧阳娜娜,34052419800101001X\r\n"
+	const text = "姓名,身份证号\r\n张三,11010519491231002X\r\n\r\n\"李\n四\",440524198001010013\r\n欧阳娜娜,34052419800101001X\r\n"
 	tests := []struct {
 		name string
 		data []byte
@@ -65,7 +66,7 @@ func TestCSVReader(t *testing.T) {
 		want := []Row{
 			{Number: 1, Cells: []string{"姓名", "身份证号"}},
 			{Number: 2, Cells: []string{"张三", "11010519491231002X"}},
-			{Number: 4, Cells: []string{"李\n四", "440524188001010014"}},
+			{Number: 4, Cells: []string{"李\n四", "440524198001010013"}},
 			{Number: 5, Cells: []string{"欧阳娜娜", "34052419800101001X"}},
 		}
 		if len(rows) != len(want) {
@@ -97,22 +98,123 @@ func TestCSVReaderRefusesUTF16(t *testing.T) {
 	}
 }
 
-// TestIsUTF8Chunks: a character split across the 64 KiB read boundary is
-// still valid UTF-8; a stray byte anywhere is not.
-func TestIsUTF8Chunks(t *testing.T) {
+// TestScanTextChunks: a character split across the 64 KiB read boundary
+// is still valid UTF-8 or GB18030; a stray byte anywhere is not.
+func TestScanTextChunks(t *testing.T) {
 	for pad := 0; pad < 4; pad++ {
 		s := strings.Repeat("a", 64<<10-1-pad) + strings.Repeat("张", 3)
-		if ok, err := isUTF8(strings.NewReader(s)); !ok || err != nil {
-			t.Errorf("pad %d: %v %v", pad, ok, err)
+		if sc, err := scanText(strings.NewReader(s)); !sc.utf8 || sc.ascii || err != nil {
+			t.Errorf("pad %d: %+v %v", pad, sc, err)
 		}
-		bad := s[:len(s)-1]
-		if ok, _ := isUTF8(strings.NewReader(bad)); ok {
+		if sc, _ := scanText(strings.NewReader(s[:len(s)-1])); sc.utf8 {
 			t.Errorf("pad %d: truncated character accepted", pad)
 		}
+		g := gb18030(t, strings.Repeat("a", 64<<10-1-pad)+"张三𠀀")
+		if sc, _ := scanText(bytes.NewReader(g)); !sc.gb18030 || sc.utf8 {
+			t.Errorf("pad %d: GB18030 across the boundary: %+v", pad, sc)
+		}
+		if sc, _ := scanText(bytes.NewReader(g[:len(g)-1])); sc.gb18030 {
+			t.Errorf("pad %d: truncated GB18030 sequence accepted", pad)
+		}
 	}
-	if ok, _ := isUTF8(bytes.NewReader(gb18030(t, "张三"))); ok {
+	if sc, _ := scanText(bytes.NewReader(gb18030(t, "张三"))); sc.utf8 {
 		t.Error("GB18030 taken for UTF-8")
 	}
+	if sc, _ := scanText(bytes.NewReader([]byte("a\x80b"))); sc.gb18030 || sc.utf8 {
+		t.Errorf("0x80 alone accepted: %+v", sc)
+	}
+}
+
+// Exact bytes of a GB18030 file with an English header: 学员 is D1A7 D4B1,
+// which is also valid UTF-8 and reads as the Cyrillic and Armenian ѧԱ.
+var (
+	gbStudentDigit = []byte("holder_name,id_number,occupation_code,level,channel\n\xD1\xA7\xD4\xB1" + "1,11010519491231002X,6-18-01-01,3,social\n")
+	gbStudent      = []byte("holder_name,id_number,occupation_code,level,channel\n\xD1\xA7\xD4\xB1,11010519491231002X,6-18-01-01,3,social\n")
+)
+
+func TestDecideEncoding(t *testing.T) {
+	utf8Names := []byte("姓名,身份证号\n张小三,11010519491231002X\n")
+	tests := []struct {
+		name    string
+		data    []byte
+		want    string // encoding, or "" for a refusal
+		field   string // the refusal's field
+		wantMsg string
+	}{
+		{"ascii", []byte("holder_name,id_number\nJohn Smith,1\n"), EncodingUTF8, "", ""},
+		{"utf-8", utf8Names, EncodingUTF8, "", ""},
+		{"utf-8 with BOM", append([]byte("\xEF\xBB\xBF"), utf8Names...), EncodingUTF8, "", ""},
+		{"gb18030", gb18030(t, "姓名,身份证号\n张小三,11010519491231002X\n"), EncodingGB18030, "", ""},
+		// Both readings clean, both names fail the rule (a digit): refused.
+		{"学员1 as GB18030 and ѧԱ1 as UTF-8", gbStudentDigit, "", "encoding", "encoding=gb18030"},
+		// Both clean; only the GB18030 reading is a plausible name.
+		{"学员 as GB18030 and ѧԱ as UTF-8", gbStudent, EncodingGB18030, "", ""},
+		// UTF-8 whose every run of Chinese is an even number of bytes
+		// also reads as GB18030 (张三 as 寮犱笁): both readings are names.
+		{"两字 names both ways", []byte("holder_name,id_number\n张三,11010519491231002X\n"), "", "encoding", "encoding=utf-8"},
+		{"neither", []byte("holder_name\n\xFF\xFF\n"), "", "file", "neither"},
+	}
+	for _, tt := range tests {
+		got, err := DecideEncoding(bytes.NewReader(tt.data), "")
+		if tt.want != "" {
+			if err != nil || got != tt.want {
+				t.Errorf("%s: DecideEncoding = %q, %v; want %q", tt.name, got, err, tt.want)
+			}
+			continue
+		}
+		if err == nil || registry.ErrorCode(err) != registry.EINVALID || registry.ErrorField(err) != tt.field || !strings.Contains(err.Error(), tt.wantMsg) {
+			t.Errorf("%s: DecideEncoding = %q, %v; want EINVALID on %s mentioning %q", tt.name, got, err, tt.field, tt.wantMsg)
+		}
+	}
+	// Told the encoding, the file must be valid in it, and is read so.
+	for _, tt := range []struct {
+		data        []byte
+		want, wants string
+		ok          bool
+	}{
+		{gbStudentDigit, EncodingGB18030, "学员1", true},
+		{gbStudentDigit, EncodingUTF8, "ѧԱ1", true},
+		{gb18030(t, "姓名\n张小三\n"), EncodingUTF8, "", false},
+		{[]byte("姓名\n张\xFF\n"), EncodingGB18030, "", false},
+	} {
+		got, err := DecideEncoding(bytes.NewReader(tt.data), tt.want)
+		if !tt.ok {
+			if err == nil || registry.ErrorField(err) != "encoding" {
+				t.Errorf("forced %s on invalid text: %q, %v; want an error on encoding", tt.want, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Fatalf("forced %s: %q, %v", tt.want, got, err)
+		}
+		r, err := OpenSource(writeTemp(t, tt.data, tt.want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Next()
+		row, _ := r.Next()
+		r.Close()
+		if len(row.Cells) == 0 || row.Cells[0] != tt.wants {
+			t.Errorf("forced %s: row %q, want the name %q", tt.want, row.Cells, tt.wants)
+		}
+	}
+	for in, want := range map[string]string{"": "", "UTF-8": EncodingUTF8, "utf8": EncodingUTF8, "GBK": EncodingGB18030, "gb18030": EncodingGB18030} {
+		if got, err := ParseEncoding(in); err != nil || got != want {
+			t.Errorf("ParseEncoding(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseEncoding("latin1"); registry.ErrorField(err) != "encoding" {
+		t.Errorf("ParseEncoding(latin1) = %v", err)
+	}
+}
+
+func writeTemp(t *testing.T, data []byte, enc string) Source {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f.csv")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return Source{Path: path, Format: FormatCSV, Encoding: enc}
 }
 
 func TestDetectFormat(t *testing.T) {

@@ -67,7 +67,7 @@ func (j *Job) WriteReport(w io.Writer) error {
 		return err
 	}
 	defer results.close()
-	rd, err := Open(j.src.Path, j.src.Format)
+	rd, err := OpenSource(j.src)
 	if err != nil {
 		return err
 	}

@@ -611,6 +611,7 @@ func (r *run) runTraining(opts Options, emit func(RowResult) error) (Outcome, er
 		}
 		out.Width = max(out.Width, len(row.Cells))
 		if !row.blank() {
+			out.addSample(h.cell(row, "name"))
 			out.Total++
 			if out.Total > MaxRows {
 				rd.Close()

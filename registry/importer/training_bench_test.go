@@ -33,8 +33,8 @@ func writeTrainingCSV(tb testing.TB, dir string, n int) importer.Source {
 	w := bufio.NewWriter(io.MultiWriter(f, h))
 	w.WriteString(trainingCSVHeader)
 	for i := range n {
-		fmt.Fprintf(w, "学员%06d,%s,,%s,6-18-01-01,四级/中级工,就业技能培训,120,2026-01-05,2026-02-20,C%04d,是,,1200.00,个人\n",
-			i, idFor(i), benchTrainingGroups[i%len(benchTrainingGroups)], i/50)
+		fmt.Fprintf(w, "%s,%s,,%s,6-18-01-01,四级/中级工,就业技能培训,120,2026-01-05,2026-02-20,C%04d,是,,1200.00,个人\n",
+			registry.DemoName(i), idFor(i), benchTrainingGroups[i%len(benchTrainingGroups)], i/50)
 	}
 	if err := w.Flush(); err != nil {
 		tb.Fatal(err)
@@ -73,7 +73,7 @@ func BenchmarkTrainingImport(b *testing.B) {
 		for from := 0; from < n; from += importer.MaxTrainingBatch {
 			items := make([]registry.TrainingInput, 0, importer.MaxTrainingBatch)
 			for i := from; i < min(n, from+importer.MaxTrainingBatch); i++ {
-				items = append(items, registry.TrainingInput{Name: fmt.Sprintf("学员%06d", i), IDNumber: idFor(i), TargetGroup: registry.GroupNewLabour,
+				items = append(items, registry.TrainingInput{Name: registry.DemoName(i), IDNumber: idFor(i), TargetGroup: registry.GroupNewLabour,
 					OccupationCode: "6-18-01-01", TargetLevel: 4, TrainingType: registry.TrainingEmployment, Hours: 120,
 					Start: "2026-01-05", End: "2026-02-20", ClassID: fmt.Sprintf("C%04d", i/50)})
 			}

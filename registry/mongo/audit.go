@@ -14,7 +14,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// Collections of the audit log (issue 7). An entry's _id is its seq as a
+// Collections of the audit log. An entry's _id is its seq as a
 // zero-padded decimal string, so that _id order is seq order and the
 // unique _id index is what makes two appenders of the same seq conflict:
 // the loser reads the new head and tries again. No transaction is needed

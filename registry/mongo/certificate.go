@@ -137,7 +137,8 @@ type certDoc struct {
 	KeyID          string     `bson:"key_id"`
 	CreatedAt      time.Time  `bson:"created_at"`
 	StatusIndex    int        `bson:"status_index,omitempty"` // claimed in status_indexes (employers.go)
-	// TrainingRecordID: feature "portal".
+	// TrainingRecordID names the training record the certificate came
+	// from, if any.
 	TrainingRecordID string `bson:"training_record_id,omitempty"`
 	// TokenMAC: the keyed MAC of the issued token (registry.Vault.TokenMAC).
 	TokenMAC []byte `bson:"token_mac,omitempty"`

@@ -13,7 +13,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// This file holds the employers feature's storage: status-list indexes
+// This file holds what employers' verification stores: status-list indexes
 // and API keys.
 //
 // Status indexes are unique through the _id of the status_indexes

@@ -1,6 +1,6 @@
 package mongo
 
-// The statistics counters (issue 4): the single-document primitives of
+// The statistics counters: the single-document primitives of
 // the protocol in registry/stats_sync.go. No write here spans documents.
 // A counter is {_id: cell ID, kind, province, category, channel, level,
 // year, n, pending: [marker...]}; applying a delta is one update that
@@ -415,4 +415,57 @@ func (s *Store) Plans(ctx context.Context) ([]*registry.Plan, error) {
 		out = append(out, &registry.Plan{ID: d.ID, Name: d.Name, EndDate: d.EndDate, Targets: d.Targets, Default: d.Default, CreatedAt: d.CreatedAt.UTC()})
 	}
 	return out, nil
+}
+
+// UpdatePlan replaces the stored plan with p's ID (its name, end date,
+// targets and default mark; the creation time stays). ENOTFOUND if there
+// is none.
+func (s *Store) UpdatePlan(ctx context.Context, p *registry.Plan) error {
+	res, err := s.statsColl(collStatsPlans).UpdateOne(ctx, bson.D{{Key: "_id", Value: p.ID}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "name", Value: p.Name}, {Key: "end_date", Value: p.EndDate}, {Key: "targets", Value: p.Targets}, {Key: "default", Value: p.Default},
+	}}})
+	if err != nil {
+		return internal(err, "update plan %s", p.ID)
+	}
+	if res.MatchedCount == 0 {
+		return registry.Errorf(registry.ENOTFOUND, "no plan %s", p.ID)
+	}
+	return nil
+}
+
+// DeletePlan deletes the stored plan with the ID. ENOTFOUND if there is
+// none.
+func (s *Store) DeletePlan(ctx context.Context, id string) error {
+	res, err := s.statsColl(collStatsPlans).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return internal(err, "delete plan %s", id)
+	}
+	if res.DeletedCount == 0 {
+		return registry.Errorf(registry.ENOTFOUND, "no plan %s", id)
+	}
+	return nil
+}
+
+// SetDefaultPlan marks the stored plan with the ID as the default and
+// every other stored plan as not; "" unmarks them all. ENOTFOUND if there
+// is no stored plan with a non-empty ID. The plan is marked before the
+// others are unmarked: in between, two plans are marked and the registry
+// takes the most recently created one, never none.
+func (s *Store) SetDefaultPlan(ctx context.Context, id string) error {
+	coll := s.statsColl(collStatsPlans)
+	if id != "" {
+		res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "default", Value: true}}}})
+		if err != nil {
+			return internal(err, "set default plan %s", id)
+		}
+		if res.MatchedCount == 0 {
+			return registry.Errorf(registry.ENOTFOUND, "no plan %s", id)
+		}
+	}
+	_, err := coll.UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$ne", Value: id}}}, {Key: "default", Value: true}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "default", Value: false}}}})
+	if err != nil {
+		return internal(err, "set default plan %s", id)
+	}
+	return nil
 }

@@ -54,7 +54,7 @@ func TestStatsThroughRegistry(t *testing.T) {
 		return fmt.Sprintf("w%d c%d r%d %d/%d/%d/%d/%d", ts.SkilledWorkers, ts.Certificates, ts.RevokedCertificates,
 			ts.ByLevel[1], ts.ByLevel[2], ts.ByLevel[3], ts.ByLevel[4], ts.ByLevel[5])
 	}
-	a, b := "11010519491231002X", "440524188001010014"
+	a, b := "11010519491231002X", "440524198001010013"
 	issue(bj, a, 4, "2010-01-01")
 	top := issue(gd, a, 2, "2012-01-01")
 	issue(bj, b, 3, "2015-01-01")

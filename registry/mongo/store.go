@@ -42,9 +42,10 @@ import (
 
 // The store and the capabilities it has (registry/capabilities.go).
 var (
-	_ registry.Store    = (*Store)(nil)
-	_ registry.Exporter = (*Store)(nil)
-	_ registry.Restorer = (*Store)(nil)
+	_ registry.Store             = (*Store)(nil)
+	_ registry.Exporter          = (*Store)(nil)
+	_ registry.Restorer          = (*Store)(nil)
+	_ registry.UserPasswordStore = (*Store)(nil)
 )
 
 // DefaultDatabase is the database used when the URI names none.
@@ -167,17 +168,17 @@ var indexes = []index{
 	{collCertificates, "holder", bson.D{{Key: "holder_id_hash", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collUsers, "username", bson.D{{Key: "username", Value: 1}}, true},
 	{collSigningKeys, "created", bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, false},
-	// employers (issue 6): certificates not yet indexed (the missing
+	// Revocation status lists and employers' API keys: certificates not yet indexed (the missing
 	// field is indexed as null), revoked indexes for the trust bundle, and
 	// API keys by the hash of their secret.
 	{collCertificates, "status_index", bson.D{{Key: "status_index", Value: 1}}, false},
 	{collCertificates, "revoked_status_index", bson.D{{Key: "status", Value: 1}, {Key: "status_index", Value: 1}}, false},
 	{collAPIKeys, "hash", bson.D{{Key: "hash", Value: 1}}, true},
-	// portal: training records.
+	// Training records: listings by issuer, by province, and all.
 	{collTraining, "issuer_created", bson.D{{Key: "issuer_id", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collTraining, "province_created", bson.D{{Key: "province", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collTraining, "created", bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
-	// statistics (issue 4): the rollup a query reads, the counters that
+	// The statistics counters: the rollup a query reads, the counters that
 	// hold a marker, and the marks not done.
 	{collStatsCells, "rollup", bson.D{{Key: "category", Value: 1}, {Key: "channel", Value: 1}, {Key: "year", Value: 1}, {Key: "province", Value: 1}}, false},
 	{collStatsCells, "pending", bson.D{{Key: "pending", Value: 1}}, false},

@@ -28,6 +28,7 @@ func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 	for name, coll := range map[string]*mongo.Collection{
 		"issuers": s.issuers, "users": s.users, "signing_keys": s.signingKeys,
 		"serials": s.serials, "certificates": s.certsLocal, "external_refs": s.refs,
+		"training_records": s.training(), "api_keys": s.db.Collection(collAPIKeys), "plans": s.statsColl(collStatsPlans),
 	} {
 		n, err := coll.CountDocuments(ctx, bson.D{})
 		if err != nil {
@@ -82,6 +83,25 @@ func (s *Store) CertificatesAfter(ctx context.Context, after string, limit int) 
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, internal(err, "list certificates after %q", after)
+	}
+	return list, nil
+}
+
+// TrainingRecordsAfter returns up to limit training records whose IDs
+// sort after the given one, in ID order (keyset pagination over _id).
+func (s *Store) TrainingRecordsAfter(ctx context.Context, after string, limit int) ([]*registry.TrainingRecord, error) {
+	cur, err := s.training().Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, internal(err, "list training records after %q", after)
+	}
+	var docs []trainingDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, internal(err, "list training records after %q", after)
+	}
+	list := make([]*registry.TrainingRecord, len(docs))
+	for i := range docs {
+		list[i] = docs[i].record()
 	}
 	return list, nil
 }

@@ -84,3 +84,17 @@ func (s *Store) findUser(ctx context.Context, filter bson.D, missing string) (*r
 	}
 	return d.user(), nil
 }
+
+// SetUserPassword replaces the password hash of the user with this id.
+// ENOTFOUND if there is none.
+func (s *Store) SetUserPassword(ctx context.Context, id, passwordHash string) error {
+	res, err := s.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "password_hash", Value: passwordHash}}}})
+	if err != nil {
+		return internal(err, "set the password of user %s", id)
+	}
+	if res.MatchedCount == 0 {
+		return registry.Errorf(registry.ENOTFOUND, "no user with id %s", id)
+	}
+	return nil
+}

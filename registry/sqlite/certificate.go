@@ -17,8 +17,41 @@ const (
 	MaxPerPage     = 100
 )
 
-const certificateColumns = `number, issuer_id, holder_name, holder_id_masked, holder_id_hash, holder_id_cipher,
-	occupation_code, level, channel, issued_on, external_ref, status, revoked_at, revoke_reason, key_id, created_at, status_index, training_record_id, token_mac`
+// certificateTable is the certificates table as the store reads and writes
+// it: every field of registry.Certificate and its column. The column list,
+// the INSERT arguments and the scan all come from it.
+var certificateTable = []column[registry.Certificate]{
+	textColumn("number", func(c *registry.Certificate) *string { return &c.Number }),
+	textColumn("issuer_id", func(c *registry.Certificate) *string { return &c.IssuerID }),
+	textColumn("holder_name", func(c *registry.Certificate) *string { return &c.HolderName }),
+	textColumn("holder_id_masked", func(c *registry.Certificate) *string { return &c.HolderIDMasked }),
+	textColumn("holder_id_hash", func(c *registry.Certificate) *string { return &c.HolderIDHash }),
+	blobColumn("holder_id_cipher", func(c *registry.Certificate) *[]byte { return &c.HolderIDCipher }),
+	textColumn("occupation_code", func(c *registry.Certificate) *string { return &c.OccupationCode }),
+	intColumn("level", func(c *registry.Certificate) *registry.Level { return &c.Level }),
+	textColumn("channel", func(c *registry.Certificate) *registry.Channel { return &c.Channel }),
+	textColumn("issued_on", func(c *registry.Certificate) *string { return &c.IssuedOn }),
+	textColumn("external_ref", func(c *registry.Certificate) *string { return &c.ExternalRef }),
+	textColumn("status", func(c *registry.Certificate) *string { return &c.Status }),
+	optionalTimeColumn("revoked_at", func(c *registry.Certificate) **time.Time { return &c.RevokedAt }),
+	textColumn("revoke_reason", func(c *registry.Certificate) *string { return &c.RevokeReason }),
+	textColumn("key_id", func(c *registry.Certificate) *string { return &c.KeyID }),
+	timeColumn("created_at", func(c *registry.Certificate) *time.Time { return &c.CreatedAt }),
+	positiveIntColumn("status_index", func(c *registry.Certificate) *int { return &c.StatusIndex }),
+	textColumn("training_record_id", func(c *registry.Certificate) *string { return &c.TrainingRecordID }),
+	optionalBlobColumn("token_mac", func(c *registry.Certificate) *[]byte { return &c.TokenMAC }),
+}
+
+var (
+	// certificateColumns selects every column of certificateTable.
+	certificateColumns = columnNames(certificateTable)
+	// insertCertificate stores a certificate; its arguments are
+	// certificateValues.
+	insertCertificate = `INSERT INTO certificates (` + certificateColumns + `) VALUES (` + placeholders(certificateTable) + `)`
+)
+
+// certificateValues returns the arguments of insertCertificate for c.
+func certificateValues(c *registry.Certificate) []any { return columnValues(certificateTable, c) }
 
 // CreateCertificate stores c with the next serial of prefix, which it also
 // writes into c.Number. The lookup of an existing external_ref, the serial
@@ -88,16 +121,9 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 	}
 	number := registry.FormatNumber(prefix, serial)
 
-	var revokedAt sql.NullString
-	if c.RevokedAt != nil {
-		revokedAt = sql.NullString{String: formatTime(*c.RevokedAt), Valid: true}
-	}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO certificates (`+certificateColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		number, c.IssuerID, c.HolderName, c.HolderIDMasked, c.HolderIDHash, nonNil(c.HolderIDCipher),
-		c.OccupationCode, int(c.Level), string(c.Channel), c.IssuedOn, c.ExternalRef, c.Status,
-		revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), statusIndexValue(c.StatusIndex), c.TrainingRecordID, blobOrNull(c.TokenMAC))
+	numbered := *c
+	numbered.Number = number
+	_, err = tx.ExecContext(ctx, insertCertificate, certificateValues(&numbered)...)
 	switch {
 	case isUnique(err) && strings.Contains(err.Error(), "status_index"):
 		return false, statusIndexTaken(c.StatusIndex)
@@ -278,40 +304,7 @@ func queryCertificates(ctx context.Context, q querier, query string, args ...any
 }
 
 func scanCertificate(r scanner) (*registry.Certificate, error) {
-	var (
-		c                  registry.Certificate
-		level              int
-		channel, created   string
-		revokedAt          sql.NullString
-		holderIDCipherBlob []byte
-		statusIndex        sql.NullInt64
-		tokenMAC           []byte
-	)
-	err := r.Scan(&c.Number, &c.IssuerID, &c.HolderName, &c.HolderIDMasked, &c.HolderIDHash, &holderIDCipherBlob,
-		&c.OccupationCode, &level, &channel, &c.IssuedOn, &c.ExternalRef, &c.Status,
-		&revokedAt, &c.RevokeReason, &c.KeyID, &created, &statusIndex, &c.TrainingRecordID, &tokenMAC)
-	if err != nil {
-		return nil, err
-	}
-	if len(tokenMAC) > 0 {
-		c.TokenMAC = tokenMAC
-	}
-	c.Level, c.Channel = registry.Level(level), registry.Channel(channel)
-	c.StatusIndex = int(statusIndex.Int64)
-	if len(holderIDCipherBlob) > 0 {
-		c.HolderIDCipher = holderIDCipherBlob
-	}
-	if c.CreatedAt, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	if revokedAt.Valid {
-		t, err := parseTime(revokedAt.String)
-		if err != nil {
-			return nil, err
-		}
-		c.RevokedAt = &t
-	}
-	return &c, nil
+	return scanColumns(certificateTable, r)
 }
 
 // SetTokenMACs stores the token MAC of each certificate named in macs,

@@ -9,16 +9,8 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// This file holds the employers feature's storage: status-list indexes
+// This file holds what employers' verification stores: status-list indexes
 // of certificates and API keys.
-
-// statusIndexValue is the column value of a status index: NULL for none.
-func statusIndexValue(idx int) any {
-	if idx <= 0 {
-		return nil
-	}
-	return idx
-}
 
 // statusIndexTaken is the error for an index another certificate has.
 func statusIndexTaken(idx int) error {

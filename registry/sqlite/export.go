@@ -10,17 +10,20 @@ import (
 // store, beyond what registry.Store offers, and check the copy afterwards.
 
 // Counts returns the number of records per kind: issuers, users,
-// signing_keys, serials (number prefixes in use), certificates and
-// external_refs (certificates with an external_ref). The MongoDB store's
-// Counts uses the same names.
+// signing_keys, serials (number prefixes in use), certificates,
+// external_refs (certificates with an external_ref), training_records,
+// api_keys and plans. The MongoDB store's Counts uses the same names.
 func (s *Store) Counts(ctx context.Context) (map[string]int64, error) {
 	queries := map[string]string{
-		"issuers":       `SELECT count(*) FROM issuers`,
-		"users":         `SELECT count(*) FROM users`,
-		"signing_keys":  `SELECT count(*) FROM signing_keys`,
-		"serials":       `SELECT count(*) FROM serials`,
-		"certificates":  `SELECT count(*) FROM certificates`,
-		"external_refs": `SELECT count(*) FROM certificates WHERE external_ref <> ''`,
+		"issuers":          `SELECT count(*) FROM issuers`,
+		"users":            `SELECT count(*) FROM users`,
+		"signing_keys":     `SELECT count(*) FROM signing_keys`,
+		"serials":          `SELECT count(*) FROM serials`,
+		"certificates":     `SELECT count(*) FROM certificates`,
+		"external_refs":    `SELECT count(*) FROM certificates WHERE external_ref <> ''`,
+		"training_records": `SELECT count(*) FROM training_records`,
+		"api_keys":         `SELECT count(*) FROM api_keys`,
+		"plans":            `SELECT count(*) FROM stats_plans`,
 	}
 	out := make(map[string]int64, len(queries))
 	for name, q := range queries {
@@ -87,6 +90,28 @@ func (s *Store) CertificatesAfter(ctx context.Context, after string, limit int) 
 		`SELECT `+certificateColumns+` FROM certificates WHERE number > ? ORDER BY number LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, internal(err, "list certificates after %q", after)
+	}
+	return list, nil
+}
+
+// TrainingRecordsAfter returns up to limit training records whose IDs sort
+// after the given one, in ID order (keyset pagination on the primary key).
+func (s *Store) TrainingRecordsAfter(ctx context.Context, after string, limit int) ([]*registry.TrainingRecord, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+trainingColumns+` FROM training_records WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, internal(err, "list training records after %q", after)
+	}
+	defer rows.Close()
+	var list []*registry.TrainingRecord
+	for rows.Next() {
+		r, err := scanTraining(rows)
+		if err != nil {
+			return nil, internal(err, "list training records after %q", after)
+		}
+		list = append(list, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal(err, "list training records after %q", after)
 	}
 	return list, nil
 }

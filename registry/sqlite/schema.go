@@ -79,7 +79,7 @@ CREATE TABLE signing_keys (
 -- At most one active key, whatever a caller does.
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;
 `,
-	// employers (issue 6): revocation status-list indexes and API keys.
+	// 2: revocation status-list indexes and employers' API keys.
 	// Certificates stored before get their index from
 	// registry.AssignStatusIndexes (at serve start-up): it must be random,
 	// which plain SQL cannot promise.
@@ -101,7 +101,7 @@ CREATE TABLE api_keys (
 	revoked_at      TEXT
 ) STRICT;
 `,
-	// portal: training records (实名制培训), and the training record a
+	// 3: training records (实名制培训), and the training record a
 	// certificate came from.
 	`
 CREATE TABLE training_records (
@@ -138,7 +138,7 @@ CREATE INDEX training_province_created ON training_records (province, created_at
 CREATE INDEX training_created ON training_records (created_at, id);
 ALTER TABLE certificates ADD COLUMN training_record_id TEXT NOT NULL DEFAULT '';
 `,
-	// audit log (issue 7): the hash-chained audit log and its signed
+	// 4: the hash-chained audit log and its signed
 	// checkpoints (registry/audit.go gives the canonical encoding).
 	`
 CREATE TABLE audit_log (
@@ -159,7 +159,7 @@ CREATE TABLE audit_checkpoints (
 	jws       TEXT NOT NULL
 ) STRICT;
 `,
-	// statistics (issue 4): counters, their pending markers, ops, holder
+	// 5: the statistics counters, their pending markers, ops, holder
 	// states, marks and plans; registry/stats_sync.go gives the design.
 	`
 CREATE TABLE stats_cells (

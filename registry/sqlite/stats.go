@@ -1,6 +1,6 @@
 package sqlite
 
-// The statistics counters (issue 4). The SQLite store runs the same
+// The statistics counters. The SQLite store runs the same
 // single-step protocol as the MongoDB store (registry/stats_sync.go), one
 // small transaction per primitive, so that there is one code path to test
 // and to reason about. An apply of deltas is one transaction, so the
@@ -428,6 +428,64 @@ func (s *Store) Plans(ctx context.Context) ([]*registry.Plan, error) {
 		return nil, internal(err, "list plans")
 	}
 	return out, nil
+}
+
+// UpdatePlan replaces the stored plan with p's ID (its name, end date,
+// targets and default mark; the creation time stays). ENOTFOUND if there
+// is none.
+func (s *Store) UpdatePlan(ctx context.Context, p *registry.Plan) error {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return internal(err, "encode plan %s", p.ID)
+	}
+	return s.inTx(ctx, "update plan "+p.ID, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE stats_plans SET body = json_set(?, '$.created_at', json_extract(body, '$.created_at')) WHERE id = ?`, string(body), p.ID)
+		return planChanged(res, err, p.ID)
+	})
+}
+
+// DeletePlan deletes the stored plan with the ID. ENOTFOUND if there is
+// none.
+func (s *Store) DeletePlan(ctx context.Context, id string) error {
+	return s.inTx(ctx, "delete plan "+id, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM stats_plans WHERE id = ?`, id)
+		return planChanged(res, err, id)
+	})
+}
+
+// SetDefaultPlan marks the stored plan with the ID as the default and
+// every other stored plan as not, in one transaction; "" unmarks them all.
+// ENOTFOUND if there is no stored plan with a non-empty ID.
+func (s *Store) SetDefaultPlan(ctx context.Context, id string) error {
+	return s.inTx(ctx, "set default plan "+id, func(tx *sql.Tx) error {
+		if id != "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM stats_plans WHERE id = ?`, id).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return registry.Errorf(registry.ENOTFOUND, "no plan %s", id)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE stats_plans SET body = json_set(body, '$.default', json(CASE WHEN id = ? THEN 'true' ELSE 'false' END))`, id)
+		return err
+	})
+}
+
+// planChanged turns the result of a write to one plan into ENOTFOUND when
+// it touched no row.
+func planChanged(res sql.Result, err error, id string) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return registry.Errorf(registry.ENOTFOUND, "no plan %s", id)
+	}
+	return nil
 }
 
 // inStatsTx is inTx for the statistics steps, committed with

@@ -3,41 +3,55 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"reflect"
 	"strings"
 
 	"github.com/skillreg/skillreg/registry"
 )
 
 // ImportCertificates stores certificates with the numbers they carry, in
-// one transaction, for bulk loads (`skillreg demo`). It returns how many
-// it stored. Serials are not touched: call ImportSerials afterwards, so
-// that the serial counter of a prefix never runs ahead of its
-// certificates. ECONFLICT if a number is already stored; then nothing of
-// the batch is written. The MongoDB store has the same method.
+// one transaction, for bulk loads (`skillreg demo`) and copies from
+// another store (`skillreg migrate`). A certificate whose number is
+// already stored is skipped if it is the same and is ECONFLICT if it
+// differs (then nothing of the batch is written), so an interrupted copy
+// can be run again. It returns how many it stored. Serials are not
+// touched: call ImportSerials afterwards, so that the serial counter of a
+// prefix never runs ahead of its certificates. The MongoDB store has the
+// same method.
 func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certificate) (int, error) {
+	stored := 0
 	err := s.inTx(ctx, "import certificates", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO certificates (`+certificateColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, insertCertificate+` ON CONFLICT (number) DO NOTHING`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, c := range list {
-			var revokedAt sql.NullString
-			if c.RevokedAt != nil {
-				revokedAt = sql.NullString{String: formatTime(*c.RevokedAt), Valid: true}
-			}
-			_, err := stmt.ExecContext(ctx, c.Number, c.IssuerID, c.HolderName, c.HolderIDMasked, c.HolderIDHash, nonNil(c.HolderIDCipher),
-				c.OccupationCode, int(c.Level), string(c.Channel), c.IssuedOn, c.ExternalRef, c.Status,
-				revokedAt, c.RevokeReason, c.KeyID, formatTime(c.CreatedAt), statusIndexValue(c.StatusIndex), c.TrainingRecordID, blobOrNull(c.TokenMAC))
+			res, err := stmt.ExecContext(ctx, certificateValues(c)...)
 			if err != nil {
 				if isUnique(err) && strings.Contains(err.Error(), "status_index") {
 					return registry.Errorf(registry.ECONFLICT, "status-list index %d of certificate %s is taken", c.StatusIndex, c.Number)
 				}
 				if isUnique(err) {
-					return registry.Errorf(registry.ECONFLICT, "certificate %s is already stored", c.Number)
+					return registry.Errorf(registry.ECONFLICT, "certificate %s: the target holds another certificate with its external_ref", c.Number)
+				}
+				if isForeignKey(err) {
+					return registry.Errorf(registry.ECONFLICT, "certificate %s: its issuer %s is not stored (import issuers first)", c.Number, c.IssuerID)
 				}
 				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				stored++
+				continue
+			}
+			got, err := scanCertificate(tx.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM certificates WHERE number = ?`, c.Number))
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(got, asStored(c)) {
+				return registry.Errorf(registry.ECONFLICT, "certificate %s: the target holds a different certificate under this number", c.Number)
 			}
 		}
 		return nil
@@ -48,7 +62,22 @@ func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certifi
 		}
 		return 0, err
 	}
-	return len(list), nil
+	return stored, nil
+}
+
+// asStored returns c as the store reads it back: times in UTC, an empty
+// cipher as nil.
+func asStored(c *registry.Certificate) *registry.Certificate {
+	out := *c
+	out.CreatedAt = out.CreatedAt.UTC()
+	if out.RevokedAt != nil {
+		t := out.RevokedAt.UTC()
+		out.RevokedAt = &t
+	}
+	if len(out.HolderIDCipher) == 0 {
+		out.HolderIDCipher = nil
+	}
+	return &out
 }
 
 // ImportSerials raises the serial counter of every prefix to at least the

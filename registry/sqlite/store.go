@@ -39,7 +39,9 @@ var (
 	_ registry.Store                     = (*Store)(nil)
 	_ registry.Exporter                  = (*Store)(nil)
 	_ registry.CertificateImporter       = (*Store)(nil)
+	_ registry.Restorer                  = (*Store)(nil)
 	_ registry.FileBackuper              = (*Store)(nil)
+	_ registry.UserPasswordStore         = (*Store)(nil)
 	_ registry.AuditedCertificateCreator = (*Store)(nil)
 )
 

@@ -75,3 +75,18 @@ func scanUser(r scanner) (*registry.User, error) {
 	}
 	return &u, nil
 }
+
+// SetUserPassword replaces the password hash of the user with this id.
+// ENOTFOUND if there is none.
+func (s *Store) SetUserPassword(ctx context.Context, id, passwordHash string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id)
+	if err != nil {
+		return internal(err, "set the password of user %s", id)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return internal(err, "set the password of user %s", id)
+	} else if n == 0 {
+		return registry.Errorf(registry.ENOTFOUND, "no user with id %s", id)
+	}
+	return nil
+}

@@ -9,7 +9,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// This file is the audit log's part of the contract (issue 7).
+// This file is the audit log's part of the contract.
 
 func auditEntry(i int) *registry.AuditEntry {
 	return &registry.AuditEntry{

@@ -11,7 +11,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// The statistics primitives (issue 4): each must be idempotent in the way
+// The statistics primitives: each must be idempotent in the way
 // registry/stats_sync.go relies on.
 
 func cellID(kind, prov, cat, ch string, level registry.Level, year int) string {
@@ -262,5 +262,61 @@ func testPlans(t *testing.T, s registry.Store) {
 	list, err := s.Plans(ctx)
 	if err != nil || len(list) != 2 || list[0].ID != "a-first" || !reflect.DeepEqual(list[1], p) {
 		t.Fatalf("plans %v %+v", err, list)
+	}
+
+	// Update: every field but the creation time is replaced.
+	upd := &registry.Plan{ID: "p-2030", Name: "二〇三〇（修订）", EndDate: "2031-06-30", Default: true, CreatedAt: at(99),
+		Targets: registry.PlanTargets{SkilledWorkers: 260_000_000, Technician: 0.12, SeniorWorker: 0.24, HighSkilled: 0.36}}
+	if err := s.UpdatePlan(ctx, upd); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "update a missing plan", s.UpdatePlan(ctx, &registry.Plan{ID: "nope", Name: "x", EndDate: "2030-01-01"}), registry.ENOTFOUND)
+	want := *upd
+	want.CreatedAt = p.CreatedAt
+	list, err = s.Plans(ctx)
+	if err != nil || len(list) != 2 || !reflect.DeepEqual(list[1], &want) {
+		t.Fatalf("after update %v %+v, want %+v", err, list, want)
+	}
+
+	// The default mark: one plan, or none.
+	defaults := func() []string {
+		t.Helper()
+		list, err := s.Plans(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range list {
+			if p.Default {
+				out = append(out, p.ID)
+			}
+		}
+		return out
+	}
+	if err := s.SetDefaultPlan(ctx, "a-first"); err != nil {
+		t.Fatal(err)
+	}
+	if got := defaults(); !slices.Equal(got, []string{"a-first"}) {
+		t.Fatalf("defaults after choosing a-first: %v", got)
+	}
+	wantCode(t, "default a missing plan", s.SetDefaultPlan(ctx, "nope"), registry.ENOTFOUND)
+	if got := defaults(); !slices.Equal(got, []string{"a-first"}) {
+		t.Fatalf("defaults after a refused choice: %v", got)
+	}
+	if err := s.SetDefaultPlan(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := defaults(); len(got) != 0 {
+		t.Fatalf("defaults after clearing: %v", got)
+	}
+
+	// Delete.
+	if err := s.DeletePlan(ctx, "a-first"); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "delete twice", s.DeletePlan(ctx, "a-first"), registry.ENOTFOUND)
+	list, err = s.Plans(ctx)
+	if err != nil || len(list) != 1 || list[0].ID != "p-2030" {
+		t.Fatalf("after delete %v %+v", err, list)
 	}
 }

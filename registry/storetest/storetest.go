@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"Ping", testPing},
 		{"Issuers", testIssuers},
 		{"Users", testUsers},
+		{"UserPassword", testUserPassword},
 		{"CertificateRoundTrip", testCertificateRoundTrip},
 		{"TokenMACs", testTokenMACs},
 		{"SerialsPerPrefix", testSerialsPerPrefix},
@@ -44,21 +45,22 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"ListPagination", testListPagination},
 		{"CertificatesByHolder", testCertificatesByHolder},
 		{"SigningKeys", testSigningKeys},
-		// employers (issue 6)
+		{"EveryFieldKept", testEveryFieldKept},
+		// Revocation status lists and employers' API keys.
 		{"StatusIndexes", testStatusIndexes},
 		{"APIKeys", testAPIKeys},
-		// portal: training records.
+		// Training records.
 		{"TrainingRoundTrip", testTrainingRoundTrip},
 		{"TrainingOutcomeAndLink", testTrainingOutcomeAndLink},
 		{"TrainingBatch", testTrainingBatch},
 		{"TrainingList", testTrainingList},
 		{"TrainingCounts", testTrainingCounts},
 		{"CertificateTrainingLink", testCertificateTrainingLink},
-		// audit log (issue 7): audit.go
+		// The audit log: audit.go.
 		{"AuditChain", testAuditChain},
 		{"ConcurrentAudit", testConcurrentAudit},
 		{"AuditCheckpoints", testAuditCheckpoints},
-		// statistics (issue 4)
+		// The statistics counters: stats.go.
 		{"StatsCells", testStatsCells},
 		{"StatsOps", testStatsOps},
 		{"StatsHolders", testStatsHolders},

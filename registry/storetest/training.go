@@ -9,7 +9,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// Training records (feature "portal").
+// Training records (实名制培训).
 
 func newTraining(issuer, class string, n int) *registry.TrainingRecord {
 	hash := fmt.Sprintf("hash-%d", n)

@@ -33,6 +33,15 @@
   var nf = new Intl.NumberFormat('zh-CN');
   function num(n) { return nf.format(n); }
   function pct(f, digits) { return (f * 100).toFixed(digits === undefined ? 2 : digits) + '%'; }
+  // progressPct writes a ratio as a percentage with at least two
+  // significant figures and one decimal, so that 16,011 of 110,000,000
+  // reads 0.015%, not 0.0%.
+  function progressPct(f) {
+    var p = f * 100;
+    if (!isFinite(p) || p === 0) { return '0%'; }
+    var digits = Math.max(1, 1 - Math.floor(Math.log10(Math.abs(p))));
+    return p.toFixed(Math.min(digits, 20)) + '%';
+  }
   function targetPct(f) {
     var s = (f * 100).toFixed(2).replace(/\.?0+$/, '');
     return s + '%';
@@ -212,7 +221,7 @@
   }
 
   function verdict(met, ratio) {
-    return met ? '✓ 已达标 · 完成目标的 ' + pct(ratio, 1) : '✗ 未达标 · 完成目标的 ' + pct(ratio, 1);
+    return met ? '✓ 已达标 · 完成目标的 ' + progressPct(ratio) : '✗ 未达标 · 完成目标的 ' + progressPct(ratio);
   }
 
   function cards(t) {
@@ -385,17 +394,28 @@
     return getJSON('/api/v1/plans').then(function (body) {
       var sel = selects.plan;
       (body.items || []).forEach(function (plan) {
+        planNames[plan.id] = plan.name + '（至 ' + plan.end_date + '）';
         if (plan['default']) {
-          sel.options[0].textContent = '默认：' + plan.name;
+          planNames[''] = '默认：' + planNames[plan.id];
+          sel.options[0].textContent = planNames[''];
           return;
         }
         var o = document.createElement('option');
         o.value = plan.id;
-        o.textContent = plan.name;
+        o.textContent = planNames[plan.id];
         sel.appendChild(o);
       });
+      showPlanName();
     }).catch(showError);
   }
+
+  // The chosen plan's whole name, under the drop-down: a closed <select>
+  // shows only what fits its width, and plan names are long.
+  var planNames = {};
+  function showPlanName() {
+    setText('f-plan-name', planNames[selects.plan.value] || '');
+  }
+  selects.plan.addEventListener('change', showPlanName);
 
   // Filters come from the address, so that a view can be bookmarked or
   // sent on, and go back into it as they change.
@@ -410,6 +430,7 @@
 
   loadPlans().then(function () {
     if (initial.get('plan')) { selects.plan.value = initial.get('plan'); }
+    showPlanName();
     load();
   });
 }());
