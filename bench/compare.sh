@@ -16,12 +16,12 @@
 #
 #   bench/compare.sh [verify] [import] [demo]     (default: all three)
 #
-# Environment: BASE (e4c23f2), ROUNDS (2), N (10000), DURATION (20s),
+# Environment: BASE (9dcfd17, main just before this work), ROUNDS (2), N (10000), DURATION (20s),
 # CONNS (64), ROWS (100000), DEMO (1000000). Needs go, git, curl, jq, bc,
 # python3, wrk and GNU time. Prints "RESULT" lines; the last block is the
 # summary.
 set -euo pipefail
-BASE=${BASE:-e4c23f2}
+BASE=${BASE:-9dcfd17}
 ROUNDS=${ROUNDS:-2}
 N=${N:-10000}
 DURATION=${DURATION:-20s}
@@ -37,10 +37,14 @@ summary="$work/summary"
 : >"$summary"
 
 echo "== build: base $BASE and the working tree ($(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo ', modified'))"
-mkdir -p "$work/base"
+# Both trees are copied first, so that editing the working tree during the
+# run changes nothing measured.
+mkdir -p "$work/base" "$work/new"
 git -C "$root" archive "$BASE" | tar -x -C "$work/base"
-(cd "$work/base" && CGO_ENABLED=0 go build -o "$work/skillreg-base" ./cmd/skillreg)
-(cd "$root" && CGO_ENABLED=0 go build -o "$work/skillreg-new" ./cmd/skillreg)
+(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -c) | tar -x -C "$work/new"
+for tree in base new; do
+  (cd "$work/$tree" && CGO_ENABLED=0 go build -o "$work/skillreg-$tree" ./cmd/skillreg)
+done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 note() { echo "$*" | tee -a "$summary"; }
@@ -59,9 +63,7 @@ for w in "${what[@]}"; do
       ;;
     import)
       for tree in base new; do
-        dir=$root
-        [ $tree = base ] && dir=$work/base
-        out=$(cd "$dir" && SKILLREG_BENCH_ROWS=$ROWS go test -run '^$' -bench BenchmarkImport100k -benchtime 1x -timeout 2h ./registry/importer/ 2>/dev/null | grep '^BenchmarkImport100k' || true)
+        out=$(cd "$work/$tree" && SKILLREG_BENCH_ROWS=$ROWS go test -run '^$' -bench BenchmarkImport100k -benchtime 1x -timeout 2h ./registry/importer/ 2>/dev/null | grep '^BenchmarkImport100k' || true)
         note "import round $round $tree ($ROWS rows): $(echo "$out" | awk '{for (i=3;i<NF;i+=2) printf "%s=%s ", $(i+1), $i}') load $(cut -d' ' -f1 /proc/loadavg)"
       done
       ;;
