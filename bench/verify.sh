@@ -56,13 +56,19 @@ python3 - "$N" >"$work/class.csv" <<'PY'
 import sys, datetime
 n = int(sys.argv[1])
 w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红"
+def name(i):  # distinct names of Chinese characters only (bijective base)
+    s, j = "王" + given[i % len(given)], i // len(given)
+    while j > 0:
+        s, j = s + given[(j - 1) % len(given)], (j - 1) // len(given)
+    return s
 print("姓名,身份证号,职业编码,等级,评价类型,发证日期")
 day0 = datetime.date(1970, 1, 1)
 for i in range(n):
     birth = day0 + datetime.timedelta(days=i // 500)
     body = "110105" + birth.strftime("%Y%m%d") + "%03d" % (i % 500 + 100)
     check = "10X98765432"[sum(int(c) * k for c, k in zip(body, w)) % 11]
-    print("王%d,%s%s,6-18-01-01,%d,social,2025-06-30" % (i, body, check, 1 + i % 5))
+    print("%s,%s%s,6-18-01-01,%d,social,2025-06-30" % (name(i), body, check, 1 + i % 5))
 PY
 t0=$(date +%s.%N)
 job=$(curl -fsS -H "Authorization: Bearer $issuer" -F "file=@$work/class.csv;type=text/csv" "$base/api/v1/imports" | jq -r .id)
