@@ -11,13 +11,16 @@
 #           the working tree (which has no parse cache)
 #   import  BenchmarkImport100k: import against raw Store.CreateCertificate
 #           at ROWS rows, statistics and audit on
+#   issue   BenchmarkStatsIssue: one Registry.Issue after another (API
+#           issuance: certificate, statistics upkeep, audit; in the new
+#           tree also the token's signature and MAC), ISSUES each, 3 times
 #   demo    skillreg demo --certificates DEMO under /usr/bin/time -v:
 #           wall time and peak RSS
 #
-#   bench/compare.sh [verify] [import] [demo]     (default: all three)
+#   bench/compare.sh [verify] [import] [issue] [demo]     (default: all)
 #
 # Environment: BASE (9dcfd17, main just before this work), ROUNDS (2), N (10000), DURATION (20s),
-# CONNS (64), ROWS (100000), DEMO (1000000). Needs go, git, curl, jq, bc,
+# CONNS (64), ROWS (100000), ISSUES (500), DEMO (1000000). Needs go, git, curl, jq, bc,
 # python3, wrk and GNU time. Prints "RESULT" lines; the last block is the
 # summary.
 set -euo pipefail
@@ -28,8 +31,9 @@ DURATION=${DURATION:-20s}
 CONNS=${CONNS:-64}
 ROWS=${ROWS:-100000}
 DEMO=${DEMO:-1000000}
+ISSUES=${ISSUES:-500}
 what=("$@")
-[ ${#what[@]} -gt 0 ] || what=(verify import demo)
+[ ${#what[@]} -gt 0 ] || what=(verify import issue demo)
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -67,6 +71,12 @@ for w in "${what[@]}"; do
         note "import round $round $tree ($ROWS rows): $(echo "$out" | awk '{for (i=3;i<NF;i+=2) printf "%s=%s ", $(i+1), $i}') load $(cut -d' ' -f1 /proc/loadavg)"
       done
       ;;
+    issue)
+      for tree in base new; do
+        out=$(cd "$work/$tree" && go test -run '^$' -bench 'BenchmarkStatsIssue$' -benchtime "${ISSUES}x" -count 3 ./registry/ 2>/dev/null | awk '/^BenchmarkStatsIssue/ {printf "%s ", $3}' || true)
+        note "issue round $round $tree: ns/op $out load $(cut -d' ' -f1 /proc/loadavg)"
+      done
+      ;;
     demo)
       for tree in base new; do
         rm -rf "$work/demo"
@@ -78,7 +88,7 @@ for w in "${what[@]}"; do
       rm -rf "$work/demo"
       ;;
     *)
-      echo "unknown measurement $w (verify, import, demo)"
+      echo "unknown measurement $w (verify, import, issue, demo)"
       exit 2
       ;;
     esac
