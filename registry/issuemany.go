@@ -68,10 +68,10 @@ type IssueOutcome struct {
 
 // IssueMany issues a certificate for each input, in order, as Issue would
 // one by one, and returns one outcome per input. An input the registry
-// refuses (EINVALID, EFORBIDDEN, EIDENTITY) has that error in its outcome and does
-// not stop the others. Any other error (the store failed) stops the
-// chunk: that input and every later one carry it, and the inputs before
-// it stand as issued. The error result is for failures before anything
+// refuses (EINVALID, EFORBIDDEN, EIDENTITY) has that error in its
+// outcome and does not stop the others. Any other error (the store
+// failed) stops the chunk: every input not issued by then carries it, and
+// the inputs issued before it stand. The error result is for failures before anything
 // was written (the actor may not issue, the keys cannot be loaded).
 func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput) ([]IssueOutcome, error) {
 	if err := requireRole(actor, RoleIssuer); err != nil {
@@ -116,7 +116,7 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 		}
 		out[i].Err = err
 		if !refusal(err) {
-			stop(i+1, err)
+			stop(0, err) // nothing is written yet: no input is issued
 			return out, nil
 		}
 	}

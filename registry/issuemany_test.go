@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/verify"
 )
 
 // chunkInputs is a chunk with a bit of everything: new people, one person
@@ -146,5 +148,61 @@ func TestIssueManyCrashAtEveryStep(t *testing.T) {
 			}
 			requireNoDrift(t, w.reg)
 		})
+	}
+}
+
+// failingCreates is the real store whose certificate writes fail from the
+// n-th on, as when the disk fails half way through a chunk.
+type failingCreates struct {
+	registry.Store
+	n     int
+	calls int
+}
+
+func (s *failingCreates) CreateCertificate(ctx context.Context, prefix string, c *registry.Certificate) (bool, error) {
+	if s.calls++; s.calls >= s.n {
+		return false, errors.New("disk failed")
+	}
+	return s.Store.CreateCertificate(ctx, prefix, c)
+}
+
+// TestIssueManyStoreFailure: a store failure half way through a chunk
+// leaves the inputs before it issued (with their audit entries and
+// counters) and gives every later input the error; nothing is half done.
+func TestIssueManyStoreFailure(t *testing.T) {
+	t.Parallel()
+	w := newStatsWorld(t)
+	ctx := context.Background()
+	failing := &failingCreates{Store: w.store, n: 3}
+	reg := registry.New(registry.Config{Store: failing, Tokens: verify.NewTokens(verify.KeyStore{Store: w.store, Vault: w.vault}.Source()),
+		Vault: w.vault, Clock: func() time.Time { return w.now }})
+	head, err := w.store.AuditHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ins []registry.IssueInput
+	for who := range 5 {
+		ins = append(ins, registry.IssueInput{HolderName: "测试人", IDNumber: person(10 + who), OccupationCode: "6-18-01-01",
+			Level: 3, Channel: registry.ChannelSocial, IssuedOn: "2012-01-01"})
+	}
+	out, err := reg.IssueMany(ctx, w.bj, ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range out {
+		if ok := i < 2; ok != (o.Err == nil && o.Created && o.Certificate != nil) || !ok && (o.Err == nil || o.Certificate != nil) {
+			t.Fatalf("input %d: %+v", i, o)
+		}
+	}
+	entries, err := w.store.AuditEntries(ctx, head.Seq, 100)
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("%d audit entries, %v; want 2", len(entries), err)
+	}
+	if _, err := w.reg.RecoverStats(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	requireNoDrift(t, w.reg)
+	if got := levels(w.tiers(t, registry.StatsQuery{}).ByLevel); got != [5]int64{0, 0, 2, 0, 0} {
+		t.Fatalf("levels %v", got)
 	}
 }
