@@ -11,13 +11,16 @@
 #           the working tree (which has no parse cache)
 #   import  BenchmarkImport100k: import against raw Store.CreateCertificate
 #           at ROWS rows, statistics and audit on
+#   inproc  the in-process handler benchmarks BenchmarkVerifyAPI/token and
+#           BenchmarkHealthz (no sockets, no wrk: CPU per request), 5000
+#           requests each, 4 times
 #   issue   BenchmarkStatsIssue: one Registry.Issue after another (API
 #           issuance: certificate, statistics upkeep, audit; in the new
 #           tree also the token's signature and MAC), ISSUES each, 3 times
 #   demo    skillreg demo --certificates DEMO under /usr/bin/time -v:
 #           wall time and peak RSS
 #
-#   bench/compare.sh [verify] [import] [issue] [demo]     (default: all)
+#   bench/compare.sh [verify] [inproc] [import] [issue] [demo]  (default: all)
 #
 # Environment: BASE (9dcfd17, main just before this work), ROUNDS (2), N (10000), DURATION (20s),
 # CONNS (64), ROWS (100000), ISSUES (500), DEMO (1000000). Needs go, git, curl, jq, bc,
@@ -33,7 +36,7 @@ ROWS=${ROWS:-100000}
 DEMO=${DEMO:-1000000}
 ISSUES=${ISSUES:-500}
 what=("$@")
-[ ${#what[@]} -gt 0 ] || what=(verify import issue demo)
+[ ${#what[@]} -gt 0 ] || what=(verify inproc import issue demo)
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -71,6 +74,13 @@ for w in "${what[@]}"; do
         note "import round $round $tree ($ROWS rows): $(echo "$out" | awk '{for (i=3;i<NF;i+=2) printf "%s=%s ", $(i+1), $i}') load $(cut -d' ' -f1 /proc/loadavg)"
       done
       ;;
+    inproc)
+      for tree in base new; do
+        out=$(cd "$work/$tree" && go test -run '^$' -bench 'BenchmarkVerifyAPI/token$|BenchmarkHealthz$' -benchtime 5000x -count 4 ./handlers/ 2>/dev/null |
+          awk '/^BenchmarkVerifyAPI/ {v = v $3 " "} /^BenchmarkHealthz/ {h = h $3 " "} END {printf "verify ns/op %s| healthz ns/op %s", v, h}' || true)
+        note "inproc round $round $tree: $out load $(cut -d' ' -f1 /proc/loadavg)"
+      done
+      ;;
     issue)
       for tree in base new; do
         out=$(cd "$work/$tree" && go test -run '^$' -bench 'BenchmarkStatsIssue$' -benchtime "${ISSUES}x" -count 3 ./registry/ 2>/dev/null | awk '/^BenchmarkStatsIssue/ {printf "%s ", $3}' || true)
@@ -88,7 +98,7 @@ for w in "${what[@]}"; do
       rm -rf "$work/demo"
       ;;
     *)
-      echo "unknown measurement $w (verify, import, issue, demo)"
+      echo "unknown measurement $w (verify, inproc, import, issue, demo)"
       exit 2
       ;;
     esac
