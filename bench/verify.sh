@@ -8,7 +8,9 @@
 # and prints requests/s, p50, p99, non-2xx counts and the ratio b/a.
 #
 #   bench/verify.sh [N=10000] [DURATION=20s] [CONNECTIONS=64]
-#   VERIFY_CACHE=0 bench/verify.sh   # without the parse cache (serve --verify-cache)
+#   SKILLREG_BIN=/path/to/skillreg bench/verify.sh   # a binary built elsewhere
+#   SERVE_FLAGS='--verify-cache 0' bench/verify.sh    # extra serve flags (an
+#                                                     # older binary's parse cache)
 #
 # Needs go, curl, jq, python3 and wrk (Debian: apt-get install wrk).
 set -euo pipefail
@@ -25,15 +27,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== build"
-(cd "$root" && CGO_ENABLED=0 go build -o "$work/skillreg" ./cmd/skillreg)
+if [ -n "${SKILLREG_BIN:-}" ]; then
+  cp "$SKILLREG_BIN" "$work/skillreg"
+else
+  echo "== build"
+  (cd "$root" && CGO_ENABLED=0 go build -o "$work/skillreg" ./cmd/skillreg)
+fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 echo "== serve on $base (data in $work/data; request logs to $work/server.log)"
 SKILLREG_ADMIN_PASSWORD=bench-admin-password-1 "$work/skillreg" serve --data "$work/data" \
   --addr "127.0.0.1:$port" --public-url "$base" \
-  --rate-verify off --rate-public off --rate-lookup off --verify-cache "${VERIFY_CACHE:-50000}" \
+  --rate-verify off --rate-public off --rate-lookup off ${SERVE_FLAGS:-} \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -50,13 +56,19 @@ python3 - "$N" >"$work/class.csv" <<'PY'
 import sys, datetime
 n = int(sys.argv[1])
 w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红"
+def name(i):  # distinct names of Chinese characters only (bijective base)
+    s, j = "王" + given[i % len(given)], i // len(given)
+    while j > 0:
+        s, j = s + given[(j - 1) % len(given)], (j - 1) // len(given)
+    return s
 print("姓名,身份证号,职业编码,等级,评价类型,发证日期")
 day0 = datetime.date(1970, 1, 1)
 for i in range(n):
     birth = day0 + datetime.timedelta(days=i // 500)
     body = "110105" + birth.strftime("%Y%m%d") + "%03d" % (i % 500 + 100)
     check = "10X98765432"[sum(int(c) * k for c, k in zip(body, w)) % 11]
-    print("王%d,%s%s,6-18-01-01,%d,social,2025-06-30" % (i, body, check, 1 + i % 5))
+    print("%s,%s%s,6-18-01-01,%d,social,2025-06-30" % (name(i), body, check, 1 + i % 5))
 PY
 t0=$(date +%s.%N)
 job=$(curl -fsS -H "Authorization: Bearer $issuer" -F "file=@$work/class.csv;type=text/csv" "$base/api/v1/imports" | jq -r .id)
@@ -128,3 +140,4 @@ printf 'ratio (b)/(a): %.1f%%\n' "$(echo "100 * $brps / $arps" | bc -l)"
 [ "$aerr" = 0 ] && [ "$berr" = 0 ] || echo "WARNING: non-2xx responses"
 echo "socket errors: (a) $asock (b) $bsock"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
+echo "RESULT import_rows_per_s=$(printf '%.0f' "$(echo "$issued / ($t1 - $t0)" | bc -l)") healthz_rps=$arps healthz_p99=$ap99 verify_rps=$brps verify_p50=$bp50 verify_p99=$bp99 ratio=$(printf '%.3f' "$(echo "$brps / $arps" | bc -l)") non2xx=$((aerr + berr))"

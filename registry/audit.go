@@ -162,12 +162,42 @@ func (r *Registry) Record(ctx context.Context, event, actor string, attrs ...any
 // that writes nothing else): it returns the append's error instead of
 // logging it.
 func (r *Registry) RecordErr(ctx context.Context, event, actor string, attrs ...any) error {
-	attrs = redactAttrs(attrs)
-	r.log.LogAttrs(ctx, slog.LevelInfo, "audit", append([]slog.Attr{slog.String("event", event), slog.String("actor", actor)}, argsToAttrs(attrs)...)...)
-	e := &AuditEntry{Time: r.now().UTC().Truncate(time.Millisecond), Event: event, Actor: actor, Attrs: attrMap(attrs)}
+	e := r.auditEntry(ctx, event, actor, attrs...)
 	// The action has committed: a client that hangs up now must not cost
 	// its entry.
 	return r.store.AppendAudit(context.WithoutCancel(ctx), e)
+}
+
+// auditEntry writes an event's log line and returns its entry, to append.
+func (r *Registry) auditEntry(ctx context.Context, event, actor string, attrs ...any) *AuditEntry {
+	attrs = redactAttrs(attrs)
+	r.log.LogAttrs(ctx, slog.LevelInfo, "audit", append([]slog.Attr{slog.String("event", event), slog.String("actor", actor)}, argsToAttrs(attrs)...)...)
+	return &AuditEntry{Time: r.now().UTC().Truncate(time.Millisecond), Event: event, Actor: actor, Attrs: attrMap(attrs)}
+}
+
+// newAuditEntry returns an event's entry without logging it; logAudit
+// writes its log line once the entry's values are final.
+func (r *Registry) newAuditEntry(event, actor string, attrs ...any) *AuditEntry {
+	return &AuditEntry{Time: r.now().UTC().Truncate(time.Millisecond), Event: event, Actor: actor, Attrs: attrMap(redactAttrs(attrs))}
+}
+
+// logAudit writes the log line of an entry (event "audit"), its
+// attributes in key order.
+func (r *Registry) logAudit(ctx context.Context, e *AuditEntry) {
+	attrs := []slog.Attr{slog.String("event", e.Event), slog.String("actor", e.Actor)}
+	for _, k := range sortedKeys(e.Attrs) {
+		attrs = append(attrs, slog.String(k, e.Attrs[k]))
+	}
+	r.log.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // idNumberLike matches what could be a resident ID number (18 characters,

@@ -151,7 +151,7 @@ func TestAuditLog(t *testing.T) {
 // disk fills between an issuance and its entry.
 type failingAudit struct{ registry.Store }
 
-func (failingAudit) AppendAudit(context.Context, *registry.AuditEntry) error {
+func (failingAudit) AppendAudit(context.Context, ...*registry.AuditEntry) error {
 	return errors.New("disk full")
 }
 

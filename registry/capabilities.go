@@ -78,6 +78,18 @@ type Restorer interface {
 	ImportAuditCheckpoints(ctx context.Context, list []*AuditCheckpoint) (int, error)
 }
 
+// AuditedCertificateCreator stores a certificate and appends its audit
+// entry in one atomic write, so that no crash can leave an issued
+// certificate without its entry. The SQLite store has it; where a store
+// lacks it, the registry appends the entry after the certificate.
+type AuditedCertificateCreator interface {
+	// CreateCertificateAudited is CreateCertificate that, when it creates
+	// the certificate, also appends e (as AppendAudit would) in the same
+	// transaction, with e.Attrs["number"] set to the certificate's number.
+	// When it creates nothing, e is not appended.
+	CreateCertificateAudited(ctx context.Context, prefix string, c *Certificate, e *AuditEntry) (created bool, err error)
+}
+
 // FileBackuper copies a live store to a file that can be opened as a store
 // of the same kind.
 type FileBackuper interface {

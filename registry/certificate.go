@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode"
@@ -89,67 +90,11 @@ func (in *IssueInput) validate(today time.Time) (string, time.Time, error) {
 // issued a certificate with the same external_ref, that certificate is
 // returned with created false and nothing new is written.
 func (r *Registry) Issue(ctx context.Context, actor *User, in IssueInput) (*Certificate, bool, error) {
-	is, id, day, prev, err := r.prepareIssue(ctx, actor, &in)
+	out, err := r.IssueMany(ctx, actor, []IssueInput{in}) // issuemany.go
 	if err != nil {
 		return nil, false, err
 	}
-	kid, err := r.tokens.ActiveKeyID(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	in.TrainingRecordID = strings.TrimSpace(in.TrainingRecordID)
-	if in.TrainingRecordID != "" {
-		if err := r.linkTraining(ctx, is.ID, in.TrainingRecordID, r.vault.HashID(id), in.ExternalRef); err != nil {
-			return nil, false, err
-		}
-	}
-	cipher, err := r.vault.EncryptID(id)
-	if err != nil {
-		return nil, false, err
-	}
-	c := &Certificate{
-		IssuerID:       is.ID,
-		HolderName:     in.HolderName,
-		HolderIDMasked: MaskIDNumber(id),
-		HolderIDHash:   r.vault.HashID(id),
-		HolderIDCipher: cipher,
-		OccupationCode: in.OccupationCode,
-		Level:          in.Level,
-		Channel:        in.Channel,
-		IssuedOn:       day.Format("2006-01-02"),
-		ExternalRef:    in.ExternalRef,
-		Status:         StatusValid,
-		KeyID:          kid,
-		CreatedAt:      r.now().UTC(),
-	}
-	c.TrainingRecordID = in.TrainingRecordID
-	mark, err := r.statsBegin(ctx, c.HolderIDHash) // statistics: see stats_sync.go
-	if err != nil {
-		return nil, false, err
-	}
-	created, err := r.createWithStatusIndex(ctx, NumberPrefix(is.ID, day.Year(), in.Level), c)
-	if err != nil {
-		return nil, false, err
-	}
-	r.statsEnd(ctx, mark) // statistics: never fails the issuance
-	if c.TrainingRecordID != "" {
-		// After the certificate, so that a retry (same external_ref) that
-		// finds it stored completes the link.
-		if err := r.store.LinkTrainingCertificate(ctx, c.TrainingRecordID, c.Number); err != nil {
-			return nil, false, err
-		}
-	}
-	if created {
-		r.audit(ctx, "certificate.issued", actor, "number", c.Number, "issuer", c.IssuerID, "level", int(c.Level), "occupation", c.OccupationCode)
-		if prev != nil {
-			r.audit(ctx, "holder.name_changed", actor, "number", c.Number, "previous_number", prev.Number,
-				"previous_name", MaskName(prev.HolderName), "name", MaskName(c.HolderName), "reason", in.NameChangeReason)
-		}
-		if r.hooks.Issued != nil {
-			r.hooks.Issued(c)
-		}
-	}
-	return c, created, nil
+	return out[0].Certificate, out[0].Created, out[0].Err
 }
 
 // prepareIssue makes every check Issue makes before it writes: the role,
@@ -167,21 +112,32 @@ func (r *Registry) prepareIssue(ctx context.Context, actor *User, in *IssueInput
 	if err != nil {
 		return nil, "", time.Time{}, nil, err
 	}
-	now := r.now().In(ChinaTime)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ChinaTime)
-	id, day, err := in.validate(today)
+	id, day, err := r.checkIssue(is, in)
 	if err != nil {
 		return nil, "", time.Time{}, nil, err
-	}
-	if !is.InScope(in.OccupationCode, in.Level) {
-		return nil, "", time.Time{}, nil, Errorf(EFORBIDDEN, "%s may certify occupations %s up to level %d (%s); %s at level %d (%s) is outside its scope",
-			is.Name, strings.Join(is.Scope.Occupations, ", "), is.Scope.MaxLevel, is.Scope.MaxLevel.Name(), in.OccupationCode, in.Level, in.Level.Name())
 	}
 	prev, err := r.checkIdentity(ctx, id, in)
 	if err != nil {
 		return nil, "", time.Time{}, nil, err
 	}
 	return is, id, day, prev, nil
+}
+
+// checkIssue is prepareIssue's checks of the input alone, for an issuer
+// already read: the fields (normalising in) and the scope. It returns the
+// canonical ID number and the issue date.
+func (r *Registry) checkIssue(is *Issuer, in *IssueInput) (string, time.Time, error) {
+	now := r.now().In(ChinaTime)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ChinaTime)
+	id, day, err := in.validate(today)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if !is.InScope(in.OccupationCode, in.Level) {
+		return "", time.Time{}, Errorf(EFORBIDDEN, "%s may certify occupations %s up to level %d (%s); %s at level %d (%s) is outside its scope",
+			is.Name, strings.Join(is.Scope.Occupations, ", "), is.Scope.MaxLevel, is.Scope.MaxLevel.Name(), in.OccupationCode, in.Level, in.Level.Name())
+	}
+	return id, day, nil
 }
 
 // checkIdentity keeps one name per person. The holder's name is the name
@@ -344,10 +300,34 @@ func (c *Certificate) Claims() TokenClaims {
 }
 
 // Token returns the certificate's signed token, made with the key recorded
-// at issue; signing is deterministic, so it is the same token every time.
+// at issue; signing is deterministic, so it is the same token every time
+// (the one Issue made is returned without signing again).
 func (r *Registry) Token(ctx context.Context, c *Certificate) (string, error) {
+	if c.token != "" {
+		return c.token, nil
+	}
 	tok, _, err := r.tokens.Sign(ctx, c.Claims(), c.KeyID)
 	return tok, err
+}
+
+// sealTokens signs the token of each newly stored certificate and stores
+// its MAC (verification.go), all in one store write. It never fails the
+// issuance: a certificate without a MAC verifies by its signature, and
+// its first genuine verification stores the MAC.
+func (r *Registry) sealTokens(ctx context.Context, certs []*Certificate) {
+	macs := make(map[string][]byte, len(certs))
+	for _, c := range certs {
+		tok, _, err := r.tokens.Sign(ctx, c.Claims(), c.KeyID)
+		if err != nil {
+			r.log.LogAttrs(ctx, slog.LevelWarn, "issue: token not signed for its MAC", slog.String("number", c.Number), slog.String("error", err.Error()))
+			continue
+		}
+		c.token, c.TokenMAC = tok, r.vault.TokenMAC(tok)
+		macs[c.Number] = c.TokenMAC
+	}
+	if err := r.store.SetTokenMACs(context.WithoutCancel(ctx), macs); err != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "issue: token MACs not stored", slog.Int("count", len(macs)), slog.String("error", err.Error()))
+	}
 }
 
 // IssueSigned issues a certificate as Issue does and returns it with its

@@ -84,6 +84,17 @@ type Certificate struct {
 	// TrainingRecordID names the training record the certificate came
 	// from, if any.
 	TrainingRecordID string `json:"training_record_id,omitempty"`
+
+	// TokenMAC is the keyed MAC (Vault.TokenMAC) of the token the registry
+	// issued for this certificate, so that online verification can tell
+	// that token without checking its signature (verification.go). Empty
+	// for certificates stored before token MACs, or whose MAC write was
+	// lost; those verify by signature.
+	TokenMAC []byte `json:"-"`
+
+	// token is the signed token made at issue, so that the caller of Issue
+	// gets it without signing again; never stored.
+	token string
 }
 
 // SigningKey is a certificate-signing key as stored: the private key is
@@ -140,6 +151,12 @@ type CertificateStore interface {
 	// ECONFLICT on field "status_index" if another certificate has idx;
 	// ECONFLICT without a field if the certificate already has an index.
 	SetStatusIndex(ctx context.Context, number string, idx int) error
+
+	// SetTokenMACs stores the token MAC of each certificate named in macs
+	// (number -> MAC), replacing any it has; numbers of no certificate are
+	// skipped. The MACs can be made again from the certificates, so a
+	// backend may commit them without waiting for the disk.
+	SetTokenMACs(ctx context.Context, macs map[string][]byte) error
 
 	// CertificatesWithoutStatusIndex returns the numbers of up to limit
 	// certificates that have no status index.
@@ -264,11 +281,13 @@ type TrainingStore interface {
 // AuditStore keeps the hash-chained audit log and its signed checkpoints
 // (registry/audit.go).
 type AuditStore interface {
-	// AppendAudit appends e to the hash-chained audit log: it sets e.Seq to
-	// the head's seq + 1 and links e to the head (e.Link), atomically with
-	// respect to every other appender, in this process or another, so that
-	// seqs are gap-free and each entry's Prev is its predecessor's Hash.
-	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// AppendAudit appends each entry, in order, to the hash-chained audit
+	// log: it sets e.Seq to the head's seq + 1 and links e to the head
+	// (e.Link), atomically with respect to every other appender, in this
+	// process or another, so that seqs are gap-free and each entry's Prev
+	// is its predecessor's Hash. A backend may append several entries in
+	// one write (SQLite: one transaction, all or none).
+	AppendAudit(ctx context.Context, es ...*AuditEntry) error
 
 	// AuditEntries returns up to limit entries with seq > after, in seq
 	// order.
@@ -327,8 +346,10 @@ type StatsStore interface {
 	// ReleaseStatsMarker removes marker from every pending list.
 	ReleaseStatsMarker(ctx context.Context, marker string) error
 
-	// PutStatsMark stores m, replacing a mark with its ID.
-	PutStatsMark(ctx context.Context, m *StatsMark) error
+	// PutStatsMarks stores each mark, replacing a mark with its ID. A
+	// backend may store them in one write; each mark is stored whole or
+	// not at all.
+	PutStatsMarks(ctx context.Context, ms ...*StatsMark) error
 
 	// StatsMarks returns the marks that are not done, or were made or
 	// done at or after since.

@@ -134,7 +134,7 @@ func (r *Registry) statsBegin(ctx context.Context, hash string) (*StatsMark, err
 		return nil, err
 	}
 	m := &StatsMark{ID: newID(), Hash: hash, At: statsNow()}
-	if err := r.store.PutStatsMark(ctx, m); err != nil {
+	if err := r.store.PutStatsMarks(ctx, m); err != nil {
 		return nil, fmt.Errorf("stats: mark holder: %w", err)
 	}
 	return m, nil
@@ -152,7 +152,7 @@ func (r *Registry) statsEnd(ctx context.Context, m *StatsMark) {
 		return
 	}
 	m.Done, m.DoneAt = true, statsNow()
-	if err := r.store.PutStatsMark(ctx, m); err != nil {
+	if err := r.store.PutStatsMarks(ctx, m); err != nil {
 		r.log.LogAttrs(ctx, slog.LevelWarn, "stats: mark not set done", slog.String("mark", m.ID), slog.String("error", err.Error()))
 	}
 }
@@ -414,7 +414,7 @@ func (r *Registry) RecoverStats(ctx context.Context, olderThan time.Duration) (i
 			continue
 		}
 		m.Done, m.DoneAt = true, statsNow()
-		if err := r.store.PutStatsMark(ctx, m); err != nil {
+		if err := r.store.PutStatsMarks(ctx, m); err != nil {
 			errs = append(errs, err)
 			continue
 		}

@@ -114,8 +114,10 @@ func statusIndexTaken(err error) bool {
 }
 
 // createWithStatusIndex stores c under prefix with a random free status
-// index, retrying the draw when the store reports the index taken.
-func (r *Registry) createWithStatusIndex(ctx context.Context, prefix string, c *Certificate) (bool, error) {
+// index, retrying the draw when the store reports the index taken. With
+// an audit entry e, the store appends it with the certificate (e is only
+// passed for a store that is an AuditedCertificateCreator).
+func (r *Registry) createWithStatusIndex(ctx context.Context, prefix string, c *Certificate, e *AuditEntry) (bool, error) {
 	misses := 0
 	for attempt := 0; attempt < statusMaxAttempts; attempt++ {
 		size, err := r.statusCapacity(ctx)
@@ -125,7 +127,12 @@ func (r *Registry) createWithStatusIndex(ctx context.Context, prefix string, c *
 		if c.StatusIndex, err = randomStatusIndex(size); err != nil {
 			return false, err
 		}
-		created, err := r.store.CreateCertificate(ctx, prefix, c)
+		var created bool
+		if e != nil {
+			created, err = r.store.(AuditedCertificateCreator).CreateCertificateAudited(ctx, prefix, c, e)
+		} else {
+			created, err = r.store.CreateCertificate(ctx, prefix, c)
+		}
 		if !statusIndexTaken(err) {
 			return created, err
 		}

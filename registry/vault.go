@@ -16,13 +16,15 @@ const MasterKeySize = 32
 
 // Vault holds the keys derived from the registry's master key: one to
 // encrypt ID numbers at rest (AES-256-GCM), one to hash them for lookups
-// (HMAC-SHA-256), one to seal signing keys, and one for login tokens. Every
+// (HMAC-SHA-256), one to seal signing keys, one for login tokens, and one
+// for the MACs of issued certificate tokens. Every
 // process of one registry must share the master key.
 type Vault struct {
 	idAEAD   cipher.AEAD
 	sealAEAD cipher.AEAD
 	hashKey  []byte
 	loginKey []byte
+	tokenKey []byte
 }
 
 // NewVault derives the vault's keys from a 32-byte master key.
@@ -53,6 +55,7 @@ func NewVault(master []byte) (*Vault, error) {
 		sealAEAD: aead(derive("signing-key seal v1")),
 		hashKey:  derive("id-number hash v1"),
 		loginKey: derive("login token v1"),
+		tokenKey: derive("certificate token mac v1"),
 	}, nil
 }
 
@@ -83,6 +86,22 @@ func (v *Vault) Seal(secret []byte) ([]byte, error) {
 // Open reverses Seal.
 func (v *Vault) Open(b []byte) ([]byte, error) {
 	return open(v.sealAEAD, b, []byte("signing-key"))
+}
+
+// TokenMAC returns the keyed MAC (HMAC-SHA-256) of a certificate token, as
+// stored with the certificate at issue. Without the master key nobody,
+// not even someone who can write the database, can make the MAC of a
+// token of their own.
+func (v *Vault) TokenMAC(token string) []byte {
+	m := hmac.New(sha256.New, v.tokenKey)
+	m.Write([]byte(token))
+	return m.Sum(nil)
+}
+
+// TokenMACMatches reports, in constant time, whether mac is the MAC of
+// token.
+func (v *Vault) TokenMACMatches(token string, mac []byte) bool {
+	return len(mac) == sha256.Size && hmac.Equal(v.TokenMAC(token), mac)
 }
 
 // LoginKey returns the HMAC key for login tokens. It is not, and cannot be

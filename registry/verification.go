@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/skillreg/skillreg/registry/refdata"
@@ -71,8 +72,37 @@ func (r *Registry) Verify(ctx context.Context, token string) (VerifyResult, erro
 	return res, err
 }
 
+// verify answers a token in one of two ways, which give the same answer
+// for every input.
+//
+// The record decides first: the certificate of the number the token
+// states holds the keyed MAC (Vault.TokenMAC) of the token the registry
+// issued for it. A presented token with that MAC is that token, byte for
+// byte: its signature was made by our key, which is never deleted, so
+// Parse would accept it. The MAC's key comes from the master key and is
+// never stored, so write access to the database alone cannot make a MAC
+// match a token of one's own. The claims are still held against the
+// record, as on the signature path.
+//
+// Anything else (no record, no MAC, another encoding of the token, a
+// token printed before a key rotation or a status index, a forgery, a
+// malformed input) takes the full path: the signature, then the record.
+// A genuine token whose record has no MAC yet (stored before token MACs)
+// gets it there, so that its next verification takes the short path.
 func (r *Registry) verify(ctx context.Context, token string) (VerifyResult, error) {
-	claims, _, err := r.tokens.Parse(ctx, token)
+	var rec *Certificate // the record read on the first path, for the second
+	if stated, err := r.tokens.Claims(token); err == nil {
+		c, err := r.store.Certificate(ctx, stated.Number)
+		if err == nil {
+			if r.vault.TokenMACMatches(token, c.TokenMAC) {
+				return r.answer(ctx, stated, c)
+			}
+			rec = c
+		}
+		// A failed read (missing or not) is left to the full path, which
+		// decides what it means after the signature.
+	}
+	claims, kid, err := r.tokens.Parse(ctx, token)
 	if err != nil {
 		var te *TokenError
 		if errors.As(err, &te) {
@@ -80,13 +110,30 @@ func (r *Registry) verify(ctx context.Context, token string) (VerifyResult, erro
 		}
 		return VerifyResult{}, err
 	}
-	c, err := r.store.Certificate(ctx, claims.Number)
-	if ErrorCode(err) == ENOTFOUND {
-		return VerifyResult{Status: VerifyUnknown, Reason: "the signature is good but this registry has no certificate " + claims.Number}, nil
+	c := rec
+	if c == nil || c.Number != claims.Number {
+		c, err = r.store.Certificate(ctx, claims.Number)
+		if ErrorCode(err) == ENOTFOUND {
+			return VerifyResult{Status: VerifyUnknown, Reason: "the signature is good but this registry has no certificate " + claims.Number}, nil
+		}
+		if err != nil {
+			return VerifyResult{}, err
+		}
 	}
-	if err != nil {
-		return VerifyResult{}, err
+	res, err := r.answer(ctx, claims, c)
+	if err == nil && len(c.TokenMAC) == 0 && kid == c.KeyID && *claims == c.Claims() {
+		// The token is the certificate's current one, signed by its key:
+		// remember its MAC. Losing this write costs only speed.
+		if err := r.store.SetTokenMACs(ctx, map[string][]byte{c.Number: r.vault.TokenMAC(token)}); err != nil {
+			r.log.LogAttrs(ctx, slog.LevelDebug, "verify: token MAC not stored", slog.String("number", c.Number), slog.String("error", err.Error()))
+		}
 	}
+	return res, err
+}
+
+// answer holds a token's claims against the certificate's record and
+// gives the status the record decides.
+func (r *Registry) answer(ctx context.Context, claims *TokenClaims, c *Certificate) (VerifyResult, error) {
 	want := c.Claims()
 	if claims.StatusIndex == 0 {
 		// A token printed before the certificate had a status index.

@@ -73,7 +73,7 @@ func exec1(t *testing.T, db *sql.DB, q string, args ...any) {
 // runCLIEnv is runCLI with extra environment variables ("NAME=value").
 func runCLIEnv(t *testing.T, env []string, args ...string) cliResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Env = childEnv(env...)
@@ -232,7 +232,7 @@ func TestAuditVerify(t *testing.T) {
 			// A certificate made behind the log's back (or in the window
 			// between a commit and its entry).
 			exec1(t, db, `INSERT INTO certificates SELECT 'S000111000001262777777', issuer_id, holder_name, holder_id_masked, holder_id_hash,
-				holder_id_cipher, occupation_code, level, channel, issued_on, 'smuggled', status, revoked_at, revoke_reason, key_id, created_at, NULL, training_record_id
+				holder_id_cipher, occupation_code, level, channel, issued_on, 'smuggled', status, revoked_at, revoke_reason, key_id, created_at, NULL, training_record_id, NULL
 				FROM certificates WHERE number = ?`, numbers[0])
 		}, "MISSING: 1 certificates have no certificate.issued entry"},
 	}

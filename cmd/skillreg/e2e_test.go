@@ -297,15 +297,17 @@ func TestKeyRotationWhileServing(t *testing.T) {
 		t.Fatalf("keys list = %v, want %v", state, want)
 	}
 
-	// The server reloads keys at least every 5 s: poll by issuing.
+	// The server reloads keys at least every 5 s: poll by issuing. The
+	// minute is a hang guard for a loaded machine, not the reload's bound
+	// (verify's tests pin that with a clock).
 	var certB issued
 	for i := 0; ; i++ {
 		certB = issue(a, bearer, fmt.Sprintf("B-%d", i), http.StatusCreated)
 		if tokenKID(t, certB.Token) != kidA {
 			break
 		}
-		if time.Since(rotated) > 7*time.Second {
-			t.Fatalf("7 s after the rotation the server still signs with %s", kidA)
+		if time.Since(rotated) > time.Minute {
+			t.Fatalf("a minute after the rotation the server still signs with %s", kidA)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}

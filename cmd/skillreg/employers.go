@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/skillreg/skillreg/handlers"
@@ -18,7 +17,6 @@ import (
 type employerFlags struct {
 	apiKeyRate handlers.Rate
 	bundleTTL  time.Duration
-	parseCache int
 	envErr     error
 }
 
@@ -38,15 +36,6 @@ func registerEmployerFlags(fs *flag.FlagSet) *employerFlags {
 		}
 		ef.bundleTTL = d
 	}
-	ef.parseCache = 50_000
-	if v := os.Getenv("SKILLREG_VERIFY_CACHE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			ef.envErr = fmt.Errorf("SKILLREG_VERIFY_CACHE: %q is not a number", v)
-		}
-		ef.parseCache = n
-	}
-	fs.IntVar(&ef.parseCache, "verify-cache", ef.parseCache, "genuine tokens whose signature check is remembered (about 400 bytes each; 0 disables); revocation is still read on every verification (env SKILLREG_VERIFY_CACHE)")
 	fs.Var(&ef.apiKeyRate, "rate-api-key", "default token bucket of each API key (a token costs 1, a number+name lookup 10), e.g. 12000/min (env SKILLREG_RATE_API_KEY)")
 	fs.DurationVar(&ef.bundleTTL, "bundle-ttl", ef.bundleTTL, "time-to-live written into the trust bundle, from 1m to 720h (env SKILLREG_BUNDLE_TTL)")
 	return ef
@@ -60,18 +49,10 @@ func (ef *employerFlags) check() error {
 	if ef.apiKeyRate.N == 0 {
 		return fmt.Errorf("--rate-api-key cannot be off: API keys are always rate limited")
 	}
-	if ef.parseCache < 0 || ef.parseCache > 10_000_000 {
-		return fmt.Errorf("--verify-cache must be 0 to 10000000, got %d", ef.parseCache)
-	}
 	if ef.bundleTTL < time.Minute || ef.bundleTTL > 720*time.Hour {
 		return fmt.Errorf("--bundle-ttl must be from 1m to 720h, got %s", ef.bundleTTL)
 	}
 	return nil
-}
-
-// tokenOptions are the options of the server's verify.Tokens.
-func (ef *employerFlags) tokenOptions() []verify.Option {
-	return []verify.Option{verify.WithParseCache(ef.parseCache)}
 }
 
 // config returns the server's employer configuration.

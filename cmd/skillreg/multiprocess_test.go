@@ -118,7 +118,8 @@ func TestMultiProcessMongo(t *testing.T) {
 		}
 	}
 
-	// Revoke through p1; p2 must say revoked within 5 s.
+	// Revoke through p1; p2 must say revoked (the minute is a hang guard:
+	// every verification reads the record).
 	a1.call(http.MethodPost, "/api/v1/certificates/"+c.Number+"/revoke", bearer1, map[string]string{"reason": "录入错误"}, http.StatusOK, nil)
 	revoked := time.Now()
 	for {
@@ -127,8 +128,8 @@ func TestMultiProcessMongo(t *testing.T) {
 			t.Logf("process 2 saw the revocation after %v", time.Since(revoked).Round(time.Millisecond))
 			break
 		}
-		if time.Since(revoked) > 5*time.Second {
-			t.Fatalf("process 2 still says %q 5 s after process 1 revoked %s", v.Status, c.Number)
+		if time.Since(revoked) > time.Minute {
+			t.Fatalf("process 2 still says %q a minute after process 1 revoked %s", v.Status, c.Number)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

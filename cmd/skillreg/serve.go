@@ -103,7 +103,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if _, err := e.keys().Source()(ctx); err != nil {
 		return fmt.Errorf("the stored signing keys do not open with this master key (every server of one registry needs the same SKILLREG_MASTER_KEY): %w", err)
 	}
-	tokens := verify.NewTokens(e.keys().Source(), ef.tokenOptions()...)
+	tokens := verify.NewTokens(e.keys().Source())
 	metrics := handlers.NewMetrics()
 	reg := registry.New(registry.Config{Store: e.store, Tokens: tokens, Vault: e.vault, Logger: logger, Hooks: metrics.Hooks()})
 	if err := assignStatusIndexes(ctx, reg, logger); err != nil {

@@ -371,45 +371,119 @@ func (r *run) pass(out *Outcome, m mode, emit func(RowResult) error) (Counts, er
 		return c, err
 	}
 
-	for cr := range checked {
-		if cr.err == nil {
-			cr.err = r.ctx.Err()
+	chunk := make([]checkedRow, 0, issueChunk)
+	for {
+		chunk = gather(chunk[:0], checked)
+		if len(chunk) == 0 {
+			break
 		}
-		if cr.err != nil {
-			return finish(cr.err)
-		}
-		res := cr.res
-		if !cr.final {
-			if res, err = chk.issue(res, &cr.in, cr.id); err != nil {
+		results, err := chk.issueChunk(chunk)
+		for _, res := range results {
+			if err := r.report(&c, res, emit); err != nil {
 				return finish(err)
 			}
 		}
-		c.Processed++
-		switch res.Status {
-		case StatusIssued:
-			c.Issued++
-		case StatusExists:
-			c.Skipped++
-		case StatusValid:
-			c.Valid++
-		case StatusNotIssued:
-			c.NotIssued++
-		case StatusInvalid:
-			c.Errors++
+		if err != nil {
+			return finish(err)
 		}
-		if emit != nil {
-			if err := emit(res); err != nil {
-				return finish(err)
-			}
-		}
-		r.progress(c)
 	}
 	// The first stage stops early only when ctx is done.
 	return c, r.ctx.Err()
 }
 
-// pipelineDepth is how many checked rows may wait to be issued.
-const pipelineDepth = 64
+// gather fills chunk with the next checked rows: it waits for the first
+// one, then takes what the first stage has ready, up to issueChunk rows,
+// so that issuing never waits for a chunk to fill.
+func gather(chunk []checkedRow, checked <-chan checkedRow) []checkedRow {
+	cr, ok := <-checked
+	if !ok {
+		return chunk
+	}
+	chunk = append(chunk, cr)
+	for len(chunk) < issueChunk && cr.err == nil {
+		select {
+		case cr, ok = <-checked:
+			if !ok {
+				return chunk
+			}
+			chunk = append(chunk, cr)
+		default:
+			return chunk
+		}
+	}
+	return chunk
+}
+
+// issueChunk issues the rows of a chunk that are to be issued, together
+// (registry.IssueMany), and returns the results of the chunk's rows in
+// order, up to the first row whose error stops the run, and that error.
+func (c *checker) issueChunk(chunk []checkedRow) ([]RowResult, error) {
+	if err := c.ctx.Err(); err != nil {
+		return nil, err
+	}
+	var ins []registry.IssueInput
+	for _, cr := range chunk {
+		if cr.err == nil && !cr.final {
+			ins = append(ins, cr.in)
+		}
+	}
+	var outcomes []registry.IssueOutcome
+	if len(ins) > 0 {
+		var err error
+		if outcomes, err = c.reg.IssueMany(c.ctx, c.actor, ins); err != nil {
+			return nil, err
+		}
+	}
+	results := make([]RowResult, 0, len(chunk))
+	k := 0
+	for _, cr := range chunk {
+		if cr.err != nil {
+			return results, cr.err
+		}
+		res := cr.res
+		if !cr.final {
+			var err error
+			if res, err = c.issued(res, &cr.in, cr.id, outcomes[k]); err != nil {
+				return results, err
+			}
+			k++
+		}
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+// report counts a row's final result, emits it and reports progress.
+func (r *run) report(c *Counts, res RowResult, emit func(RowResult) error) error {
+	c.Processed++
+	switch res.Status {
+	case StatusIssued:
+		c.Issued++
+	case StatusExists:
+		c.Skipped++
+	case StatusValid:
+		c.Valid++
+	case StatusNotIssued:
+		c.NotIssued++
+	case StatusInvalid:
+		c.Errors++
+	}
+	if emit != nil {
+		if err := emit(res); err != nil {
+			return err
+		}
+	}
+	r.progress(*c)
+	return nil
+}
+
+// pipelineDepth is how many checked rows may wait to be issued, and
+// issueChunk the most rows issued together: their statistics upkeep, token
+// MACs and audit entries are written at once (registry.IssueMany).
+const (
+	pipelineDepth = 256
+	issueChunk    = 128
+)
 
 // checkedRow is a row through the first stage: a final result, or an
 // input to issue.
@@ -485,9 +559,9 @@ func (c *checker) check(ctx context.Context, row Row, m mode) (RowResult, regist
 	return res, p.in, p.id, true, nil
 }
 
-// issue issues a checked row.
-func (c *checker) issue(res RowResult, in *registry.IssueInput, id string) (RowResult, error) {
-	cert, created, err := c.reg.Issue(c.ctx, c.actor, *in)
+// issued turns a checked row's issue outcome into its result.
+func (c *checker) issued(res RowResult, in *registry.IssueInput, id string, o registry.IssueOutcome) (RowResult, error) {
+	cert, created, err := o.Certificate, o.Created, o.Err
 	if err != nil {
 		return c.refused(res, in, err)
 	}

@@ -55,7 +55,16 @@ func (s *Store) checkpoints() *mongo.Collection { return s.db.Collection(collChe
 // AppendAudit appends e: it reads the head, links e to it and inserts e
 // with _id = its seq; if another process inserted that seq first, it
 // reads the new head and tries again.
-func (s *Store) AppendAudit(ctx context.Context, e *registry.AuditEntry) error {
+func (s *Store) AppendAudit(ctx context.Context, es ...*registry.AuditEntry) error {
+	for _, e := range es {
+		if err := s.appendAudit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) appendAudit(ctx context.Context, e *registry.AuditEntry) error {
 	e.Time = msTime(e.Time)
 	for attempt := 0; attempt < auditAppendAttempts; attempt++ {
 		head, err := s.auditHead(ctx)

@@ -140,6 +140,8 @@ type certDoc struct {
 	// TrainingRecordID names the training record the certificate came
 	// from, if any.
 	TrainingRecordID string `bson:"training_record_id,omitempty"`
+	// TokenMAC: the keyed MAC of the issued token (registry.Vault.TokenMAC).
+	TokenMAC []byte `bson:"token_mac,omitempty"`
 }
 
 // refDoc is the external_refs document of one (issuer, external_ref); see
@@ -181,7 +183,7 @@ func toCertDoc(c *registry.Certificate) *certDoc {
 		HolderIDHash: c.HolderIDHash, HolderIDCipher: nonNil(c.HolderIDCipher), OccupationCode: c.OccupationCode,
 		Level: int(c.Level), Channel: string(c.Channel), IssuedOn: c.IssuedOn, ExternalRef: c.ExternalRef,
 		Status: c.Status, RevokeReason: c.RevokeReason, KeyID: c.KeyID, CreatedAt: msTime(c.CreatedAt),
-		StatusIndex: c.StatusIndex, TrainingRecordID: c.TrainingRecordID,
+		StatusIndex: c.StatusIndex, TrainingRecordID: c.TrainingRecordID, TokenMAC: nilIfEmpty(c.TokenMAC),
 	}
 	if c.RevokedAt != nil {
 		t := msTime(*c.RevokedAt)
@@ -197,6 +199,7 @@ func (d *certDoc) certificate() *registry.Certificate {
 		Level: registry.Level(d.Level), Channel: registry.Channel(d.Channel), IssuedOn: d.IssuedOn,
 		ExternalRef: d.ExternalRef, Status: d.Status, RevokeReason: d.RevokeReason, KeyID: d.KeyID,
 		CreatedAt: d.CreatedAt.UTC(), StatusIndex: d.StatusIndex, TrainingRecordID: d.TrainingRecordID,
+		TokenMAC: nilIfEmpty(d.TokenMAC),
 	}
 	if d.RevokedAt != nil {
 		t := d.RevokedAt.UTC()

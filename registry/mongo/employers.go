@@ -113,6 +113,22 @@ func (s *Store) SetStatusIndex(ctx context.Context, number string, idx int) erro
 	return registry.Errorf(registry.ECONFLICT, "certificate %s already has status index %d", number, d.StatusIndex)
 }
 
+// SetTokenMACs stores the token MAC of each certificate named in macs,
+// replacing any; numbers of no certificate are skipped. Each is one
+// idempotent single-document update.
+func (s *Store) SetTokenMACs(ctx context.Context, macs map[string][]byte) error {
+	for number, mac := range macs {
+		update := bson.D{{Key: "$set", Value: bson.D{{Key: "token_mac", Value: mac}}}}
+		if len(mac) == 0 {
+			update = bson.D{{Key: "$unset", Value: bson.D{{Key: "token_mac", Value: ""}}}}
+		}
+		if _, err := s.certsLocal.UpdateOne(ctx, bson.D{{Key: "_id", Value: number}}, update); err != nil {
+			return internal(err, "set the token MAC of %s", number)
+		}
+	}
+	return nil
+}
+
 // CertificatesWithoutStatusIndex returns up to limit numbers of
 // certificates without a status index; the status_index index holds the
 // missing field as null, so this does not scan the collection.

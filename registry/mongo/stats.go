@@ -332,13 +332,16 @@ type markDoc struct {
 	DoneAt time.Time `bson:"done_at"`
 }
 
-// PutStatsMark stores m, replacing a mark with its ID.
-func (s *Store) PutStatsMark(ctx context.Context, m *registry.StatsMark) error {
-	_, err := s.statsColl(collStatsMarks).ReplaceOne(ctx, bson.D{{Key: "_id", Value: m.ID}},
-		&markDoc{ID: m.ID, Hash: m.Hash, At: msTime(m.At), Done: m.Done, DoneAt: msTime(m.DoneAt)},
-		options.Replace().SetUpsert(true))
-	if err != nil {
-		return internal(err, "store a counter mark")
+// PutStatsMarks stores each mark, replacing a mark with its ID: one
+// single-document upsert each, in order.
+func (s *Store) PutStatsMarks(ctx context.Context, ms ...*registry.StatsMark) error {
+	for _, m := range ms {
+		_, err := s.statsColl(collStatsMarks).ReplaceOne(ctx, bson.D{{Key: "_id", Value: m.ID}},
+			&markDoc{ID: m.ID, Hash: m.Hash, At: msTime(m.At), Done: m.Done, DoneAt: msTime(m.DoneAt)},
+			options.Replace().SetUpsert(true))
+		if err != nil {
+			return internal(err, "store a counter mark")
+		}
 	}
 	return nil
 }

@@ -23,16 +23,32 @@ const auditColumns = `seq, time, event, actor, attrs, prev, hash`
 // microseconds instead of a second disk flush, which halves the cost of
 // an audited issuance; only a power cut or kernel crash can lose the last
 // entries, and `skillreg audit verify` then names their certificates.
-func (s *Store) AppendAudit(ctx context.Context, e *registry.AuditEntry) error {
-	return s.withNormalSync(ctx, "audit append", func(conn *sql.Conn) error { return appendAudit(ctx, conn, e) })
+func (s *Store) AppendAudit(ctx context.Context, es ...*registry.AuditEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return s.withNormalSync(ctx, "audit append", func(conn *sql.Conn) error { return appendAudit(ctx, conn, es) })
 }
 
-func appendAudit(ctx context.Context, conn *sql.Conn, e *registry.AuditEntry) error {
+// appendAudit appends es in one transaction: all or none.
+func appendAudit(ctx context.Context, conn *sql.Conn, es []*registry.AuditEntry) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return internal(err, "begin audit append")
 	}
 	defer rollback(tx)
+	if err := appendAuditTx(ctx, tx, es); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return internal(err, "commit audit entries up to %d", es[len(es)-1].Seq)
+	}
+	return nil
+}
+
+// appendAuditTx appends es inside the write transaction tx, which holds
+// the write lock, so that the head it reads stays the head.
+func appendAuditTx(ctx context.Context, tx *sql.Tx, es []*registry.AuditEntry) error {
 	head, err := scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -40,17 +56,17 @@ func appendAudit(ctx context.Context, conn *sql.Conn, e *registry.AuditEntry) er
 	case err != nil:
 		return internal(err, "read the audit head")
 	}
-	e.Link(head)
-	attrs, err := json.Marshal(nonNilAttrs(e.Attrs))
-	if err != nil {
-		return internal(err, "encode audit attrs")
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, formatTime(e.Time), e.Event, e.Actor, string(attrs), e.Prev, e.Hash); err != nil {
-		return internal(err, "append audit entry %d", e.Seq)
-	}
-	if err := tx.Commit(); err != nil {
-		return internal(err, "commit audit entry %d", e.Seq)
+	for _, e := range es {
+		e.Link(head)
+		attrs, err := json.Marshal(nonNilAttrs(e.Attrs))
+		if err != nil {
+			return internal(err, "encode audit attrs")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, formatTime(e.Time), e.Event, e.Actor, string(attrs), e.Prev, e.Hash); err != nil {
+			return internal(err, "append audit entry %d", e.Seq)
+		}
+		head = e
 	}
 	return nil
 }

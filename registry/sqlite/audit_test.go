@@ -43,14 +43,14 @@ func TestStatsStepsRestoreFullSync(t *testing.T) {
 	s, _ := openTemp(t)
 	check := func(when string) { t.Helper(); checkFullSync(t, s, when) }
 	mark := &registry.StatsMark{ID: "m1", Hash: "h1", At: time.Now()}
-	if err := s.PutStatsMark(ctx, mark); err != nil {
+	if err := s.PutStatsMarks(ctx, mark); err != nil {
 		t.Fatal(err)
 	}
 	check("after a stats step")
 	if _, err := s.write.ExecContext(ctx, `DROP TABLE stats_marks`); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutStatsMark(ctx, mark); err == nil {
+	if err := s.PutStatsMarks(ctx, mark); err == nil {
 		t.Fatal("a stats step without its table succeeded")
 	}
 	check("after a stats step that failed inside its transaction")
@@ -63,5 +63,48 @@ func checkFullSync(t *testing.T, s *Store, when string) {
 	var got int
 	if err := s.write.QueryRowContext(context.Background(), `PRAGMA synchronous`).Scan(&got); err != nil || got != 2 {
 		t.Fatalf("%s: write connection synchronous = %d (%v), want 2 (FULL)", when, got, err)
+	}
+}
+
+// TestCreateCertificateAudited: the audit entry commits in the
+// certificate's transaction, carrying its number and linked to the head;
+// an insert that fails appends nothing, and neither does an external_ref
+// that already has its certificate.
+func TestCreateCertificateAudited(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	const id = "S000011000001"
+	prefix := registry.NumberPrefix(id, 2024, 3)
+	if err := s.CreateIssuer(ctx, &registry.Issuer{ID: id}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendAudit(ctx, &registry.AuditEntry{Time: time.Now(), Event: "first", Actor: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	entry := func() *registry.AuditEntry {
+		return &registry.AuditEntry{Time: time.Now(), Event: "certificate.issued", Actor: "t", Attrs: map[string]string{"issuer": id}}
+	}
+	c := testCert(id, 1)
+	c.ExternalRef = "ref-1"
+	if created, err := s.CreateCertificateAudited(ctx, prefix, c, entry()); err != nil || !created {
+		t.Fatalf("CreateCertificateAudited = %v, %v", created, err)
+	}
+	again := testCert(id, 2)
+	again.ExternalRef = "ref-1"
+	if created, err := s.CreateCertificateAudited(ctx, prefix, again, entry()); err != nil || created {
+		t.Fatalf("the same external_ref again = %v, %v; want the stored certificate", created, err)
+	}
+	bad := testCert(id, 3)
+	bad.Status = "lost" // refused by the CHECK constraint
+	if _, err := s.CreateCertificateAudited(ctx, prefix, bad, entry()); err == nil {
+		t.Fatal("a refused certificate was stored")
+	}
+	entries, err := s.AuditEntries(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[1].Event != "certificate.issued" || entries[1].Attrs["number"] != c.Number ||
+		entries[1].Attrs["issuer"] != id || entries[1].Prev != entries[0].Hash || entries[1].Hash != entries[1].ComputeHash() {
+		t.Fatalf("audit log after the audited creates: %+v", entries)
 	}
 }

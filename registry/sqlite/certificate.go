@@ -39,6 +39,7 @@ var certificateTable = []column[registry.Certificate]{
 	timeColumn("created_at", func(c *registry.Certificate) *time.Time { return &c.CreatedAt }),
 	positiveIntColumn("status_index", func(c *registry.Certificate) *int { return &c.StatusIndex }),
 	textColumn("training_record_id", func(c *registry.Certificate) *string { return &c.TrainingRecordID }),
+	optionalBlobColumn("token_mac", func(c *registry.Certificate) *[]byte { return &c.TokenMAC }),
 }
 
 var (
@@ -60,7 +61,14 @@ func certificateValues(c *registry.Certificate) []any { return columnValues(cert
 // stored one and created is false. EINVALID if the prefix has no serials
 // left or c.IssuerID names no stored issuer.
 func (s *Store) CreateCertificate(ctx context.Context, prefix string, c *registry.Certificate) (bool, error) {
-	created, err := s.createCertificate(ctx, prefix, c)
+	return s.CreateCertificateAudited(ctx, prefix, c, nil)
+}
+
+// CreateCertificateAudited is CreateCertificate that also appends e (when
+// not nil) to the audit log in the certificate's transaction, with
+// e.Attrs["number"] set to the new number, if it creates the certificate.
+func (s *Store) CreateCertificateAudited(ctx context.Context, prefix string, c *registry.Certificate, e *registry.AuditEntry) (bool, error) {
+	created, err := s.createCertificate(ctx, prefix, c, e)
 	if errors.Is(err, errRefTaken) {
 		// A safety net: BEGIN IMMEDIATE already makes the lookup and the
 		// insert atomic against every writer that uses this package, in
@@ -80,7 +88,7 @@ func (s *Store) CreateCertificate(ctx context.Context, prefix string, c *registr
 // errRefTaken says that the insert lost a race on (issuer_id, external_ref).
 var errRefTaken = errors.New("sqlite: external_ref taken by a concurrent writer")
 
-func (s *Store) createCertificate(ctx context.Context, prefix string, c *registry.Certificate) (bool, error) {
+func (s *Store) createCertificate(ctx context.Context, prefix string, c *registry.Certificate, e *registry.AuditEntry) (bool, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return false, internal(err, "begin issuing in %s", prefix)
@@ -127,6 +135,17 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 		return false, registry.FieldError("issuer_id", "no issuer has the id %q", c.IssuerID)
 	case err != nil:
 		return false, internal(err, "insert certificate %s", number)
+	}
+	if e != nil {
+		attrs := make(map[string]string, len(e.Attrs)+1)
+		for k, v := range e.Attrs {
+			attrs[k] = v
+		}
+		attrs["number"] = number
+		e.Attrs = attrs
+		if err := appendAuditTx(ctx, tx, []*registry.AuditEntry{e}); err != nil {
+			return false, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return false, internal(err, "commit certificate %s", number)
@@ -286,6 +305,38 @@ func queryCertificates(ctx context.Context, q querier, query string, args ...any
 
 func scanCertificate(r scanner) (*registry.Certificate, error) {
 	return scanColumns(certificateTable, r)
+}
+
+// SetTokenMACs stores the token MAC of each certificate named in macs,
+// replacing any; numbers of no certificate are skipped. One transaction,
+// committed with synchronous=NORMAL like the statistics steps: a MAC lost
+// to a power cut only sends that certificate's verifications back to the
+// signature check, which stores the MAC again.
+func (s *Store) SetTokenMACs(ctx context.Context, macs map[string][]byte) error {
+	if len(macs) == 0 {
+		return nil
+	}
+	return s.inStatsTx(ctx, "set token MACs", func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE certificates SET token_mac = ? WHERE number = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for number, mac := range macs {
+			if _, err := stmt.ExecContext(ctx, blobOrNull(mac), number); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// blobOrNull stores an empty byte slice as NULL.
+func blobOrNull(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // externalRefWhere finds a certificate by issuer and external_ref. It

@@ -215,6 +215,14 @@ func blobColumn[T any](name string, field func(*T) *[]byte) column[T] {
 	}
 }
 
+// optionalBlobColumn stores a byte-slice field as a BLOB, and an empty one
+// as NULL; both read back as nil.
+func optionalBlobColumn[T any](name string, field func(*T) *[]byte) column[T] {
+	c := blobColumn(name, field)
+	c.value = func(r *T) any { return blobOrNull(*field(r)) }
+	return c
+}
+
 // timeColumn stores a time field as TEXT in timeLayout (UTC).
 func timeColumn[T any](name string, field func(*T) *time.Time) column[T] {
 	return column[T]{

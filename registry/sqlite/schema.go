@@ -238,6 +238,11 @@ UPDATE users SET username_key = lower(username) || '#' || id, disabled = 1, toke
 	WHERE username_key = '';
 CREATE UNIQUE INDEX users_username_key ON users (username_key);
 `,
+	// 8: token MACs: the keyed MAC of each certificate's issued token
+	// (registry.Vault.TokenMAC), NULL until it is made.
+	`
+ALTER TABLE certificates ADD COLUMN token_mac BLOB;
+`,
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so

@@ -319,14 +319,23 @@ func (s *Store) HolderCertificatesAfter(ctx context.Context, after string, limit
 	return append(list, whole...), nil
 }
 
-// PutStatsMark stores m, replacing a mark with its ID.
-func (s *Store) PutStatsMark(ctx context.Context, m *registry.StatsMark) error {
-	return s.inStatsTx(ctx, "store a counter mark", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
+// PutStatsMarks stores each mark, replacing a mark with its ID, in one
+// transaction.
+func (s *Store) PutStatsMarks(ctx context.Context, ms ...*registry.StatsMark) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	return s.inStatsTx(ctx, "store counter marks", func(tx *sql.Tx) error {
+		for _, m := range ms {
+			_, err := tx.ExecContext(ctx, `
 			INSERT INTO stats_marks (id, hash, at, done, done_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, at = excluded.at, done = excluded.done, done_at = excluded.done_at`,
-			m.ID, m.Hash, formatTime(m.At), boolInt(m.Done), formatTime(m.DoneAt))
-		return err
+				m.ID, m.Hash, formatTime(m.At), boolInt(m.Done), formatTime(m.DoneAt))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -36,11 +36,12 @@ import (
 
 // The store and the capabilities it has (registry/capabilities.go).
 var (
-	_ registry.Store               = (*Store)(nil)
-	_ registry.Exporter            = (*Store)(nil)
-	_ registry.CertificateImporter = (*Store)(nil)
-	_ registry.Restorer            = (*Store)(nil)
-	_ registry.FileBackuper        = (*Store)(nil)
+	_ registry.Store                     = (*Store)(nil)
+	_ registry.Exporter                  = (*Store)(nil)
+	_ registry.CertificateImporter       = (*Store)(nil)
+	_ registry.Restorer                  = (*Store)(nil)
+	_ registry.FileBackuper              = (*Store)(nil)
+	_ registry.AuditedCertificateCreator = (*Store)(nil)
 )
 
 // BusyTimeout is how long a connection waits for a lock held by another

@@ -254,6 +254,6 @@ func testEveryFieldKept(t *testing.T, s registry.Store) {
 		}, nil)
 
 	roundTrip(t, nil,
-		func(m *registry.StatsMark) error { return s.PutStatsMark(ctx, m) },
+		func(m *registry.StatsMark) error { return s.PutStatsMarks(ctx, m) },
 		func(*registry.StatsMark) (*registry.StatsMark, error) { return only(s.StatsMarks(ctx, time.Time{})) }, nil)
 }

@@ -209,7 +209,7 @@ func testStatsMarks(t *testing.T, s registry.Store) {
 	m2 := &registry.StatsMark{ID: "m2", Hash: "h2", At: at(10), Done: true, DoneAt: at(11)}
 	m3 := &registry.StatsMark{ID: "m3", Hash: "h3", At: at(100), Done: true, DoneAt: at(101)}
 	for _, m := range []*registry.StatsMark{m1, m2, m3} {
-		if err := s.PutStatsMark(ctx, m); err != nil {
+		if err := s.PutStatsMarks(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -232,7 +232,7 @@ func testStatsMarks(t *testing.T, s registry.Store) {
 		t.Fatalf("since 5: %v", got)
 	}
 	m1.Done, m1.DoneAt = true, at(60)
-	if err := s.PutStatsMark(ctx, m1); err != nil {
+	if err := s.PutStatsMarks(ctx, m1); err != nil {
 		t.Fatal(err)
 	}
 	list, _ := s.StatsMarks(ctx, at(55))

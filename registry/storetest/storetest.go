@@ -8,6 +8,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"reflect"
@@ -33,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"Users", testUsers},
 		{"UserLifecycle", testUserLifecycle},
 		{"CertificateRoundTrip", testCertificateRoundTrip},
+		{"TokenMACs", testTokenMACs},
 		{"SerialsPerPrefix", testSerialsPerPrefix},
 		{"ExternalRef", testExternalRef},
 		{"ConcurrentSerials", testConcurrentSerials},
@@ -341,9 +343,11 @@ func testCertificateRoundTrip(t *testing.T, s registry.Store) {
 	in.ExternalRef = "erp-0007"
 	in.Channel = registry.ChannelSpecial
 	in.CreatedAt = time.Date(2024, 5, 6, 15, 8, 9, 456_000_000, registry.ChinaTime) // stored as UTC
+	in.TokenMAC = bytes.Repeat([]byte{0xa5}, 32)
 	want := *in
 	want.CreatedAt = in.CreatedAt.UTC()
 	want.HolderIDCipher = slices.Clone(in.HolderIDCipher)
+	want.TokenMAC = slices.Clone(in.TokenMAC)
 
 	created, err := s.CreateCertificate(ctx, prefixOf(issuerA, in.Level), in)
 	if err != nil || !created {
@@ -373,6 +377,47 @@ func testCertificateRoundTrip(t *testing.T, s registry.Store) {
 
 	_, err = s.Certificate(ctx, prefixOf(issuerA, in.Level)+"000002")
 	wantCode(t, "Certificate of a missing number", err, registry.ENOTFOUND)
+}
+
+// testTokenMACs: SetTokenMACs replaces a certificate's token MAC, sets one
+// where there was none, skips unknown numbers, and reads back through
+// every certificate read.
+func testTokenMACs(t *testing.T, s registry.Store) {
+	ctx := context.Background()
+	seedIssuers(t, s, issuerA)
+	a := mustCreate(t, s, newCert(issuerA, 1))
+	withMAC := newCert(issuerA, 2)
+	withMAC.TokenMAC = bytes.Repeat([]byte{1}, 32)
+	b := mustCreate(t, s, withMAC)
+	if got, err := s.Certificate(ctx, a.Number); err != nil || got.TokenMAC != nil {
+		t.Fatalf("a certificate stored without a MAC reads back %x, %v; want none", got.TokenMAC, err)
+	}
+	macA, macB := bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32)
+	err := s.SetTokenMACs(ctx, map[string][]byte{a.Number: macA, b.Number: macB, prefixOf(issuerA, 3) + "000099": macA})
+	if err != nil {
+		t.Fatalf("SetTokenMACs: %v", err)
+	}
+	for _, c := range []struct {
+		number string
+		want   []byte
+	}{{a.Number, macA}, {b.Number, macB}} {
+		got, err := s.Certificate(ctx, c.number)
+		if err != nil || !bytes.Equal(got.TokenMAC, c.want) {
+			t.Errorf("Certificate(%s).TokenMAC = %x, %v; want %x", c.number, got.TokenMAC, err, c.want)
+		}
+	}
+	list, err := s.CertificatesByHolder(ctx, a.HolderIDHash)
+	if err != nil || len(list) == 0 {
+		t.Fatalf("CertificatesByHolder: %d, %v", len(list), err)
+	}
+	for _, c := range list {
+		if c.Number == a.Number && !bytes.Equal(c.TokenMAC, macA) {
+			t.Errorf("CertificatesByHolder: %s has MAC %x, want %x", c.Number, c.TokenMAC, macA)
+		}
+	}
+	if _, err := s.Certificate(ctx, prefixOf(issuerA, 3)+"000099"); registry.ErrorCode(err) != registry.ENOTFOUND {
+		t.Errorf("SetTokenMACs created a certificate for an unknown number: %v", err)
+	}
 }
 
 func testSerialsPerPrefix(t *testing.T, s registry.Store) {

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Before and after, side by side in ONE run on this machine. Builds
+# skillreg from BASE (a git revision: by default the tree before token
+# MACs and chunked imports) and from the working tree, then measures each
+# in turn, ROUNDS times, alternating, so that a change in the machine's
+# load weighs on both alike:
+#
+#   verify  bench/verify.sh: GET /v/<token> over N distinct certificates
+#           against GET /healthz of the same server (wrk); BASE with its
+#           parse cache off (--verify-cache 0) and on (its default), then
+#           the working tree (which has no parse cache)
+#   import  BenchmarkImport100k: import against raw Store.CreateCertificate
+#           at ROWS rows, statistics and audit on
+#   inproc  the in-process handler benchmarks BenchmarkVerifyAPI/token and
+#           BenchmarkHealthz (no sockets, no wrk: CPU per request), 5000
+#           requests each, 4 times
+#   issue   BenchmarkStatsIssue: one Registry.Issue after another (API
+#           issuance: certificate, statistics upkeep, audit; in the new
+#           tree also the token's signature and MAC), ISSUES each, 3 times
+#   demo    skillreg demo --certificates DEMO under /usr/bin/time -v:
+#           wall time and peak RSS
+#
+#   bench/compare.sh [verify] [inproc] [import] [issue] [demo]  (default: all)
+#
+# Environment: BASE (9dcfd17, main just before this work), ROUNDS (2), N (10000), DURATION (20s),
+# CONNS (64), ROWS (100000), ISSUES (500), DEMO (1000000). Needs go, git, curl, jq, bc,
+# python3, wrk and GNU time. Prints "RESULT" lines; the last block is the
+# summary.
+set -euo pipefail
+BASE=${BASE:-9dcfd17}
+ROUNDS=${ROUNDS:-2}
+N=${N:-10000}
+DURATION=${DURATION:-20s}
+CONNS=${CONNS:-64}
+ROWS=${ROWS:-100000}
+DEMO=${DEMO:-1000000}
+ISSUES=${ISSUES:-500}
+what=("$@")
+[ ${#what[@]} -gt 0 ] || what=(verify inproc import issue demo)
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+summary="$work/summary"
+: >"$summary"
+
+echo "== build: base $BASE and the working tree ($(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo ', modified'))"
+# Both trees are copied first, so that editing the working tree during the
+# run changes nothing measured.
+mkdir -p "$work/base" "$work/new"
+git -C "$root" archive "$BASE" | tar -x -C "$work/base"
+(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -c) | tar -x -C "$work/new"
+for tree in base new; do
+  (cd "$work/$tree" && CGO_ENABLED=0 go build -o "$work/skillreg-$tree" ./cmd/skillreg)
+done
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+note() { echo "$*" | tee -a "$summary"; }
+
+for w in "${what[@]}"; do
+  for round in $(seq "$ROUNDS"); do
+    case $w in
+    verify)
+      for run in "base cache-off" "base cache-on" "new"; do
+        set -- $run
+        flags=
+        [ "$run" = "base cache-off" ] && flags="--verify-cache 0"
+        out=$(SKILLREG_BIN="$work/skillreg-$1" SERVE_FLAGS="$flags" "$root/bench/verify.sh" "$N" "$DURATION" "$CONNS" 2>&1 | tee /dev/stderr | grep '^RESULT' || true)
+        note "verify round $round $run: ${out#RESULT } load $(cut -d' ' -f1 /proc/loadavg)"
+      done
+      ;;
+    import)
+      for tree in base new; do
+        out=$(cd "$work/$tree" && SKILLREG_BENCH_ROWS=$ROWS go test -run '^$' -bench BenchmarkImport100k -benchtime 1x -timeout 2h ./registry/importer/ 2>/dev/null | grep '^BenchmarkImport100k' || true)
+        note "import round $round $tree ($ROWS rows): $(echo "$out" | awk '{for (i=3;i<NF;i+=2) printf "%s=%s ", $(i+1), $i}') load $(cut -d' ' -f1 /proc/loadavg)"
+      done
+      ;;
+    inproc)
+      for tree in base new; do
+        out=$(cd "$work/$tree" && go test -run '^$' -bench 'BenchmarkVerifyAPI/token$|BenchmarkHealthz$' -benchtime 5000x -count 4 ./handlers/ 2>/dev/null |
+          awk '/^BenchmarkVerifyAPI/ {v = v $3 " "} /^BenchmarkHealthz/ {h = h $3 " "} END {printf "verify ns/op %s| healthz ns/op %s", v, h}' || true)
+        note "inproc round $round $tree: $out load $(cut -d' ' -f1 /proc/loadavg)"
+      done
+      ;;
+    issue)
+      for tree in base new; do
+        out=$(cd "$work/$tree" && go test -run '^$' -bench 'BenchmarkStatsIssue$' -benchtime "${ISSUES}x" -count 3 ./registry/ 2>/dev/null | awk '/^BenchmarkStatsIssue/ {printf "%s ", $3}' || true)
+        note "issue round $round $tree: ns/op $out load $(cut -d' ' -f1 /proc/loadavg)"
+      done
+      ;;
+    demo)
+      for tree in base new; do
+        rm -rf "$work/demo"
+        /usr/bin/time -v "$work/skillreg-$tree" demo --certificates "$DEMO" --data "$work/demo" --quiet >"$work/demo.out" 2>"$work/demo.time" || { cat "$work/demo.out" "$work/demo.time"; exit 1; }
+        wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/demo.time")
+        rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$work/demo.time")
+        note "demo round $round $tree ($DEMO certificates): wall $wall, peak RSS ${rss} MiB, load $(cut -d' ' -f1 /proc/loadavg)"
+      done
+      rm -rf "$work/demo"
+      ;;
+    *)
+      echo "unknown measurement $w (verify, inproc, import, issue, demo)"
+      exit 2
+      ;;
+    esac
+  done
+done
+echo
+echo "== summary (base $BASE, new $(git -C "$root" rev-parse --short HEAD))"
+cat "$summary"

@@ -1,0 +1,336 @@
+package registry
+
+// # Issuing a chunk of certificates
+//
+// IssueMany issues several certificates (an import's chunk of rows) with
+// the guarantees of one Issue per input, but writes their bookkeeping
+// together. In order:
+//
+//  1. marks: one store write holds a StatsMark for every holder of the
+//     chunk, before any certificate is written (step 0 of stats_sync.go,
+//     for all of them at once);
+//  2. certificates: each in its own durable transaction, so serials stay
+//     gap-free (the store allocates them) and each certificate is on disk
+//     before anyone is told; where the store can (SQLite), the
+//     certificate's audit entry is appended in that same transaction;
+//  3. counters: one op per holder whose counted state changed, all
+//     sharing one marker, run as `stats check --repair` runs its batches
+//     (runBatch: one op write, one apply, one holder write, one delete,
+//     one release for the whole chunk); a holder whose next transition
+//     another writer holds is synced alone, as Issue would;
+//  4. the marks are set done, in one write;
+//  5. the token MACs of the new certificates, in one write;
+//  6. on a store that cannot append an entry with its certificate
+//     (MongoDB), the chunk's audit entries, in one append.
+//
+// Crash safety: a process killed at any point leaves one of these states.
+//
+//   - Before 1 completes: nothing is written. Running the import again
+//     issues the rows.
+//   - Between 1 and 4: the certificates committed so far exist, the others
+//     do not. Running the import again skips each committed one (its
+//     external_ref, or its holder, occupation and level: FindDuplicate)
+//     and issues the rest, so every row is issued exactly once. The
+//     chunk's marks are stored and not done, so statistics recovery
+//     (every minute in serve, and first in `stats check`) syncs each of
+//     those holders from their certificates: the counters end exact
+//     whichever certificates were committed. Ops left behind are the same
+//     ops Issue and the repair use; recovery finishes or discards them by
+//     the rules in stats_sync.go.
+//   - After 4: the counters are exact.
+//   - Token MACs not written: those certificates verify by signature,
+//     which stores their MAC again (verification.go).
+//   - Audit entries: on SQLite an entry commits with its certificate or
+//     not at all, so none is ever missing. On MongoDB, entries not yet
+//     appended are reported by `skillreg audit verify` as issued
+//     certificates without an entry, and `skillreg audit reconcile`
+//     appends them, as when Issue's append fails (Record); there a chunk
+//     widens that window from one certificate to the chunk.
+//
+// Nothing here runs inside another's transaction, so the steps need no
+// multi-document transactions on MongoDB either.
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// IssueOutcome is the result of one input of IssueMany: the certificate
+// and whether this call created it (as Issue returns them), or the error
+// Issue would have returned for that input.
+type IssueOutcome struct {
+	Certificate *Certificate
+	Created     bool
+	Err         error
+}
+
+// IssueMany issues a certificate for each input, in order, as Issue would
+// one by one, and returns one outcome per input. An input the registry
+// refuses (EINVALID, EFORBIDDEN, EIDENTITY) has that error in its
+// outcome and does not stop the others. Any other error (the store
+// failed) stops the chunk: every input not issued by then carries it, and
+// the inputs issued before it stand. The error result is for failures before anything
+// was written (the actor may not issue, the keys cannot be loaded).
+func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput) ([]IssueOutcome, error) {
+	if err := requireRole(actor, RoleIssuer); err != nil {
+		return nil, err
+	}
+	is, err := r.store.Issuer(ctx, actor.IssuerID)
+	if err != nil {
+		return nil, err
+	}
+	kid, err := r.tokens.ActiveKeyID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]IssueOutcome, len(ins))
+	type pending struct {
+		i      int
+		c      *Certificate
+		prefix string
+		id     string
+		in     IssueInput
+	}
+	var todo []pending
+	var marks []*StatsMark
+	stop := func(from int, err error) {
+		for i := from; i < len(out); i++ {
+			if out[i].Certificate == nil && out[i].Err == nil {
+				out[i].Err = err
+			}
+		}
+	}
+	for i := range ins {
+		in := ins[i]
+		id, day, err := r.checkIssue(is, &in)
+		if err == nil {
+			c, prefix, err2 := r.newCertificate(ctx, is, id, day, kid, &in)
+			if err2 == nil {
+				todo = append(todo, pending{i, c, prefix, id, in})
+				marks = append(marks, &StatsMark{ID: newID(), Hash: c.HolderIDHash, At: statsNow()})
+				continue
+			}
+			err = err2
+		}
+		out[i].Err = err
+		if !refusal(err) {
+			stop(0, err) // nothing is written yet: no input is issued
+			return out, nil
+		}
+	}
+	if len(todo) == 0 {
+		return out, nil
+	}
+	if err := r.fault("mark"); err != nil {
+		stop(0, err)
+		return out, nil
+	}
+	if err := r.store.PutStatsMarks(ctx, marks...); err != nil { // statistics: see stats_sync.go
+		stop(0, err)
+		return out, nil
+	}
+	name := "anonymous"
+	if actor != nil {
+		name = actor.Username
+	}
+	withCert, _ := r.store.(AuditedCertificateCreator)
+	var created []*Certificate
+	var unlogged []*AuditEntry // entries to append after the certificates
+	for k, p := range todo {
+		// The holder's name is checked against the certificates stored so
+		// far, this chunk's included, as one Issue after another would.
+		prev, err := r.checkIdentity(ctx, p.id, &p.in)
+		var e *AuditEntry
+		if withCert != nil {
+			e = r.newAuditEntry("certificate.issued", name, issuedAttrs(p.c)...)
+		}
+		ok := false
+		if err == nil {
+			ok, err = r.createWithStatusIndex(ctx, p.prefix, p.c, e)
+		}
+		if err == nil && p.c.TrainingRecordID != "" {
+			// After the certificate, so that a retry (same external_ref)
+			// that finds it stored completes the link.
+			err = r.store.LinkTrainingCertificate(ctx, p.c.TrainingRecordID, p.c.Number)
+		}
+		if err != nil {
+			out[p.i].Err = err
+			if !refusal(err) {
+				stop(p.i+1, err)
+				marks = marks[:k+1]
+				break
+			}
+			continue
+		}
+		out[p.i] = IssueOutcome{Certificate: p.c, Created: ok}
+		if !ok {
+			continue
+		}
+		created = append(created, p.c)
+		if e != nil {
+			r.logAudit(ctx, e)
+		} else {
+			e = r.newAuditEntry("certificate.issued", name, issuedAttrs(p.c)...)
+			r.logAudit(ctx, e)
+			unlogged = append(unlogged, e)
+		}
+		if prev != nil {
+			r.audit(ctx, "holder.name_changed", actor, "number", p.c.Number, "previous_number", prev.Number,
+				"previous_name", MaskName(prev.HolderName), "name", MaskName(p.c.HolderName), "reason", p.in.NameChangeReason)
+		}
+	}
+	r.statsEndMany(ctx, marks) // statistics: never fails the issuance
+	if len(created) > 0 {
+		r.sealTokens(ctx, created)
+		r.appendAudit(ctx, unlogged)
+		if r.hooks.Issued != nil {
+			for _, c := range created {
+				r.hooks.Issued(c)
+			}
+		}
+	}
+	return out, nil
+}
+
+// issuedAttrs are the attributes of a certificate.issued event. The number
+// comes first: a store that appends the entry with the certificate sets
+// it there.
+func issuedAttrs(c *Certificate) []any {
+	return []any{"number", c.Number, "issuer", c.IssuerID, "level", int(c.Level), "occupation", c.OccupationCode}
+}
+
+// refusal reports whether err is the registry refusing one input, as
+// opposed to a failure that stops the work.
+func refusal(err error) bool {
+	switch ErrorCode(err) {
+	case EINVALID, EFORBIDDEN, EIDENTITY:
+		return true
+	}
+	return false
+}
+
+// newCertificate links the input's training record (if it names one) and
+// builds the certificate to store, with the prefix of its number.
+func (r *Registry) newCertificate(ctx context.Context, is *Issuer, id string, day time.Time, kid string, in *IssueInput) (*Certificate, string, error) {
+	in.TrainingRecordID = strings.TrimSpace(in.TrainingRecordID)
+	hash := r.vault.HashID(id)
+	if in.TrainingRecordID != "" {
+		if err := r.linkTraining(ctx, is.ID, in.TrainingRecordID, hash, in.ExternalRef); err != nil {
+			return nil, "", err
+		}
+	}
+	cipher, err := r.vault.EncryptID(id)
+	if err != nil {
+		return nil, "", err
+	}
+	c := &Certificate{
+		IssuerID:         is.ID,
+		HolderName:       in.HolderName,
+		HolderIDMasked:   MaskIDNumber(id),
+		HolderIDHash:     hash,
+		HolderIDCipher:   cipher,
+		OccupationCode:   in.OccupationCode,
+		Level:            in.Level,
+		Channel:          in.Channel,
+		IssuedOn:         day.Format("2006-01-02"),
+		ExternalRef:      in.ExternalRef,
+		Status:           StatusValid,
+		KeyID:            kid,
+		CreatedAt:        r.now().UTC(),
+		TrainingRecordID: in.TrainingRecordID,
+	}
+	return c, NumberPrefix(is.ID, day.Year(), in.Level), nil
+}
+
+// statsEndMany is statsEnd for the marks of a chunk: the holders' counters
+// in one batch of ops, then every mark set done in one write. It never
+// fails the caller: what it cannot finish is left to recovery.
+func (r *Registry) statsEndMany(ctx context.Context, marks []*StatsMark) {
+	if len(marks) == 1 {
+		r.statsEnd(ctx, marks[0])
+		return
+	}
+	fail := func(err error) {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "stats: counters of a chunk left to recovery", slog.Int("holders", len(marks)), slog.String("error", err.Error()))
+	}
+	var hashes []string
+	seen := map[string]bool{}
+	for _, m := range marks {
+		if !seen[m.Hash] {
+			seen[m.Hash] = true
+			hashes = append(hashes, m.Hash)
+		}
+	}
+	sts, err := r.store.StatsHolders(ctx, hashes)
+	if err != nil {
+		fail(err)
+		return
+	}
+	marker := "batch-" + newID()
+	var ops []*StatsOp
+	for i, hash := range hashes {
+		certs, err := r.store.CertificatesByHolder(ctx, hash)
+		if err != nil {
+			fail(err)
+			return
+		}
+		next := holderCertsOf(certs)
+		if st := sts[i]; !sameCerts(st.Certs, next) {
+			ops = append(ops, &StatsOp{ID: statsOpID(hash, st.Version+1), Hash: hash, From: st.Version, Certs: next,
+				Deltas: deltasBetween(st.Certs, next), Batch: marker, CreatedAt: statsNow()})
+		}
+	}
+	if len(ops) > 0 {
+		if err := r.fault("op"); err != nil {
+			return
+		}
+		applied, err := r.runBatch(ctx, ops)
+		if err != nil {
+			fail(err)
+			return
+		}
+		done := map[string]bool{}
+		for _, op := range applied {
+			done[op.Hash] = true
+		}
+		// Holders whose transition another writer held or made meanwhile:
+		// one at a time, waiting as Issue does.
+		for _, op := range ops {
+			if !done[op.Hash] {
+				if err := r.syncHolder(ctx, op.Hash, true); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}
+	}
+	if err := r.fault("done"); err != nil {
+		return
+	}
+	now := statsNow()
+	for _, m := range marks {
+		m.Done, m.DoneAt = true, now
+	}
+	if err := r.store.PutStatsMarks(ctx, marks...); err != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "stats: marks not set done", slog.Int("count", len(marks)), slog.String("error", err.Error()))
+	}
+}
+
+// appendAudit appends entries already logged, in one write; a failure is
+// logged with each entry, as Record does, for `skillreg audit reconcile`.
+func (r *Registry) appendAudit(ctx context.Context, entries []*AuditEntry) {
+	if len(entries) == 0 {
+		return
+	}
+	if err := r.store.AppendAudit(context.WithoutCancel(ctx), entries...); err != nil {
+		for _, e := range entries {
+			attrs := []slog.Attr{slog.String("event", e.Event), slog.String("actor", e.Actor), slog.String("err", err.Error())}
+			for _, k := range sortedKeys(e.Attrs) {
+				attrs = append(attrs, slog.String(k, e.Attrs[k]))
+			}
+			r.log.LogAttrs(ctx, slog.LevelError, "audit.append_failed", attrs...)
+		}
+	}
+}

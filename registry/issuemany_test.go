@@ -1,0 +1,208 @@
+package registry_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/verify"
+)
+
+// chunkInputs is a chunk with a bit of everything: new people, one person
+// twice (two levels), a refused row (out of scope) and a row whose
+// external_ref names a certificate issued before the chunk.
+func chunkInputs() []registry.IssueInput {
+	in := func(who int, level registry.Level, ref string) registry.IssueInput {
+		return registry.IssueInput{HolderName: "测试人", IDNumber: person(who), OccupationCode: "6-18-01-01", Level: level,
+			Channel: registry.ChannelSocial, IssuedOn: "2012-01-01", ExternalRef: ref}
+	}
+	refused := in(6, 3, "")
+	refused.OccupationCode = "1-01-00-01"
+	return []registry.IssueInput{in(1, 3, "r1"), in(2, 4, "r2"), in(2, 2, "r3"), refused, in(3, 5, "before"), in(4, 1, "")}
+}
+
+// TestIssueMany: each input's outcome is what Issue would have said, the
+// counters, token MACs and audit entries of the chunk are all written,
+// and stats check finds no drift.
+func TestIssueMany(t *testing.T) {
+	t.Parallel()
+	w := newStatsWorld(t)
+	ctx := context.Background()
+	before, _, err := w.reg.Issue(ctx, w.bj, chunkInputs()[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := w.store.AuditHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := w.reg.IssueMany(ctx, w.bj, chunkInputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 6 {
+		t.Fatalf("%d outcomes", len(out))
+	}
+	for i, o := range out {
+		switch i {
+		case 3:
+			if registry.ErrorCode(o.Err) != registry.EFORBIDDEN || o.Certificate != nil {
+				t.Errorf("input %d: %+v, want EFORBIDDEN", i, o)
+			}
+		case 4:
+			if o.Err != nil || o.Created || o.Certificate.Number != before.Number {
+				t.Errorf("input %d: %+v, want the certificate issued before", i, o)
+			}
+		default:
+			if o.Err != nil || !o.Created {
+				t.Fatalf("input %d: %+v, want created", i, o)
+			}
+			tok, err := w.reg.Token(ctx, o.Certificate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, err := w.store.Certificate(ctx, o.Certificate.Number)
+			if err != nil || !w.vault.TokenMACMatches(tok, stored.TokenMAC) {
+				t.Errorf("input %d: no MAC of its token stored (%v)", i, err)
+			}
+			if res, err := w.reg.Verify(ctx, tok); err != nil || res.Status != registry.VerifyValid {
+				t.Errorf("input %d: Verify = %+v, %v", i, res, err)
+			}
+		}
+	}
+	entries, err := w.store.AuditEntries(ctx, head.Seq, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 4 {
+		t.Fatalf("%d audit entries after the chunk, want 4", len(entries))
+	}
+	for i, e := range entries {
+		want := []int{0, 1, 2, 5}[i]
+		if e.Event != "certificate.issued" || e.Attrs["number"] != out[want].Certificate.Number {
+			t.Errorf("audit entry %d: %s %v, want the issuance of input %d", i, e.Event, e.Attrs, want)
+		}
+	}
+	requireNoDrift(t, w.reg)
+	// Persons 1 (level 3), 2 (highest level 2), 3 (level 5), 4 (level 1).
+	if got := levels(w.tiers(t, registry.StatsQuery{}).ByLevel); got != [5]int64{1, 1, 1, 0, 1} {
+		t.Fatalf("levels %v", got)
+	}
+}
+
+// TestIssueManyCrashAtEveryStep fails the chunk's counter upkeep at each
+// step in turn, as if the process died there; recovery then brings the
+// counters back and stats check finds no drift. Running the chunk again
+// (the import's re-run) issues nothing twice.
+func TestIssueManyCrashAtEveryStep(t *testing.T) {
+	t.Parallel()
+	for _, step := range []string{"mark", "op", "verify", "apply", "holder", "delete", "release", "done"} {
+		t.Run(step, func(t *testing.T) {
+			t.Parallel()
+			w := newStatsWorld(t)
+			ctx := context.Background()
+			w.issue(t, w.gd, 2, 4, "6-18-01-01", registry.ChannelSocial, "2010-05-01")
+			crash := errors.New("crash at " + step)
+			registry.SetStatsFault(w.reg, func(s string) error {
+				if s == step {
+					return crash
+				}
+				return nil
+			})
+			out, err := w.reg.IssueMany(ctx, w.bj, chunkInputs())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, o := range out {
+				// Only a failure before the writes fails the inputs (input 3
+				// is refused either way).
+				if i != 3 && (o.Err != nil) != (step == "mark") {
+					t.Fatalf("input %d: %+v", i, o)
+				}
+			}
+			registry.SetStatsFault(w.reg, nil)
+			if _, err := w.reg.RecoverStats(ctx, 0); err != nil {
+				t.Fatal(err)
+			}
+			requireNoDrift(t, w.reg)
+			want := [5]int64{1, 1, 1, 0, 1}
+			if step == "mark" {
+				want = [5]int64{0, 0, 0, 1, 0} // only the certificate issued before
+			}
+			if got := levels(w.tiers(t, registry.StatsQuery{}).ByLevel); got != want {
+				t.Fatalf("after recovery: %v, want %v", got, want)
+			}
+			again, err := w.reg.IssueMany(ctx, w.bj, chunkInputs())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, o := range again {
+				if o.Created && step != "mark" && i != 5 {
+					t.Errorf("re-run issued input %d again: %s", i, o.Certificate.Number)
+				}
+			}
+			if _, err := w.reg.RecoverStats(ctx, 0); err != nil {
+				t.Fatal(err)
+			}
+			requireNoDrift(t, w.reg)
+		})
+	}
+}
+
+// failingCreates is the real store whose certificate writes fail from the
+// n-th on, as when the disk fails half way through a chunk.
+type failingCreates struct {
+	registry.Store
+	n     int
+	calls int
+}
+
+func (s *failingCreates) CreateCertificate(ctx context.Context, prefix string, c *registry.Certificate) (bool, error) {
+	if s.calls++; s.calls >= s.n {
+		return false, errors.New("disk failed")
+	}
+	return s.Store.CreateCertificate(ctx, prefix, c)
+}
+
+// TestIssueManyStoreFailure: a store failure half way through a chunk
+// leaves the inputs before it issued (with their audit entries and
+// counters) and gives every later input the error; nothing is half done.
+func TestIssueManyStoreFailure(t *testing.T) {
+	t.Parallel()
+	w := newStatsWorld(t)
+	ctx := context.Background()
+	failing := &failingCreates{Store: w.store, n: 3}
+	reg := registry.New(registry.Config{Store: failing, Tokens: verify.NewTokens(verify.KeyStore{Store: w.store, Vault: w.vault}.Source()),
+		Vault: w.vault, Clock: func() time.Time { return w.now }})
+	head, err := w.store.AuditHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ins []registry.IssueInput
+	for who := range 5 {
+		ins = append(ins, registry.IssueInput{HolderName: "测试人", IDNumber: person(10 + who), OccupationCode: "6-18-01-01",
+			Level: 3, Channel: registry.ChannelSocial, IssuedOn: "2012-01-01"})
+	}
+	out, err := reg.IssueMany(ctx, w.bj, ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range out {
+		if ok := i < 2; ok != (o.Err == nil && o.Created && o.Certificate != nil) || !ok && (o.Err == nil || o.Certificate != nil) {
+			t.Fatalf("input %d: %+v", i, o)
+		}
+	}
+	entries, err := w.store.AuditEntries(ctx, head.Seq, 100)
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("%d audit entries, %v; want 2", len(entries), err)
+	}
+	if _, err := w.reg.RecoverStats(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	requireNoDrift(t, w.reg)
+	if got := levels(w.tiers(t, registry.StatsQuery{}).ByLevel); got != [5]int64{0, 0, 2, 0, 0} {
+		t.Fatalf("levels %v", got)
+	}
+}
