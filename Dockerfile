@@ -3,6 +3,9 @@
 # Run:   docker run -p 8080:8080 -v skillreg-data:/data \
 #          -e SKILLREG_PUBLIC_URL=https://zs.example.gov.cn -e SKILLREG_ADMIN_PASSWORD=... skillreg
 FROM golang:1.26-bookworm AS build
+# Build with the Go release go.mod's toolchain line names (it carries
+# security fixes of the standard library), fetched if the image's is older.
+ENV GOTOOLCHAIN=auto
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -21,6 +21,9 @@ func (s *Server) createIssuer(c echo.Context) error {
 }
 
 func (s *Server) listIssuers(c echo.Context) error {
+	if err := checkQuery(c); err != nil {
+		return err
+	}
 	list, err := s.reg.Issuers(c.Request().Context(), actor(c))
 	if err != nil {
 		return err
@@ -41,4 +44,81 @@ func (s *Server) createUser(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, u)
+}
+
+// listUsers lists the users (admin): ?role=admin|issuer|official,
+// ?status=active|disabled.
+func (s *Server) listUsers(c echo.Context) error {
+	if err := checkQuery(c, "role", "status"); err != nil {
+		return err
+	}
+	list, err := s.reg.Users(c.Request().Context(), actor(c), registry.UserFilter{Role: c.QueryParam("role"), Status: c.QueryParam("status")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": list})
+}
+
+func (s *Server) disableUser(c echo.Context) error { return s.setUserDisabled(c, true) }
+
+func (s *Server) enableUser(c echo.Context) error { return s.setUserDisabled(c, false) }
+
+func (s *Server) setUserDisabled(c echo.Context, disabled bool) error {
+	u, err := s.reg.SetUserDisabled(c.Request().Context(), actor(c), c.Param("id"), disabled)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) deleteUser(c echo.Context) error {
+	if err := s.reg.DeleteUser(c.Request().Context(), actor(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type resetPasswordRequest struct {
+	Password string `json:"password"`
+}
+
+// resetPassword sets another user's password (admin); the user's tokens
+// and sessions end at once.
+func (s *Server) resetPassword(c echo.Context) error {
+	var req resetPasswordRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	u, err := s.reg.ResetPassword(c.Request().Context(), actor(c), c.Param("id"), req.Password)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// changePassword sets the caller's own password. Every token and session
+// the caller had ends, this one included, so the answer carries a new
+// login token, and a browser session gets a new cookie.
+func (s *Server) changePassword(c echo.Context) error {
+	var req changePasswordRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	u, err := s.reg.ChangePassword(c.Request().Context(), actor(c), req.CurrentPassword, req.NewPassword)
+	if err != nil {
+		return err
+	}
+	tok, exp, err := s.makeLoginToken(u)
+	if err != nil {
+		return err
+	}
+	if c.Request().Header.Get(echo.HeaderAuthorization) == "" {
+		s.setSession(c, tok, exp)
+	}
+	return c.JSON(http.StatusOK, loginResponse{Token: tok, ExpiresAt: exp.UTC(), Role: u.Role})
 }

@@ -31,6 +31,7 @@ const (
 type harness struct {
 	t      *testing.T
 	url    string
+	dbPath string
 	store  *sqlite.Store
 	keys   verify.KeyStore
 	tokens *verify.Tokens
@@ -64,7 +65,8 @@ func (s *syncBuffer) String() string {
 func newHarness(t *testing.T, opts ...func(*handlers.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "skillreg.db"))
+	dbPath := filepath.Join(t.TempDir(), "skillreg.db")
+	st, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +80,7 @@ func newHarness(t *testing.T, opts ...func(*handlers.Config)) *harness {
 	if _, err := ks.Ensure(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clock: &clock{}, store: st, keys: ks, logs: &syncBuffer{}, bodies: &syncBuffer{}, logins: map[string]string{}}
+	h := &harness{t: t, clock: &clock{}, dbPath: dbPath, store: st, keys: ks, logs: &syncBuffer{}, bodies: &syncBuffer{}, logins: map[string]string{}}
 	logger := slog.New(slog.NewJSONHandler(h.logs, nil))
 	h.tokens = verify.NewTokens(ks.Source(), verify.WithClock(h.clock.Now))
 	metrics := handlers.NewMetrics()
@@ -399,7 +401,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.clock.Advance(6 * time.Second) // past the key cache's refresh interval
-	b := h.expect(h.do("POST", "/api/v1/certificates", tok, certBody(map[string]any{"holder_name": "李四"})), 201).json(t)
+	b := h.expect(h.do("POST", "/api/v1/certificates", tok, certBody(map[string]any{"holder_name": "李四", "id_number": testID(1)})), 201).json(t)
 	kidB := jwtHeader(t, b["token"].(string))["kid"]
 	if kidA == kidB {
 		t.Fatalf("after rotation the new certificate still uses kid %v", kidA)

@@ -19,8 +19,13 @@ const (
 	maxTokenLen   = 4096
 )
 
+// loginClaims are a login token's claims. Version is the user's token
+// version when the token was made: a token whose version is not the
+// user's current one (the password changed, the account was disabled) is
+// refused, on every server sharing the database.
 type loginClaims struct {
-	Role string `json:"role"`
+	Role    string `json:"role"`
+	Version int64  `json:"ver"`
 	jwt.RegisteredClaims
 }
 
@@ -30,7 +35,7 @@ func (s *Server) makeLoginToken(u *registry.User) (string, time.Time, error) {
 	now := s.now()
 	exp := now.Add(loginTTL)
 	claims := loginClaims{
-		Role: u.Role,
+		Role: u.Role, Version: u.TokenVersion,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: loginIssuer, Subject: u.ID, Audience: jwt.ClaimStrings{loginAudience},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
@@ -94,14 +99,17 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // tokenUser returns the user a login token names: EUNAUTHORIZED for a bad
-// or expired token, or one whose user no longer exists.
+// or expired token, or one whose user no longer exists, is disabled, or
+// has had its tokens ended since (a new password, disabling). The user is
+// read on every request anyway, so the check costs nothing more, and it
+// holds across servers sharing the database.
 func (s *Server) tokenUser(ctx context.Context, tok string) (*registry.User, error) {
 	claims, err := s.parseLoginToken(tok)
 	if err != nil {
 		return nil, err
 	}
 	u, err := s.reg.UserByID(ctx, claims.Subject)
-	if registry.ErrorCode(err) == registry.ENOTFOUND {
+	if registry.ErrorCode(err) == registry.ENOTFOUND || err == nil && (u.Disabled || u.TokenVersion != claims.Version) {
 		return nil, registry.Errorf(registry.EUNAUTHORIZED, "invalid or expired token; log in again")
 	}
 	return u, err

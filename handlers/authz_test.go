@@ -30,14 +30,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	// Certificates of issuer A (province 11): one to read, one per actor
 	// that may revoke.
-	issue := func(name string) (number, token string) {
-		c := h.expect(h.do("POST", "/api/v1/certificates", tokens["issuerA"], certBody(map[string]any{"holder_name": name})), 201).json(t)
+	issue := func(name string, id string) (number, token string) {
+		c := h.expect(h.do("POST", "/api/v1/certificates", tokens["issuerA"], certBody(map[string]any{"holder_name": name, "id_number": id})), 201).json(t)
 		return c["number"].(string), c["token"].(string)
 	}
-	readNumber, certToken := issue("张三")
+	readNumber, certToken := issue("张三", testID(4000))
 	revocable := map[string]string{}
-	for _, a := range actors {
-		revocable[a], _ = issue("李" + a)
+	for i, a := range actors {
+		revocable[a], _ = issue(registry.DemoName(i), testID(4001+i))
 	}
 	jobID := matrixImport(t, h, tokens["issuerA"]) // an import of issuer A
 	// Employer access: an API key for the "employer API key" column,
@@ -46,6 +46,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 	revocableKeys := map[string]string{}
 	for _, a := range actors {
 		revocableKeys[a] = h.expect(h.do("POST", "/api/v1/api-keys", h.admin(), map[string]string{"name": "revoke " + a}), 201).json(t)["id"].(string)
+	}
+	// accounts: one user per actor and action to act on.
+	victims := map[string]string{}
+	for _, action := range []string{"disable", "enable", "delete", "password"} {
+		for _, a := range actors {
+			name := fmt.Sprintf("victim-%s-%s", action, strings.ToLower(a))
+			victims[action+" "+a] = h.expect(h.do("POST", "/api/v1/users", h.admin(), map[string]any{"username": name, "password": userPassword, "role": "official"}), 201).json(t)["id"].(string)
+		}
+	}
+	victim := func(action string, body any) func(string) (string, any) {
+		return func(actor string) (string, any) {
+			path := "/api/v1/users/" + victims[action+" "+actor]
+			if action != "delete" {
+				path += "/" + action
+			}
+			return path, body
+		}
 	}
 	trainingID := h.expect(h.do("POST", "/api/v1/training-records", tokens["issuerA"], trainingBody(map[string]any{"class_id": "matrix"})), 201).json(t)["id"].(string)
 	n := 0
@@ -82,6 +99,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		h.expect(h.do("POST", "/api/v1/plans", tokens["admin"], map[string]any{"id": id, "name": "矩阵测试规划", "end_date": "2030-12-31",
 			"targets": map[string]any{"skilled_workers": 1000, "technician": 0.05, "senior_worker": 0.2, "high_skilled": 0.25}}), 201)
 		return id
+	}
+	adminOnly := func(status int) map[string]int {
+		return with(all(403), map[string]int{"anonymous": 401, "admin": status})
 	}
 	fixtures := map[string]fixture{
 		"GET /":                      {static("/", nil), all(200)},
@@ -120,7 +140,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return "/api/v1/users", map[string]any{"username": fmt.Sprintf("matrix-%d", unique()), "password": userPassword, "role": "official"}
 		}, with(all(403), map[string]int{"anonymous": 401, "admin": 201})},
 		"POST /api/v1/certificates": {func(string) (string, any) {
-			return "/api/v1/certificates", certBody(map[string]any{"holder_name": fmt.Sprintf("王%d", unique())})
+			n := unique()
+			return "/api/v1/certificates", certBody(map[string]any{"holder_name": registry.DemoName(n), "id_number": testID(5000 + n)})
 		}, with(all(403), map[string]int{"anonymous": 401, "issuerA": 201, "issuerB": 201})},
 		"GET /api/v1/certificates": {static("/api/v1/certificates", nil), with(all(403), map[string]int{"anonymous": 401, "issuerA": 200, "issuerB": 200, "admin": 200})},
 		"GET /api/v1/certificates/:number": {static("/api/v1/certificates/"+readNumber, nil),
@@ -219,6 +240,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// A page: the anonymous browser is sent to the login form (the
 		// client follows the redirect to it).
 		"GET /portal": {static("/portal", nil), with(all(200), map[string]int{"officialOther": 403, "officialNational": 403})},
+		// accounts: the admin manages users; anyone logged in changes
+		// their own password (a wrong current password here: 400 once
+		// past the access check, so that no actor's token ends).
+		"GET /api/v1/users":               {static("/api/v1/users", nil), adminOnly(200)},
+		"POST /api/v1/users/:id/disable":  {victim("disable", nil), adminOnly(200)},
+		"POST /api/v1/users/:id/enable":   {victim("enable", nil), adminOnly(200)},
+		"DELETE /api/v1/users/:id":        {victim("delete", nil), adminOnly(204)},
+		"POST /api/v1/users/:id/password": {victim("password", map[string]string{"password": "another-password-1"}), adminOnly(200)},
+		"POST /api/v1/account/password":   {static("/api/v1/account/password", map[string]string{"current_password": "wrong-password-0", "new_password": "another-password-1"}), with(all(400), map[string]int{"anonymous": 401})},
+		"GET /portal/users":               {static("/portal/users", nil), with(all(403), map[string]int{"anonymous": 200, "admin": 200})},
+		"GET /account":                    {static("/account", nil), all(200)},
 	} {
 		fixtures[key] = f
 	}

@@ -102,6 +102,9 @@ type listResponse struct {
 }
 
 func (s *Server) listCertificates(c echo.Context) error {
+	if err := checkQuery(c, "q", "status", "level", "occupation", "page", "per_page"); err != nil {
+		return err
+	}
 	f := registry.CertificateFilter{
 		Status:     c.QueryParam("status"),
 		Occupation: c.QueryParam("occupation"),
@@ -111,18 +114,8 @@ func (s *Server) listCertificates(c echo.Context) error {
 	if f.Level, err = intParam(c, "level"); err != nil {
 		return err
 	}
-	page, err := intParam(c, "page")
-	if err != nil {
+	if f.Page, f.PerPage, err = pageParams(c, 20, 100); err != nil {
 		return err
-	}
-	f.Page = int(page)
-	per, err := intParam(c, "per_page")
-	if err != nil {
-		return err
-	}
-	f.PerPage = int(per)
-	if f.Page == 0 {
-		f.Page = 1
 	}
 	list, total, err := s.reg.Certificates(c.Request().Context(), actor(c), f)
 	if err != nil {

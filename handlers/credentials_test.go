@@ -205,8 +205,8 @@ func TestStatusListCredential(t *testing.T) {
 	tok := h.issuer("S000111000001", "11", []string{"6-18"}, 2)
 	var numbers []string
 	index := map[string]int{}
-	for _, name := range []string{"张三", "李四", "王五"} {
-		c := h.expect(h.do("POST", "/api/v1/certificates", tok, certBody(map[string]any{"holder_name": name})), 201).json(t)
+	for i, name := range []string{"张三", "李四", "王五"} {
+		c := h.expect(h.do("POST", "/api/v1/certificates", tok, certBody(map[string]any{"holder_name": name, "id_number": testID(i)})), 201).json(t)
 		n := c["number"].(string)
 		numbers = append(numbers, n)
 		index[n] = statusIndexOf(t, h, c["token"].(string))

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/cookiejar"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -225,6 +226,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("national: %d table rows at %s, want 31 at /dashboard", len(s.Rows), s.Location)
 	}
 	checkProgressText(t, ctx, apiNational)
+	if asOf := text(t, ctx, "#meta-asof"); !regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}（北京时间）$`).MatchString(asOf) {
+		t.Errorf("the figures' time reads %q, want YYYY-MM-DD hh:mm:ss（北京时间）", asOf)
+	}
 	checkPlanReadable(t, ctx, "national at 1280", true)
 	shotAt(t, ctx, "dashboard-national-1280.png", 1280)
 

@@ -243,6 +243,9 @@ func (s *Server) createAPIKey(c echo.Context) error {
 }
 
 func (s *Server) listAPIKeys(c echo.Context) error {
+	if err := checkQuery(c); err != nil {
+		return err
+	}
 	list, err := s.reg.APIKeys(c.Request().Context(), actor(c))
 	if err != nil {
 		return err
@@ -293,6 +296,9 @@ func (s *Server) verifyBatch(c echo.Context) error {
 	var items []registry.BatchItem
 	switch mt {
 	case echo.MIMEApplicationJSON:
+		if err := checkJSONKeys(body); err != nil {
+			return err
+		}
 		items, err = registry.ParseBatchJSON(body)
 	case "text/csv":
 		items, err = registry.ParseBatchCSV(body)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/registry"
 )
 
 // apiKey makes an API key as the admin and returns its secret.
@@ -34,7 +35,7 @@ func (h *harness) withKey(key, method, path string, body any, headers ...string)
 func issueCerts(t *testing.T, h *harness, issuerTok string, n int) (numbers, tokens []string) {
 	t.Helper()
 	for i := 0; i < n; i++ {
-		c := h.expect(h.do("POST", "/api/v1/certificates", issuerTok, certBody(map[string]any{"holder_name": fmt.Sprintf("王%d", i)})), 201).json(t)
+		c := h.expect(h.do("POST", "/api/v1/certificates", issuerTok, certBody(map[string]any{"holder_name": registry.DemoName(i), "id_number": testID(7000 + i)})), 201).json(t)
 		numbers = append(numbers, c["number"].(string))
 		tokens = append(tokens, c["token"].(string))
 	}
@@ -136,7 +137,7 @@ func TestAPIKeyRateLimit(t *testing.T) {
 		h.expect(h.withKey(k1, "GET", "/v/"+tokens[0], nil, "Accept", "application/json"), 200)
 	}
 	// A lookup costs 10: the bucket is then empty.
-	h.expect(h.withKey(k1, "POST", "/api/v1/verify", map[string]string{"number": numbers[0], "name": "王0"}), 200)
+	h.expect(h.withKey(k1, "POST", "/api/v1/verify", map[string]string{"number": numbers[0], "name": registry.DemoName(0)}), 200)
 	got := h.withKey(k1, "POST", "/api/v1/verify", map[string]string{"token": tokens[0]})
 	if got.status != 429 {
 		t.Fatalf("21st unit: %d, want 429", got.status)
@@ -149,11 +150,11 @@ func TestAPIKeyRateLimit(t *testing.T) {
 	h.expect(h.do("POST", "/api/v1/verify", "", map[string]string{"token": tokens[0]}), 200)
 	// A batch larger than the bucket can ever hold is a 400 saying so; one
 	// that fits but finds the bucket short is a 429.
-	big := map[string]any{"items": []map[string]string{{"number": numbers[0], "name": "王0"}, {"number": numbers[0], "name": "王0"}, {"token": tokens[0]}}}
+	big := map[string]any{"items": []map[string]string{{"number": numbers[0], "name": registry.DemoName(0)}, {"number": numbers[0], "name": registry.DemoName(0)}, {"token": tokens[0]}}}
 	if got := h.withKey(k2, "POST", "/api/v1/verify/batch", big); got.status != 400 || !strings.Contains(string(got.body), "split it") {
 		t.Errorf("a batch costing 21 on a 20 bucket: %d %s", got.status, got.body)
 	}
-	small := map[string]any{"items": []map[string]string{{"number": numbers[0], "name": "王0"}, {"token": tokens[0]}}}
+	small := map[string]any{"items": []map[string]string{{"number": numbers[0], "name": registry.DemoName(0)}, {"token": tokens[0]}}}
 	h.expect(h.withKey(k2, "POST", "/api/v1/verify/batch", small), 200) // 11 of the 19 left
 	if got := h.withKey(k2, "POST", "/api/v1/verify/batch", small); got.status != 429 || got.header.Get("Retry-After") == "" {
 		t.Errorf("a batch costing 11 with 8 left: %d, Retry-After %q", got.status, got.header.Get("Retry-After"))
@@ -186,12 +187,12 @@ func TestBatchVerify(t *testing.T) {
 
 	items := []map[string]string{
 		{"token": tokens[0]},
-		{"number": numbers[1], "name": "王1"},
+		{"number": numbers[1], "name": registry.DemoName(1)},
 		{"token": tokens[2]},
 		{"number": numbers[0], "name": "李四"},
 		{"token": "not-a-token"},
-		{"number": "S000111000001262999999", "name": "王0"},
-		{"number": numbers[2], "name": " 王2 "},
+		{"number": "S000111000001262999999", "name": registry.DemoName(0)},
+		{"number": numbers[2], "name": " " + registry.DemoName(2) + " "},
 	}
 	want := []string{"valid", "valid", "revoked", "not_found", "malformed", "not_found", "revoked"}
 	check := func(what string, r response) {
@@ -215,7 +216,7 @@ func TestBatchVerify(t *testing.T) {
 				}
 			}
 		}
-		if strings.Contains(string(r.body), "holder_id") || strings.Contains(string(r.body), idNumber[6:14]) || strings.Contains(string(r.body), "王1") {
+		if strings.Contains(string(r.body), "holder_id") || strings.Contains(string(r.body), idNumber[6:14]) || strings.Contains(string(r.body), registry.DemoName(1)) {
 			t.Errorf("%s: the answer carries personal data: %s", what, r.body)
 		}
 		if got[0].(map[string]any)["certificate"].(map[string]any)["number"] != numbers[0] {
@@ -371,7 +372,7 @@ func TestTrustBundle(t *testing.T) {
 			t.Fatalf("GET /v/ JSON of %s: status_index %v", numbers[i], v["certificate"])
 		}
 		index[numbers[i]] = int(idx)
-		api := h.expect(h.do("POST", "/api/v1/verify", "", map[string]string{"number": numbers[i], "name": fmt.Sprintf("王%d", i)}), 200).json(t)
+		api := h.expect(h.do("POST", "/api/v1/verify", "", map[string]string{"number": numbers[i], "name": registry.DemoName(i)}), 200).json(t)
 		if api["certificate"].(map[string]any)["status_index"] != v["certificate"].(map[string]any)["status_index"] {
 			t.Errorf("POST /api/v1/verify names another status index than GET /v/")
 		}

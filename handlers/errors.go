@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,6 +22,12 @@ var statusOf = map[string]int{
 	registry.EIDENTITY:     http.StatusConflict,
 	registry.ERATELIMIT:    http.StatusTooManyRequests,
 	registry.EINTERNAL:     http.StatusInternalServerError,
+	// No verdict on the ID number until the day ends (Retry-After says
+	// when).
+	registry.EIDCHECKLOCKED: http.StatusTooManyRequests,
+	// The store refuses writes (full or read-only storage): the same
+	// request can succeed later, so 503 with Retry-After, not 500.
+	registry.EUNAVAILABLE: http.StatusServiceUnavailable,
 }
 
 // codeOfStatus turns echo's own HTTP errors (404 for no route, 405, ...)
@@ -77,8 +85,16 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			status = http.StatusInternalServerError
 		}
 		body.Error = errorDetail{Code: code, Message: registry.ErrorMessage(err), Field: registry.ErrorField(err), Problems: registry.ProblemsOf(err)}
+		if wait := registry.ErrorRetryAfter(err); wait > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		}
 	}
-	if status >= 500 {
+	if registry.ErrorCode(err) == registry.EUNAVAILABLE {
+		// Readiness turns false until a probe write passes (readyz).
+		s.storageDown.Store(true)
+		s.log.Error("storage unavailable", "request_id", rid, "method", c.Request().Method, "path", c.Path(), "err", err)
+		body.Error.RequestID = rid
+	} else if status >= 500 {
 		s.log.Error("internal error", "request_id", rid, "method", c.Request().Method, "path", c.Path(), "err", err)
 		body.Error = errorDetail{Code: registry.EINTERNAL, Message: "internal error", RequestID: rid}
 	}

@@ -109,7 +109,7 @@ func TestAPIErrors(t *testing.T) {
 		t.Errorf("login errors differ: %s vs %s", r1.body, r2.body)
 	}
 	// A failed issuance wrote nothing: the next number is serial 2.
-	n := h.expect(h.do("POST", "/api/v1/certificates", tokA, certBody(map[string]any{"holder_name": "王五"})), 201).json(t)["number"].(string)
+	n := h.expect(h.do("POST", "/api/v1/certificates", tokA, certBody(map[string]any{"holder_name": "王五", "id_number": testID(2)})), 201).json(t)["number"].(string)
 	if !strings.HasSuffix(n, "000002") {
 		t.Errorf("after failed issuances the next number is %s, want serial 2 (no gaps)", n)
 	}

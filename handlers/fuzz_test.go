@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -77,4 +78,118 @@ func FuzzLoginToken(f *testing.F) {
 			t.Fatalf("accepted a token without a subject")
 		}
 	})
+}
+
+// FuzzCheckJSONKeys: checkJSONKeys refuses a well-formed body exactly
+// when one of its objects, at any depth, repeats a member name (exactly
+// or up to case), as counted independently by decoding into maps; it
+// never panics on any input.
+func FuzzCheckJSONKeys(f *testing.F) {
+	for _, s := range []string{
+		`{"a":1}`, `{"a":1,"a":2}`, `{"a":{"b":1,"b":2}}`, `[{"a":1},{"a":1}]`, `{"items":[{"token":"x","token":"y"}]}`,
+		`{"Level":1,"level":2}`, `{"a":[1,{"c":{"d":1,"D":2}}]}`, `{"\u0061":1,"a":2}`, `{"ſ":1,"S":2}`, `[[[[[]]]]]`, `{`, `{"a":1}{"a":1}`, ``,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		err := checkJSONKeys([]byte(body))
+		var v any
+		if json.Unmarshal([]byte(body), &v) != nil || depth(v) > maxJSONDepth-2 {
+			return // not one well-formed value, or deeper than any request: no claim
+		}
+		dup := hasDuplicate([]byte(body))
+		if dup && err == nil {
+			t.Fatalf("accepted a body with a repeated key: %q", body)
+		}
+		if !dup && err != nil {
+			t.Fatalf("refused a body without a repeated key: %q: %v", body, err)
+		}
+		if err != nil && (registry.ErrorCode(err) != registry.EINVALID || registry.ErrorField(err) == "") {
+			t.Fatalf("error without code or field for %q: %v", body, err)
+		}
+	})
+}
+
+// hasDuplicate is the fuzz test's own account of repeated names: it counts
+// each object's members as they are written (raw, through RawMessage maps
+// that keep every name) against the distinct case-folded names.
+func hasDuplicate(body []byte) bool {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) == nil && obj != nil {
+		if countMembers(body) != len(foldedKeys(obj)) {
+			return true
+		}
+		for _, raw := range obj {
+			if hasDuplicate(raw) {
+				return true
+			}
+		}
+		return false
+	}
+	var arr []json.RawMessage
+	if json.Unmarshal(body, &arr) == nil {
+		for _, raw := range arr {
+			if hasDuplicate(raw) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func foldedKeys(m map[string]json.RawMessage) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[strings.ToLower(strings.ToUpper(k))] = true
+	}
+	return out
+}
+
+// countMembers counts the members of the top-level object of body by
+// walking its raw bytes: a member starts after '{' or ',' at depth 1,
+// outside strings.
+func countMembers(body []byte) int {
+	n, depth, inString, escaped, empty := 0, 0, false, false, true
+	for _, c := range body {
+		switch {
+		case inString:
+			if escaped {
+				escaped = false
+			} else if c == '\\' {
+				escaped = true
+			} else if c == '"' {
+				inString = false
+			}
+			continue
+		case c == '"':
+			inString = true
+			if depth == 1 && empty {
+				n, empty = n+1, false
+			}
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		case c == ',' && depth == 1:
+			n++
+		}
+	}
+	return n
+}
+
+func depth(v any) int {
+	d := 0
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			d = max(d, depth(e))
+		}
+		return d + 1
+	case []any:
+		for _, e := range x {
+			d = max(d, depth(e))
+		}
+		return d + 1
+	}
+	return 0
 }

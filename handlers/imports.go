@@ -170,6 +170,9 @@ func boolParam(c echo.Context, name string) (bool, error) {
 // getImport reports a job; once it is done, with a page of its rows
 // (?page=1&per_page=100, at most 1000; ?only=errors for the bad rows).
 func (s *Server) getImport(c echo.Context) error {
+	if err := checkQuery(c, "page", "per_page", "only"); err != nil {
+		return err
+	}
 	job, err := s.imports.Job(actor(c), c.Param("id"))
 	if err != nil {
 		return err
@@ -186,20 +189,9 @@ func (s *Server) importJSON(c echo.Context, job *importer.Job) (importJSON, erro
 	if out.Status == importer.JobRunning {
 		return out, nil
 	}
-	page, err := intParam(c, "page")
-	if err != nil {
+	var err error
+	if out.Page, out.PerPage, err = pageParams(c, 100, 1000); err != nil {
 		return out, err
-	}
-	per, err := intParam(c, "per_page")
-	if err != nil {
-		return out, err
-	}
-	out.Page, out.PerPage = max(int(page), 1), int(per)
-	if out.PerPage == 0 {
-		out.PerPage = 100
-	}
-	if out.PerPage > 1000 {
-		return out, registry.FieldError("per_page", "per_page may be at most 1000")
 	}
 	only := c.QueryParam("only")
 	if only != "" && only != "errors" {

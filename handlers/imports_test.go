@@ -248,7 +248,7 @@ func TestImportResumeAndReupload(t *testing.T) {
 	tok := h.issuer("S000111000001", "11", []string{"6-18"}, 2)
 	var lines []string
 	for i := range 6 {
-		lines = append(lines, fmt.Sprintf("学员%d,%s,6-18-01-01,3,social,2026-01-05,", i, testID(100+i)))
+		lines = append(lines, fmt.Sprintf("%s,%s,6-18-01-01,3,social,2026-01-05,", registry.DemoName(i), testID(100+i)))
 	}
 	partial := importHeader + strings.Join(lines[:3], "\n") + "\n"
 	full := importHeader + strings.Join(lines, "\n") + "\n"
@@ -330,7 +330,7 @@ func TestImportTemplateRoundTrip(t *testing.T) {
 		t.Fatalf("sheets %v", sheets)
 	}
 	head, _ := f.GetRows("证书")
-	if strings.Join(head[0], ",")+"\n" != importHeader {
+	if strings.Join(head[0], ",") != strings.TrimSuffix(importHeader, "\n")+",更名原因" {
 		t.Fatalf("headers %q", head[0])
 	}
 	notes, _ := f.GetRows("填写说明")
@@ -362,13 +362,14 @@ func TestImportTemplateRoundTrip(t *testing.T) {
 		t.Errorf("report name %q", rep.header.Get("Content-Disposition"))
 	}
 	report := xlsxRows(t, rep.body)
-	if len(report) != 4 || report[0][7] != "结果" || report[1][5] != "2026-01-05" ||
-		report[1][7] != "已签发 "+rows[0]["number"].(string) || !strings.HasPrefix(report[3][7], "错误：身份证号：身份证号校验位不符") {
+	res := len(report[0]) - 1 // the 结果 column follows the template's columns
+	if len(report) != 4 || report[0][res] != "结果" || report[1][5] != "2026-01-05" ||
+		report[1][res] != "已签发 "+rows[0]["number"].(string) || !strings.HasPrefix(report[3][res], "错误：身份证号：身份证号校验位不符") {
 		t.Fatalf("report %q", report)
 	}
 }
 
-// xlsxRows reads the first sheet of a workbook, padding rows to 8 cells.
+// xlsxRows reads the first sheet of a workbook, padding rows to 9 cells.
 func xlsxRows(t *testing.T, b []byte) [][]string {
 	t.Helper()
 	f, err := excelize.OpenReader(bytes.NewReader(b))
@@ -380,7 +381,7 @@ func xlsxRows(t *testing.T, b []byte) [][]string {
 		t.Fatal(err)
 	}
 	for i := range rows {
-		for len(rows[i]) < 8 {
+		for len(rows[i]) < 9 {
 			rows[i] = append(rows[i], "")
 		}
 	}

@@ -118,8 +118,8 @@ func TestStatusListInterop(t *testing.T) {
 	h := newHarness(t)
 	tok := h.issuer("S000111000001", "11", []string{"6-18"}, 2)
 	var numbers, vcs []string
-	for _, name := range []string{"张三", "李四"} {
-		n := h.expect(h.do("POST", "/api/v1/certificates", tok, certBody(map[string]any{"holder_name": name})), 201).json(t)["number"].(string)
+	for i, name := range []string{"张三", "李四"} {
+		n := h.expect(h.do("POST", "/api/v1/certificates", tok, certBody(map[string]any{"holder_name": name, "id_number": testID(i)})), 201).json(t)["number"].(string)
 		numbers = append(numbers, n)
 		vcs = append(vcs, string(h.expect(h.do("GET", "/api/v1/certificates/"+n+"/vc", tok, nil), 200).body))
 	}

@@ -48,7 +48,7 @@ func (s *Server) verifyAPI(c echo.Context) error {
 		if strings.TrimSpace(req.Number) == "" {
 			return registry.FieldError("number", "send the certificate number with the name")
 		}
-		res, err := s.reg.Lookup(c.Request().Context(), req.Number, req.Name, req.IDNumber)
+		res, err := s.reg.LookupAs(c.Request().Context(), lookupAsker(c), req.Number, req.Name, req.IDNumber)
 		if err != nil {
 			return err
 		}
@@ -79,4 +79,16 @@ func (s *Server) lookupPage(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return s.render(c, http.StatusOK, "verify", web.VerifyView(res.VerifyResult, s.now()))
+}
+
+// lookupAsker names the caller of a lookup for the audit entry of its ID
+// check: the API key, the logged-in user, or anonymous.
+func lookupAsker(c echo.Context) registry.Asker {
+	a := registry.Asker{RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+	if k := apiKeyOf(c); k != nil {
+		a.Actor = "api_key:" + k.ID
+	} else if u := actor(c); u != nil {
+		a.Actor = u.Username
+	}
+	return a
 }

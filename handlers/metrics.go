@@ -21,6 +21,7 @@ type Metrics struct {
 	issued    prometheus.Counter
 	revoked   prometheus.Counter
 	verified  *prometheus.CounterVec
+	idChecks  *prometheus.CounterVec
 	httpServe echo.HandlerFunc
 }
 
@@ -41,11 +42,17 @@ func NewMetrics() *Metrics {
 		verified: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "skillreg_verifications_total", Help: "Verifications by outcome.",
 		}, []string{"outcome"}),
+		idChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "skillreg_id_checks_total", Help: "ID-number checks of number+name lookups by outcome (match, mismatch, locked).",
+		}, []string{"outcome"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.issued, m.revoked, m.verified,
+	m.reg.MustRegister(m.requests, m.latency, m.issued, m.revoked, m.verified, m.idChecks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{registry.VerifyValid, registry.VerifyRevoked, registry.VerifyForged, registry.VerifyUnknown, registry.VerifyMalformed} {
 		m.verified.WithLabelValues(o)
+	}
+	for _, o := range []string{registry.IDCheckMatch, registry.IDCheckMismatch, registry.IDCheckLocked} {
+		m.idChecks.WithLabelValues(o)
 	}
 	m.httpServe = echo.WrapHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	return m
@@ -54,9 +61,10 @@ func NewMetrics() *Metrics {
 // Hooks returns the registry hooks that feed these metrics.
 func (m *Metrics) Hooks() registry.Hooks {
 	return registry.Hooks{
-		Issued:   func(*registry.Certificate) { m.issued.Inc() },
-		Revoked:  func(*registry.Certificate) { m.revoked.Inc() },
-		Verified: func(status string) { m.verified.WithLabelValues(status).Inc() },
+		Issued:    func(*registry.Certificate) { m.issued.Inc() },
+		Revoked:   func(*registry.Certificate) { m.revoked.Inc() },
+		Verified:  func(status string) { m.verified.WithLabelValues(status).Inc() },
+		IDChecked: func(outcome string) { m.idChecks.WithLabelValues(outcome).Inc() },
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -15,6 +17,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/web"
 )
 
@@ -194,7 +198,64 @@ func TestOpenAPIResponses(t *testing.T) {
 	h.expect(o.call("GET", "/api/v1/stats/training?format=csv", admin, nil), 200)
 	h.expect(o.call("GET", "/api/v1/stats/training?bogus=1", admin, nil), 400)
 	h.expect(o.call("GET", "/api/v1/stats/training", issuer, nil), 403)
+	// Accounts.
+	users := J(h.expect(o.call("GET", "/api/v1/users?role=issuer", admin, nil), 200))["items"].([]any)
+	if len(users) != 1 {
+		t.Fatalf("issuer users %v", users)
+	}
+	uid := users[0].(map[string]any)["id"].(string)
+	h.expect(o.call("POST", "/api/v1/users/"+uid+"/disable", admin, nil), 200)
+	h.expect(o.call("POST", "/api/v1/users/"+uid+"/enable", admin, nil), 200)
+	h.expect(o.call("POST", "/api/v1/users/no-such-user/disable", admin, nil), 404)
+	h.expect(o.call("POST", "/api/v1/account/password", admin, map[string]string{"current_password": "wrong-password-0", "new_password": "another-password-1"}), 400)
+
+	h.expect(o.call("GET", "/", "", nil), 200)
+	h.expect(o.call("GET", "/static/app.css", "", nil), 200)
+	h.expect(o.call("GET", "/static/nothing.css", "", nil), 404)
+	h.expect(o.call("GET", "/api/openapi.yaml", "", nil), 200)
+	h.expect(o.call("GET", "/login", "", nil), 200)
+	h.expect(o.call("POST", "/logout", "", nil), 403)
 	h.expect(o.call("GET", "/healthz", "", nil), 200)
 	h.expect(o.call("GET", "/readyz", "", nil), 200)
 	t.Logf("%d operation/status pairs validated", len(o.seen))
+}
+
+// TestOpenAPICoversRoutes: the document describes exactly the route table,
+// each operation with an operationId, and public routes declare
+// `security: []`.
+func TestOpenAPICoversRoutes(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(web.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]*openapi3.Operation{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			ops[method+" "+path] = op
+		}
+	}
+	srv := handlers.New(handlers.Config{Registry: registry.New(registry.Config{}), JWKS: func(context.Context) ([]byte, error) { return nil, nil }})
+	param := regexp.MustCompile(`:(\w+)`)
+	for _, r := range srv.Routes() {
+		path := strings.Replace(param.ReplaceAllString(r.Path, "{$1}"), "*", "{path}", 1)
+		key := r.Method + " " + path
+		op, ok := ops[key]
+		if !ok {
+			t.Errorf("route %s %s is not in web/openapi.yaml", r.Method, r.Path)
+			continue
+		}
+		delete(ops, key)
+		if op.OperationID == "" {
+			t.Errorf("%s has no operationId", key)
+		}
+		if r.Access == "public" && (op.Security == nil || len(*op.Security) != 0) {
+			t.Errorf("%s is public but does not say security: []", key)
+		}
+		if r.Access != "public" && (op.Security == nil || len(*op.Security) == 0) {
+			t.Errorf("%s needs a login or key but names no security scheme", key)
+		}
+	}
+	for key := range ops {
+		t.Errorf("web/openapi.yaml describes %s, which is no route", key)
+	}
 }

@@ -297,8 +297,8 @@ func TestPrintLayoutInBrowser(t *testing.T) {
 
 // TestVerifyPageInBrowser: a valid certificate's page asks the employer
 // to compare the holder's name and says when it was checked; once the
-// certificate is revoked the page says when it was checked but no longer
-// asks for the comparison.
+// certificate is revoked the page says when it was checked and not to
+// rely on it, but no longer asks for the comparison.
 func TestVerifyPageInBrowser(t *testing.T) {
 	ctx, console := browser(t)
 	h := newHarness(t)
@@ -318,6 +318,9 @@ func TestVerifyPageInBrowser(t *testing.T) {
 			advice := strings.Contains(body, "请核对持证人姓名")
 			if advice != (state == "valid") {
 				t.Errorf("%s certificate at %s: name-comparison advice shown %v, want %v", state, vp.name, advice, state == "valid")
+			}
+			if warned := strings.Contains(body, "不能作为技能等级凭证"); warned != (state == "revoked") {
+				t.Errorf("%s certificate at %s: the warning not to rely on it shown %v, want %v", state, vp.name, warned, state == "revoked")
 			}
 			at := text(t, ctx, "#checked-at")
 			iso, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("checked-at"), "datetime"))
@@ -343,7 +346,7 @@ func trainingClassXLSX(t *testing.T) string {
 	defer f.Close()
 	rows := [][]any{
 		{"姓名", "身份证号", "人员类别", "职业编码", "培训等级", "培训类型", "课时", "开班日期", "结业日期", "班级编号"},
-		{"赵一", "440524188001010014", "农民工", "6-18-01-01", "四级/中级工", "就业技能培训", 120, "2026-03-02", "2026-04-30", "2026-车工-03"},
+		{"赵一", "440524199003150030", "农民工", "6-18-01-01", "四级/中级工", "就业技能培训", 120, "2026-03-02", "2026-04-30", "2026-车工-03"},
 		{"钱二", "34052419800101001X", "被征地农民", "6-18-01-01", "四级/中级工", "就业技能培训", 120, "2026-03-02", "2026-04-30", "2026-车工-03"},
 		{"孙三", "110105194912310021", "企业职工", "6-18-01-01", "四级/中级工", "就业技能培训", 120, "2026-03-02", "2026-04-30", "2026-车工-03"},
 	}
@@ -553,6 +556,9 @@ func TestPlansInBrowser(t *testing.T) {
 	formLogin(t, ctx, console, h, "/portal", "admin", adminPassword, `#plan-rows tr[data-plan="11th-five-year"]`)
 	if b := text(t, ctx, `#plan-rows tr[data-plan="11th-five-year"]`); !strings.Contains(b, "默认") || !strings.Contains(b, "内置") {
 		t.Fatalf("the built-in plan's row: %q", b)
+	}
+	if h2 := text(t, ctx, "#list h2"); h2 != "全部证书" {
+		t.Errorf("the admin's certificate list is headed %q, want 全部证书 (the admin sees every organisation's)", h2)
 	}
 	do(t, ctx, console, "add a plan",
 		chromedp.SendKeys(chromedp.ID("plan-id"), "14th-five-year"),

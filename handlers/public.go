@@ -26,6 +26,9 @@ func (s *Server) verifyPage(c echo.Context) error {
 }
 
 func (s *Server) occupations(c echo.Context) error {
+	if err := checkQuery(c, "q", "limit"); err != nil {
+		return err
+	}
 	limit := 50
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -47,6 +50,14 @@ func (s *Server) occupations(c echo.Context) error {
 }
 
 func (s *Server) regions(c echo.Context) error {
+	if err := checkQuery(c, "level"); err != nil {
+		return err
+	}
+	switch c.QueryParam("level") {
+	case "", "province":
+	default:
+		return registry.FieldError("level", `level may be "province" (the provinces only)`)
+	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	if c.QueryParam("level") == "province" {
 		return c.JSON(http.StatusOK, map[string]any{"items": refdata.Provinces()})
@@ -73,6 +84,19 @@ func (s *Server) readyz(c echo.Context) error {
 	if err := s.reg.Store().Ping(ctx); err != nil {
 		s.log.Warn("store not reachable", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "store unreachable"})
+	}
+	// After a write failed because storage was full or read-only, the
+	// server is not ready until a probe write passes: then it is ready
+	// again by itself, without a restart.
+	if s.storageDown.Load() {
+		if wc, ok := s.reg.Store().(registry.WriteChecker); ok {
+			if err := wc.CheckWrite(ctx); err != nil {
+				s.log.Warn("store cannot write", "err", err)
+				c.Response().Header().Set("Retry-After", strconv.Itoa(int(registry.StorageRetryAfter/time.Second)))
+				return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "storage unavailable"})
+			}
+		}
+		s.storageDown.Store(false)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }

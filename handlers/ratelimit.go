@@ -477,5 +477,7 @@ func (s *Server) loginUsername(c echo.Context) string {
 	if len(v.Username) > 64 {
 		v.Username = v.Username[:64]
 	}
-	return v.Username
+	// Usernames are one name regardless of case: Admin and ADMIN count
+	// against admin's throttle.
+	return registry.UsernameKey(v.Username)
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -71,6 +72,9 @@ type Server struct {
 	imports        *importer.Manager
 	access         map[string]string // "METHOD /path" → Route.Access
 	emp            *employers
+	// storageDown is set when a write failed with EUNAVAILABLE and
+	// cleared when readyz's probe write passes again.
+	storageDown atomic.Bool
 }
 
 // maxBody is the largest request body accepted.
@@ -128,6 +132,11 @@ func New(cfg Config) *Server {
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
+// Shutdown stops the server's background work once its last request has
+// been answered: running imports are cancelled (the rows they finished
+// stay) and every import's files, uploads included, are deleted.
+func (s *Server) Shutdown() { s.imports.Shutdown() }
+
 // Route is one entry of the route table. Access says who may call it, for
 // documentation and the authorization tests.
 type Route struct {
@@ -167,6 +176,17 @@ func (s *Server) routes() []Route {
 		{http.MethodGet, "/api/v1/issuers", "login", s.listIssuers},
 		{http.MethodPost, "/api/v1/issuers", "admin", s.createIssuer},
 		{http.MethodPost, "/api/v1/users", "admin", s.createUser},
+		// accounts: listing, disabling, re-enabling, deleting and resetting
+		// the password of users (admin), one's own password (anyone logged
+		// in), and their pages.
+		{http.MethodGet, "/api/v1/users", "admin", s.listUsers},
+		{http.MethodPost, "/api/v1/users/:id/disable", "admin", s.disableUser},
+		{http.MethodPost, "/api/v1/users/:id/enable", "admin", s.enableUser},
+		{http.MethodDelete, "/api/v1/users/:id", "admin", s.deleteUser},
+		{http.MethodPost, "/api/v1/users/:id/password", "admin", s.resetPassword},
+		{http.MethodPost, "/api/v1/account/password", "login", s.changePassword},
+		{http.MethodGet, "/portal/users", "admin", s.usersPage},
+		{http.MethodGet, "/account", "login", s.accountPage},
 		{http.MethodPost, "/api/v1/certificates", "issuer", s.issueCertificate},
 		{http.MethodGet, "/api/v1/certificates", "issuer,admin", s.listCertificates},
 		{http.MethodGet, "/api/v1/certificates/:number", "login", s.getCertificate},

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -138,17 +139,24 @@ func (s *Server) loginForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: tok, Path: "/", Expires: exp, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Scheme() == "https"})
-	s.newCSRF(c) // a fresh token for the new session
+	s.setSession(c, tok, exp)
 	if next == "" {
 		next = roleHome[u.Role]
 	}
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
+// setSession gives the browser a session cookie holding tok, and a fresh
+// CSRF token for the new session.
+func (s *Server) setSession(c echo.Context, tok string, exp time.Time) {
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: tok, Path: "/", Expires: exp, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Scheme() == "https"})
+	s.newCSRF(c)
+}
+
 // logout ends the browser session: both cookies are cleared. The login
-// token itself stays valid until it expires, as for the API (login tokens
-// are stateless); the cookie holding it is what goes.
+// token itself stays valid until it expires, as for the API; a new
+// password, or disabling or deleting the account, ends it and every other
+// token of the user at once (see tokenUser).
 func (s *Server) logout(c echo.Context) error {
 	if err := checkCSRF(c); err != nil {
 		return err

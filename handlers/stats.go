@@ -157,6 +157,9 @@ func (s *Server) statsTrend(c echo.Context) error {
 
 // listPlans answers GET /api/v1/plans: every plan, the default first.
 func (s *Server) listPlans(c echo.Context) error {
+	if err := checkQuery(c); err != nil {
+		return err
+	}
 	list, err := s.reg.Plans(c.Request().Context(), actor(c))
 	if err != nil {
 		return err

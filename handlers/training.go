@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
@@ -91,13 +89,8 @@ func (s *Server) createTrainingBatch(c echo.Context) error {
 		return &registry.Error{Code: registry.ETOOLARGE, Field: "body", Message: "the batch is over 4 MiB; upload a spreadsheet instead"}
 	}
 	var items []registry.TrainingInput
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&items); err != nil {
-		return jsonError(err)
-	}
-	if dec.More() {
-		return registry.FieldError("body", "the body must hold exactly one JSON array")
+	if err := decodeJSON(body, &items, "array"); err != nil {
+		return err
 	}
 	rows, counts, err := importer.TrainingBatch(c.Request().Context(), s.reg, u, items, opts)
 	if err != nil {
@@ -113,19 +106,17 @@ type trainingListResponse struct {
 }
 
 func (s *Server) listTrainingRecords(c echo.Context) error {
+	if err := checkQuery(c, "class_id", "target_group", "training_type", "year", "q", "page", "per_page"); err != nil {
+		return err
+	}
 	f := registry.TrainingFilter{
 		ClassID: c.QueryParam("class_id"), TargetGroup: c.QueryParam("target_group"),
 		TrainingType: c.QueryParam("training_type"), Year: c.QueryParam("year"), Query: c.QueryParam("q"),
 	}
-	page, err := intParam(c, "page")
-	if err != nil {
+	var err error
+	if f.Page, f.PerPage, err = pageParams(c, 20, 100); err != nil {
 		return err
 	}
-	per, err := intParam(c, "per_page")
-	if err != nil {
-		return err
-	}
-	f.Page, f.PerPage = max(int(page), 1), int(per)
 	list, total, err := s.reg.TrainingRecords(c.Request().Context(), actor(c), f)
 	if err != nil {
 		return err

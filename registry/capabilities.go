@@ -1,6 +1,9 @@
 package registry
 
-import "context"
+import (
+	"context"
+	"reflect"
+)
 
 // Capabilities a store may have beyond Store. Commands that need one
 // (migrate, backup, demo, audit coverage) ask for it by these names, and
@@ -25,15 +28,30 @@ type Exporter interface {
 	TrainingRecordsAfter(ctx context.Context, after string, limit int) ([]*TrainingRecord, error)
 }
 
+// RevokedSince reports whether offered is stored revoked since: stored is
+// valid, offered is revoked, and they are otherwise the same. Revocation
+// is the one change a certificate undergoes, so a copy taken before it
+// (an earlier `skillreg migrate` run, while the old server still served)
+// is brought up to date by applying it, not reported as a conflict.
+func RevokedSince(stored, offered *Certificate) bool {
+	if stored.Status != StatusValid || offered.Status != StatusRevoked {
+		return false
+	}
+	s := *stored
+	s.Status, s.RevokedAt, s.RevokeReason = offered.Status, offered.RevokedAt, offered.RevokeReason
+	return reflect.DeepEqual(&s, offered)
+}
+
 // CertificateImporter is what a store needs for bulk loads: certificates
 // written with the numbers they carry, in large batches, and serial
 // counters raised afterwards. Both stores have it (for `skillreg migrate`
 // into either, and for `skillreg demo` on SQLite).
 type CertificateImporter interface {
 	// ImportCertificates stores the certificates whose numbers are not
-	// stored yet and returns how many it stored. A stored one that
-	// differs from the offered one is ECONFLICT, as is a status index or
-	// external_ref another certificate holds. Pass them in number order.
+	// stored yet and returns how many it stored. A stored one that the
+	// offered one shows revoked since (RevokedSince) is revoked; one that
+	// differs otherwise is ECONFLICT, as is a status index or external_ref
+	// another certificate holds. Pass them in number order.
 	ImportCertificates(ctx context.Context, list []*Certificate) (int, error)
 	// ImportSerials raises the serial counter of each prefix to at least
 	// the given value (never lowers one); call it after the certificates
@@ -78,10 +96,13 @@ type FileBackuper interface {
 	Backup(ctx context.Context, dest string) error
 }
 
-// UserPasswordStore replaces a stored user's password hash (`skillreg users
-// reset-password`). Both stores have it.
-type UserPasswordStore interface {
-	// SetUserPassword replaces the password hash of the user with this id.
-	// ENOTFOUND if there is none.
-	SetUserPassword(ctx context.Context, id, passwordHash string) error
+// WriteChecker tells whether a store can write now. Readiness uses it
+// after a write failed with EUNAVAILABLE: the server stays not ready until
+// a probe write passes again, so that it recovers by itself once space or
+// write access returns.
+type WriteChecker interface {
+	// CheckWrite makes a small write (one that needs fresh space where
+	// the backend can arrange it) and leaves nothing that grows.
+	// EUNAVAILABLE if the storage refuses it.
+	CheckWrite(ctx context.Context) error
 }

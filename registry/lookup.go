@@ -48,15 +48,15 @@ var lookupDecoy = &Certificate{HolderName: "查无此证书", HolderIDHash: stri
 // number that fails GB 11643-1999 is EINVALID on "id_number" (checked
 // before the store is read, so that it says nothing about the registry).
 // The error is otherwise only for internal failures.
+//
+// The ID check is limited (registry/idcheck.go): past MaxWrongIDChecks
+// wrong ID numbers for one holder in a day, a match answers
+// EIDCHECKLOCKED instead of IDMatches.
 func (r *Registry) Lookup(ctx context.Context, number, name, idNumber string) (LookupResult, error) {
-	res, err := r.lookup(ctx, number, name, idNumber)
-	if err == nil && r.hooks.Verified != nil {
-		r.hooks.Verified(res.Status)
-	}
-	return res, err
+	return r.LookupAs(ctx, Asker{}, number, name, idNumber)
 }
 
-func (r *Registry) lookup(ctx context.Context, number, name, idNumber string) (LookupResult, error) {
+func (r *Registry) lookup(ctx context.Context, asker Asker, number, name, idNumber string) (LookupResult, error) {
 	name = normalizeName(name)
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
@@ -111,7 +111,11 @@ func (r *Registry) lookup(ctx context.Context, number, name, idNumber string) (L
 		res.Status = VerifyRevoked
 	}
 	if wantID != "" {
-		res.IDMatches = &idOK
+		ok, err := r.checkID(ctx, asker, c, idOK)
+		if err != nil {
+			return LookupResult{}, err
+		}
+		res.IDMatches = &ok
 	}
 	return res, nil
 }

@@ -40,7 +40,11 @@ type Issuer struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// User is a person who logs in.
+// User is a person who logs in. Usernames are unique regardless of case
+// (UsernameKey); a disabled user cannot log in. TokenVersion is embedded in
+// every login token and session made for the user: the store raises it
+// whenever the password changes or the account is disabled, so that every
+// token made before stops working on its next request, on every server.
 type User struct {
 	ID           string    `json:"id"`
 	Username     string    `json:"username"`
@@ -48,6 +52,8 @@ type User struct {
 	Role         string    `json:"role"`
 	IssuerID     string    `json:"issuer_id,omitempty"`
 	Province     string    `json:"province,omitempty"`
+	Disabled     bool      `json:"disabled"`
+	TokenVersion int64     `json:"-"`
 	CreatedAt    time.Time `json:"created_at"`
 }
 
@@ -164,9 +170,8 @@ type CertificateStore interface {
 	RevokedStatusIndexes(ctx context.Context) ([]int, error)
 }
 
-// IdentityStore keeps who may act: issuing organisations, staff users and
-// employers' API keys.
-type IdentityStore interface {
+// IssuerStore keeps the issuing organisations.
+type IssuerStore interface {
 	// CreateIssuer stores a new issuer. ECONFLICT if its ID exists.
 	CreateIssuer(ctx context.Context, is *Issuer) error
 
@@ -175,16 +180,41 @@ type IdentityStore interface {
 
 	// Issuers lists all issuers ordered by ID.
 	Issuers(ctx context.Context) ([]*Issuer, error)
+}
 
-	// CreateUser stores a new user. ECONFLICT if the username is taken.
+// UserStore keeps the staff users who log in. A user is found by name
+// through UsernameKey, so that Admin and admin are one name.
+type UserStore interface {
+	// CreateUser stores a new user. ECONFLICT if the username is taken,
+	// whatever its case.
 	CreateUser(ctx context.Context, u *User) error
 
-	// UserByUsername returns one user. ENOTFOUND if there is none.
+	// UserByUsername returns the user whose UsernameKey is
+	// UsernameKey(username). ENOTFOUND if there is none.
 	UserByUsername(ctx context.Context, username string) (*User, error)
 
 	// UserByID returns one user. ENOTFOUND if there is none.
 	UserByID(ctx context.Context, id string) (*User, error)
 
+	// Users returns every user, ordered by ID.
+	Users(ctx context.Context) ([]*User, error)
+
+	// SetUserDisabled disables or re-enables a user and raises its
+	// TokenVersion by one in the same atomic write, and returns the user
+	// as stored. ENOTFOUND if there is none.
+	SetUserDisabled(ctx context.Context, id string, disabled bool) (*User, error)
+
+	// SetUserPassword replaces a user's password hash and raises its
+	// TokenVersion by one in the same atomic write, and returns the user
+	// as stored. ENOTFOUND if there is none.
+	SetUserPassword(ctx context.Context, id, passwordHash string) (*User, error)
+
+	// DeleteUser deletes a user. ENOTFOUND if there is none.
+	DeleteUser(ctx context.Context, id string) error
+}
+
+// APIKeyStore keeps employers' API keys.
+type APIKeyStore interface {
 	// CreateAPIKey stores k. ECONFLICT if its ID or hash is taken.
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 
@@ -350,6 +380,22 @@ type StatsHolderStore interface {
 	HolderCertificatesAfter(ctx context.Context, after string, limit int) ([]*Certificate, error)
 }
 
+// IDCheckStore counts, per holder and day, the ID-number checks of
+// number+name lookups that did not answer a match, so that the limit on
+// wrong ID numbers (registry/idcheck.go) holds for every server sharing
+// the store.
+type IDCheckStore interface {
+	// ChargeIDCheck adds one to the count of holderHash on day
+	// (YYYY-MM-DD) and returns the new count, atomically with respect to
+	// every other caller, in this process or another. Counts of days
+	// before day may be deleted.
+	ChargeIDCheck(ctx context.Context, holderHash, day string) (int, error)
+
+	// RefundIDCheck takes one back from the count of holderHash on day,
+	// never below zero; a count that does not exist is no error.
+	RefundIDCheck(ctx context.Context, holderHash, day string) error
+}
+
 // PlanStore keeps the plans (targets) statistics are compared against.
 type PlanStore interface {
 	// CreatePlan stores a plan. ECONFLICT if its ID is taken.
@@ -375,13 +421,16 @@ type PlanStore interface {
 // it, and registry/storetest is the contract every implementation passes.
 type Store interface {
 	CertificateStore
-	IdentityStore
+	IssuerStore
+	UserStore
+	APIKeyStore
 	SigningKeyStore
 	TrainingStore
 	AuditStore
 	StatsStore
 	StatsHolderStore
 	PlanStore
+	IDCheckStore
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

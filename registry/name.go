@@ -197,6 +197,10 @@ func NormalizeName(s string) (string, error) {
 	return name, nil
 }
 
+// SameName reports whether two names are one name in canonical form
+// (canonicalName), as the identity check and lookups compare them.
+func SameName(a, b string) bool { return normalizeName(a) == normalizeName(b) }
+
 // scriptOf returns the index in nameScripts of r's script, or -1.
 func scriptOf(r rune) int {
 	for i, s := range nameScripts {

@@ -26,6 +26,9 @@ type Hooks struct {
 	Issued   func(c *Certificate)
 	Revoked  func(c *Certificate)
 	Verified func(status string)
+	// IDChecked is called once per ID check of a lookup with its outcome
+	// (IDCheckMatch, IDCheckMismatch or IDCheckLocked).
+	IDChecked func(outcome string)
 }
 
 // Config wires a Registry.

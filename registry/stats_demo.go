@@ -125,14 +125,17 @@ func weightedMap(m map[string]float64) *weighted[string] {
 	return newWeighted(keys, w)
 }
 
-// demoIDNumber returns a valid 18-digit ID number.
+// demoIDNumber returns a valid 18-digit ID number of someone born from
+// 1960 to 1987, so that every demo holder was an adult by the earliest
+// demo issue date (2005) and the birth date is never after it, as the
+// ID-number rule requires of an issued certificate.
 func demoIDNumber(rng *rand.Rand, county string) string {
-	birth := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(45*365))
+	birth := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(28*365))
 	s := fmt.Sprintf("%s%s%03d", county, birth.Format("20060102"), rng.IntN(1000))
 	return s + string(idCheckChar(s))
 }
 
-// LoadDemo fills the store with a synthetic population of about
+// LoadDemo fills the store with a synthetic population of exactly
 // opts.Certificates certificates: people in provinces and at levels
 // distributed like the 2004 census figures, a quarter of them with two or
 // three certificates (climbing a level each time, sometimes in another

@@ -363,6 +363,84 @@ func TestStatsPlans(t *testing.T) {
 	}
 }
 
+// TestStatsPlanChanges: the admin changes a plan (its default mark and
+// creation time stay), chooses the default among stored plans and the
+// built-in one, and deletes a plan, the default included; the built-in
+// plan cannot be changed or deleted; officials can do none of it.
+func TestStatsPlanChanges(t *testing.T) {
+	t.Parallel()
+	w := newStatsWorld(t)
+	ctx := context.Background()
+	national := &registry.User{ID: "n", Username: "n", Role: registry.RoleOfficial}
+	p := &registry.Plan{ID: "14th-five-year", Name: "“十四五”职业技能培训规划", EndDate: "2025-12-31", Default: true,
+		Targets: registry.PlanTargets{SkilledWorkers: 200_000_000, Technician: 0.1, SeniorWorker: 0.2, HighSkilled: 0.3}}
+	if err := w.reg.CreatePlan(ctx, w.admin, p); err != nil {
+		t.Fatal(err)
+	}
+	created := p.CreatedAt
+
+	change := &registry.Plan{ID: "14th-five-year", Name: "“十四五”规划（修订）", EndDate: "2026-06-30",
+		Targets: registry.PlanTargets{SkilledWorkers: 210_000_000, Technician: 0.1, SeniorWorker: 0.2, HighSkilled: 0.3}}
+	if err := w.reg.UpdatePlan(ctx, national, change); registry.ErrorCode(err) != registry.EFORBIDDEN {
+		t.Fatalf("an official changes a plan: %v", err)
+	}
+	bad := *change
+	bad.EndDate = "2026-13-01"
+	if err := w.reg.UpdatePlan(ctx, w.admin, &bad); registry.ErrorField(err) != "end_date" {
+		t.Fatalf("a bad end date: %v", err)
+	}
+	builtIn := *change
+	builtIn.ID = registry.ElevenFiveYearPlanID
+	if err := w.reg.UpdatePlan(ctx, w.admin, &builtIn); registry.ErrorCode(err) != registry.EFORBIDDEN {
+		t.Fatalf("changing the built-in plan: %v", err)
+	}
+	missing := *change
+	missing.ID = "nope"
+	if err := w.reg.UpdatePlan(ctx, w.admin, &missing); registry.ErrorCode(err) != registry.ENOTFOUND {
+		t.Fatalf("changing a missing plan: %v", err)
+	}
+	if err := w.reg.UpdatePlan(ctx, w.admin, change); err != nil {
+		t.Fatal(err)
+	}
+	if ts := w.tiers(t, registry.StatsQuery{}); ts.Plan.ID != "14th-five-year" || ts.Plan.Name != "“十四五”规划（修订）" ||
+		ts.Targets.SkilledWorkers != 210_000_000 || !ts.Plan.CreatedAt.Equal(created) {
+		t.Fatalf("after the change the default is %+v", ts.Plan)
+	}
+
+	if err := w.reg.SetDefaultPlan(ctx, national, registry.ElevenFiveYearPlanID); registry.ErrorCode(err) != registry.EFORBIDDEN {
+		t.Fatalf("an official chooses the default: %v", err)
+	}
+	if err := w.reg.SetDefaultPlan(ctx, w.admin, registry.ElevenFiveYearPlanID); err != nil {
+		t.Fatal(err)
+	}
+	if ts := w.tiers(t, registry.StatsQuery{}); ts.Plan.ID != registry.ElevenFiveYearPlanID {
+		t.Fatalf("after choosing the built-in plan the default is %s", ts.Plan.ID)
+	}
+	if err := w.reg.SetDefaultPlan(ctx, w.admin, "nope"); registry.ErrorCode(err) != registry.ENOTFOUND {
+		t.Fatalf("choosing a missing plan: %v", err)
+	}
+	if err := w.reg.SetDefaultPlan(ctx, w.admin, "14th-five-year"); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := w.reg.DeletePlan(ctx, w.admin, registry.ElevenFiveYearPlanID); registry.ErrorCode(err) != registry.EFORBIDDEN {
+		t.Fatalf("deleting the built-in plan: %v", err)
+	}
+	if err := w.reg.DeletePlan(ctx, national, "14th-five-year"); registry.ErrorCode(err) != registry.EFORBIDDEN {
+		t.Fatalf("an official deletes a plan: %v", err)
+	}
+	if err := w.reg.DeletePlan(ctx, w.admin, "14th-five-year"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.reg.DeletePlan(ctx, w.admin, "14th-five-year"); registry.ErrorCode(err) != registry.ENOTFOUND {
+		t.Fatalf("deleting twice: %v", err)
+	}
+	plans, err := w.reg.Plans(ctx, w.admin)
+	if err != nil || len(plans) != 1 || plans[0].ID != registry.ElevenFiveYearPlanID || !plans[0].Default {
+		t.Fatalf("after deleting the default: %v %+v", err, plans)
+	}
+}
+
 // TestStatsCrashAtEveryStep fails the counter upkeep at each step in
 // turn, during an issuance and during a revocation, as if the process
 // died there; recovery then brings the counters back and stats check

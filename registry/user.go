@@ -5,13 +5,31 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/skillreg/skillreg/registry/refdata"
 )
 
 var usernameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$`)
+
+// UsernameKey is the form under which a username is unique and looked up:
+// ASCII letters lowered, nothing else changed. Usernames are ASCII (see
+// usernameRe), so Admin and admin are one name; lowering only ASCII keeps
+// a login name such as "\u212Aey" (Kelvin sign) from reaching the user
+// "key", as full Unicode case folding would.
+func UsernameKey(username string) string {
+	b := []byte(username)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
 
 // bcryptCost is a variable so that tests can lower it.
 var bcryptCost = 12
@@ -51,7 +69,7 @@ func (r *Registry) newUser(ctx context.Context, in UserInput) (*User, error) {
 	if !usernameRe.MatchString(in.Username) {
 		return nil, FieldError("username", "3-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
-	if err := checkPassword(in.Password); err != nil {
+	if err := checkPassword(in.Password, "password"); err != nil {
 		return nil, err
 	}
 	u := &User{Username: in.Username, Role: in.Role, CreatedAt: r.now().UTC()}
@@ -80,7 +98,10 @@ func (r *Registry) newUser(ctx context.Context, in UserInput) (*User, error) {
 		}
 		if in.Province != "" {
 			if len(in.Province) != 2 || !allDigits(in.Province) {
-				return nil, FieldError("province", "province must be a 2-digit province code, or empty for a national official")
+				return nil, FieldError("province", "province must be a 2-digit province code such as 11 or 44, or empty for a national official")
+			}
+			if _, ok := refdata.ProvinceName(in.Province); !ok {
+				return nil, FieldError("province", "%s is not a province code", in.Province)
 			}
 		}
 		u.Province = in.Province
@@ -96,14 +117,14 @@ func (r *Registry) newUser(ctx context.Context, in UserInput) (*User, error) {
 	return u, nil
 }
 
-func checkPassword(p string) error {
+func checkPassword(p, field string) error {
 	switch {
 	case utf8.RuneCountInString(p) < 10:
-		return FieldError("password", "a password needs at least 10 characters")
+		return FieldError(field, "a password needs at least 10 characters")
 	case len(p) > 72:
-		return FieldError("password", "a password may have at most 72 bytes")
+		return FieldError(field, "a password may have at most 72 bytes")
 	case strings.TrimSpace(p) == "":
-		return FieldError("password", "a password cannot be blank")
+		return FieldError(field, "a password cannot be blank")
 	}
 	return nil
 }
@@ -120,9 +141,10 @@ func (r *Registry) Authenticate(ctx context.Context, username, password string) 
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return nil, bad
 	}
-	// A mismatch and a damaged stored hash both answer the same way, so
-	// the response says nothing about the account.
-	if err := bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)); err != nil {
+	// A mismatch, a damaged stored hash and a disabled account all answer
+	// the same way, after the same work, so the response says nothing
+	// about the account.
+	if err := bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)); err != nil || u.Disabled {
 		return nil, bad
 	}
 	return u, nil
@@ -131,6 +153,151 @@ func (r *Registry) Authenticate(ctx context.Context, username, password string) 
 // UserByID returns a user, for turning a login token back into an actor.
 func (r *Registry) UserByID(ctx context.Context, id string) (*User, error) {
 	return r.store.UserByID(ctx, id)
+}
+
+// UserFilter selects users for a listing; zero fields select everything.
+type UserFilter struct {
+	Role   string // admin, issuer or official
+	Status string // "active" or "disabled"
+}
+
+// Users lists users ordered by username. Admin only. EINVALID for an
+// unknown role or status.
+func (r *Registry) Users(ctx context.Context, actor *User, f UserFilter) ([]*User, error) {
+	if err := requireRole(actor, RoleAdmin); err != nil {
+		return nil, err
+	}
+	switch f.Role {
+	case "", RoleAdmin, RoleIssuer, RoleOfficial:
+	default:
+		return nil, FieldError("role", `role must be "admin", "issuer" or "official"`)
+	}
+	switch f.Status {
+	case "", "active", "disabled":
+	default:
+		return nil, FieldError("status", `status must be "active" or "disabled"`)
+	}
+	all, err := r.store.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]*User, 0, len(all))
+	for _, u := range all {
+		if f.Role != "" && u.Role != f.Role || f.Status == "active" && u.Disabled || f.Status == "disabled" && !u.Disabled {
+			continue
+		}
+		list = append(list, u)
+	}
+	sort.Slice(list, func(i, j int) bool { return UsernameKey(list[i].Username) < UsernameKey(list[j].Username) })
+	return list, nil
+}
+
+// otherUser returns the user id names, for an admin acting on another
+// account: acting on one's own account this way is refused (EINVALID), so
+// that the admin cannot lock themselves out; their own password changes
+// through ChangePassword. ENOTFOUND if there is no such user.
+func (r *Registry) otherUser(ctx context.Context, actor *User, id, what string) (*User, error) {
+	if err := requireRole(actor, RoleAdmin); err != nil {
+		return nil, err
+	}
+	if id == actor.ID {
+		return nil, FieldError("id", "you cannot %s your own account", what)
+	}
+	return r.store.UserByID(ctx, id)
+}
+
+// SetUserDisabled disables a user (disabled true) or enables them again.
+// Admin only, never on one's own account. Disabling ends every login token
+// and browser session of the user at once; re-enabling does not bring
+// them back. ENOTFOUND if there is no such user.
+func (r *Registry) SetUserDisabled(ctx context.Context, actor *User, id string, disabled bool) (*User, error) {
+	what, event := "enable", "user.enabled"
+	if disabled {
+		what, event = "disable", "user.disabled"
+	}
+	if _, err := r.otherUser(ctx, actor, id, what); err != nil {
+		return nil, err
+	}
+	u, err := r.store.SetUserDisabled(ctx, id, disabled)
+	if err != nil {
+		return nil, err
+	}
+	r.audit(ctx, event, actor, "user", u.Username, "role", u.Role)
+	return u, nil
+}
+
+// DeleteUser deletes a user, which ends their tokens and sessions at once.
+// Admin only, never one's own account. The audit log keeps the username in
+// the entries the user made. ENOTFOUND if there is no such user.
+func (r *Registry) DeleteUser(ctx context.Context, actor *User, id string) error {
+	u, err := r.otherUser(ctx, actor, id, "delete")
+	if err != nil {
+		return err
+	}
+	if err := r.store.DeleteUser(ctx, id); err != nil {
+		return err
+	}
+	r.audit(ctx, "user.deleted", actor, "user", u.Username, "role", u.Role)
+	return nil
+}
+
+// ResetPassword sets another user's password. Admin only. It ends the
+// user's tokens and sessions at once. EINVALID for a weak password,
+// ENOTFOUND if there is no such user.
+func (r *Registry) ResetPassword(ctx context.Context, actor *User, id, password string) (*User, error) {
+	if _, err := r.otherUser(ctx, actor, id, "reset the password of"); err != nil {
+		return nil, err
+	}
+	h, err := hashPassword(password, "password")
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.store.SetUserPassword(ctx, id, h)
+	if err != nil {
+		return nil, err
+	}
+	r.audit(ctx, "user.password_reset", actor, "user", u.Username)
+	return u, nil
+}
+
+// ChangePassword sets the acting user's own password after checking the
+// current one. It ends every token and session the user had, this one
+// included: the caller hands out a new one for the returned user.
+// EINVALID on field current_password when it is wrong, on new_password
+// when the new one is weak or the same.
+func (r *Registry) ChangePassword(ctx context.Context, actor *User, current, next string) (*User, error) {
+	if actor == nil {
+		return nil, Errorf(EUNAUTHORIZED, "login required")
+	}
+	u, err := r.store.UserByID(ctx, actor.ID)
+	if err != nil {
+		return nil, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(current)) != nil {
+		return nil, FieldError("current_password", "the current password is wrong")
+	}
+	if next == current {
+		return nil, FieldError("new_password", "the new password must differ from the current one")
+	}
+	h, err := hashPassword(next, "new_password")
+	if err != nil {
+		return nil, err
+	}
+	if u, err = r.store.SetUserPassword(ctx, actor.ID, h); err != nil {
+		return nil, err
+	}
+	r.audit(ctx, "user.password_changed", actor, "user", u.Username)
+	return u, nil
+}
+
+// hashPassword checks a new password and returns its bcrypt hash; field
+// names the request field in errors.
+func hashPassword(password, field string) (string, error) {
+	if err := checkPassword(password, field); err != nil {
+		return "", err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	return string(h), err
 }
 
 // EnsureAdmin creates the user "admin" with password if no user of that

@@ -20,16 +20,16 @@ func TestResetPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.reg.ResetPassword(ctx, official, "admin", "taken-over-123"); registry.ErrorCode(err) != registry.EFORBIDDEN {
+	if err := f.reg.ResetPasswordByName(ctx, official, "admin", "taken-over-123"); registry.ErrorCode(err) != registry.EFORBIDDEN {
 		t.Fatalf("an official reset the admin's password: %v", err)
 	}
-	if err := f.reg.ResetPassword(ctx, f.admin, "admin", "short"); registry.ErrorCode(err) != registry.EINVALID {
+	if err := f.reg.ResetPasswordByName(ctx, f.admin, "admin", "short"); registry.ErrorCode(err) != registry.EINVALID {
 		t.Fatalf("a 5-character password: %v, want EINVALID", err)
 	}
-	if err := f.reg.ResetPassword(ctx, f.admin, "nobody", "change-me-please"); registry.ErrorCode(err) != registry.ENOTFOUND {
+	if err := f.reg.ResetPasswordByName(ctx, f.admin, "nobody", "change-me-please"); registry.ErrorCode(err) != registry.ENOTFOUND {
 		t.Fatalf("an unknown user: %v, want ENOTFOUND", err)
 	}
-	if err := f.reg.ResetPassword(ctx, f.admin, "admin", "change-me-please"); err != nil {
+	if err := f.reg.ResetPasswordByName(ctx, f.admin, "admin", "change-me-please"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.reg.Authenticate(ctx, "admin", "change-me-please"); err != nil {

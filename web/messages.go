@@ -21,6 +21,7 @@ var Messages = map[string]Message{
 	"nav.issue":                {"签发证书", "Issue a certificate"},
 	"nav.import":               {"批量导入", "Batch import"},
 	"list.title":               {"本机构证书", "Our certificates"},
+	"list.title_all":           {"全部证书", "All certificates"},
 	"list.q":                   {"证书编号或姓名", "Number or name"},
 	"list.occupation":          {"职业编码（可只填前几段）", "Occupation code (or its start)"},
 	"list.level":               {"等级", "Level"},
@@ -59,6 +60,7 @@ var Messages = map[string]Message{
 	"issue.level":              {"等级", "Level"},
 	"issue.channel":            {"评价类型", "Evaluation channel"},
 	"issue.issued_on":          {"发证日期（留空为今天）", "Issue date (empty: today)"},
+	"issue.name_change_reason": {"更名原因（仅当该身份证号已以另一姓名持证、持证人确已更名时填写）", "Reason for a change of name (only if this ID number holds a certificate under another name and the holder changed it)"},
 	"issue.submit":             {"签发", "Issue"},
 	"issue.done":               {"已签发证书 {number}", "Issued certificate {number}"},
 	"issue.exists":             {"该证书已存在：{number}", "Already issued: {number}"},
@@ -181,6 +183,8 @@ var Messages = map[string]Message{
 	"import.encoding":          {"CSV 文件编码", "CSV text encoding"},
 	"import.encoding_auto":     {"自动判断（无法判断时会提示）", "Decide from the file (asks when it cannot)"},
 	"import.names":             {"按此编码读出的姓名（将原样签发）：{names}", "Names as read (and as they would be signed): {names}"},
+	"nav.users":                {"用户管理", "Users"},
+	"nav.account":              {"修改密码", "Change password"},
 }
 
 // T returns the Chinese text of a message id, or the id itself when the

@@ -80,7 +80,7 @@ type verifyView struct {
 	Class    string // CSS class for the colour of the answer
 	Cert     *registry.PublicCertificate
 	Reason   string
-	Hint     string // what to do next, for answers without a certificate
+	Hint     string // what to do next: for a revoked certificate, or an answer without one
 	// Compare says whether to ask the employer to compare the holder's
 	// name with the person in front of them: only for a valid
 	// certificate, since a revoked one is not to be relied on whoever
@@ -92,8 +92,9 @@ type verifyView struct {
 }
 
 var verdicts = map[string]struct{ title, headline, class, hint string }{
-	registry.VerifyValid:     {"有效", "证书真实有效 · This certificate is genuine and valid.", "ok", ""},
-	registry.VerifyRevoked:   {"已撤销", "证书已被发证机构撤销 · This certificate has been revoked.", "warn", ""},
+	registry.VerifyValid: {"有效", "证书真实有效 · This certificate is genuine and valid.", "ok", ""},
+	registry.VerifyRevoked: {"已撤销", "证书已被发证机构撤销 · This certificate has been revoked.", "warn",
+		"该证书已失效，不能作为技能等级凭证；如有疑问请联系发证机构。It no longer attests a skill level; ask the issuing organisation if in doubt."},
 	registry.VerifyForged:    {"伪造", "签名无效，证书系伪造或被篡改 · The signature is not ours: forged or altered.", "bad", ""},
 	registry.VerifyUnknown:   {"未登记", "签名有效，但本系统没有该证书的登记记录 · Signed, but not in this registry.", "bad", ""},
 	registry.VerifyMalformed: {"无法识别", "这不是有效的证书二维码 · This is not a certificate code.", "bad", ""},

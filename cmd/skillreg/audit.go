@@ -36,7 +36,8 @@ func cliActor() string {
 
 // cmdAudit runs `skillreg audit verify|checkpoint|reconcile`. Exit codes:
 // 0 the log verifies (or the action succeeded), 1 the log has a problem,
-// 2 usage or I/O error.
+// 2 usage or I/O error, 3 (verify) nothing wrong was found but not
+// everything was checked.
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: skillreg audit verify|checkpoint|reconcile [--data DIR | --mongo-uri URI]")
@@ -52,8 +53,8 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	var d dataFlags
 	d.register(fs)
-	coverage := fs.Bool("coverage", true, "verify: also check that every certificate has its certificate.issued entry (and every revoked one its certificate.revoked entry)")
-	grace := fs.Duration("grace", time.Minute, "verify, reconcile: ignore certificates made in the last GRACE (a running server may not have appended their entries yet)")
+	coverage := fs.Bool("coverage", true, "verify: also check that every certificate has its certificate.issued entry (and every revoked one its certificate.revoked entry); without it verify says INCOMPLETE")
+	grace := fs.Duration("grace", time.Minute, "verify, reconcile: leave out certificates made in the last GRACE (a running server may not have appended their entries yet); verify then says INCOMPLETE if there were any. 0 checks everything: use it when no server is running")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -153,27 +154,40 @@ func auditVerify(ctx context.Context, e *env, coverage bool, grace time.Duration
 		head = fmt.Sprintf("head %d %s", rep.Head.Seq, rep.Head.Hash)
 	}
 	fmt.Fprintf(stdout, "audit log: %d entries checked, %d signed checkpoints checked, %s\n", rep.Entries, rep.Checkpoints, head)
-	if coverage {
-		cov, err := auditCoverage(ctx, e, grace)
-		if err != nil {
-			fmt.Fprintf(stderr, "skillreg audit verify: %v\n", err)
-			return 2
-		}
-		fmt.Fprintf(stdout, "certificates: %d checked", cov.certificates)
-		if cov.recent > 0 {
-			fmt.Fprintf(stdout, " (%d made in the last %s not checked)", cov.recent, grace)
-		}
-		fmt.Fprintln(stdout)
-		if n := len(cov.missingIssued) + len(cov.missingRevoked); n > 0 {
-			fmt.Fprintf(stdout, "MISSING: %d certificates have no certificate.issued entry, %d revoked ones no certificate.revoked entry: %s\n",
-				len(cov.missingIssued), len(cov.missingRevoked), sample(append(cov.missingIssued, cov.missingRevoked...)))
-			fmt.Fprintln(stdout, "(the action committed but its entry was not appended: a crash in between, or a failed append; see SECURITY.md; `skillreg audit reconcile` appends them)")
-			return 1
-		}
+	if !coverage {
+		fmt.Fprintln(stdout, "INCOMPLETE: certificates not compared with the log (--coverage=false)")
+		return exitIncomplete
+	}
+	cov, err := auditCoverage(ctx, e, grace)
+	if err != nil {
+		fmt.Fprintf(stderr, "skillreg audit verify: %v\n", err)
+		return 2
+	}
+	fmt.Fprintf(stdout, "certificates: %d checked", cov.certificates)
+	if cov.recent > 0 {
+		fmt.Fprintf(stdout, " (%d made in the last %s not checked)", cov.recent, grace)
+	}
+	fmt.Fprintln(stdout)
+	if n := len(cov.missingIssued) + len(cov.missingRevoked); n > 0 {
+		fmt.Fprintf(stdout, "MISSING: %d certificates have no certificate.issued entry, %d revoked ones no certificate.revoked entry: %s\n",
+			len(cov.missingIssued), len(cov.missingRevoked), sample(append(cov.missingIssued, cov.missingRevoked...)))
+		fmt.Fprintln(stdout, "(the action committed but its entry was not appended: a crash in between, or a failed append; see SECURITY.md; `skillreg audit reconcile` appends them)")
+		return 1
+	}
+	// Never OK while something was left out: right after a crash the
+	// certificates of the last minute are exactly the ones that may lack
+	// their entries.
+	if cov.recent > 0 {
+		fmt.Fprintf(stdout, "INCOMPLETE: %d certificates made in the last %s not checked (a running server may not have appended their entries yet); run again later, or with --grace 0 when no server is running\n", cov.recent, grace)
+		return exitIncomplete
 	}
 	fmt.Fprintln(stdout, "OK")
 	return 0
 }
+
+// exitIncomplete is audit verify's exit code when it found nothing wrong
+// but did not check everything.
+const exitIncomplete = 3
 
 func sample(numbers []string) string {
 	if len(numbers) > 10 {

@@ -334,3 +334,36 @@ func TestAuditUsage(t *testing.T) {
 		t.Error("a usage error made the data directory")
 	}
 }
+
+// TestAuditVerifyNeverOKWhileSkipping: right after a crash that cut off an
+// issuance's entry, `audit verify` with its default grace leaves the recent
+// certificates out; it must then say INCOMPLETE and exit 3, never OK.
+// --coverage=false is INCOMPLETE too; --grace 0 (no server running)
+// checks everything and names the missing entry.
+func TestAuditVerifyNeverOKWhileSkipping(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "data")
+	s := startServer(t, data, "SKILLREG_ADMIN_PASSWORD="+adminPassword)
+	a := newAPI(t, s.base)
+	tok := setupIssuer(a)
+	issue(a, tok, "skip-1", http.StatusCreated)
+	last := issue(a, tok, "skip-2", http.StatusCreated)
+	s.kill() // no shutdown checkpoint: the tail can be cut as a crash would
+	exec1(t, rawDB(t, data), `DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log) AND event = 'certificate.issued' AND attrs LIKE ?`, "%"+last.Number+"%")
+
+	// An hour of grace stands for "the last minute" without racing the
+	// clock: both certificates are certainly younger than that.
+	for _, args := range [][]string{
+		{"audit", "verify", "--data", data, "--grace", "1h"},
+		{"audit", "verify", "--data", data, "--coverage=false"},
+	} {
+		r := runCLI(t, args...)
+		if r.code != 3 || !strings.Contains(r.stdout, "INCOMPLETE") || strings.Contains(r.stdout, "\nOK") {
+			t.Errorf("%v: exit %d\n%s%s\nwant INCOMPLETE and exit 3", args[2:], r.code, r.stdout, r.stderr)
+		}
+	}
+	r := runAuditVerify(t, data)
+	if r.code != 1 || !strings.Contains(r.stdout, "MISSING: 1 certificates") || !strings.Contains(r.stdout, last.Number) {
+		t.Errorf("--grace 0s: exit %d\n%s%s\nwant the missing entry named and exit 1", r.code, r.stdout, r.stderr)
+	}
+}

@@ -52,6 +52,15 @@ func openEnv(ctx context.Context, d dataFlags, create bool) (*env, error) {
 		if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("creating data directory: %w", err)
 		}
+		// Owner-only whatever the umask, and for a directory made earlier
+		// with a looser mode too: it holds the master key and the database.
+		if fi, err := os.Stat(d.dataDir); err != nil {
+			return nil, err
+		} else if fi.Mode().Perm() != 0o700 {
+			if err := os.Chmod(d.dataDir, 0o700); err != nil {
+				return nil, fmt.Errorf("making the data directory owner-only: %w", err)
+			}
+		}
 	}
 	master, err := loadMasterKey(d.dataDir)
 	if err != nil {

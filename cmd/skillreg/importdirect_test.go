@@ -226,3 +226,45 @@ func uploadToServer(t *testing.T, dir, file string) {
 		t.Fatalf("upload: %+v %v", job, err)
 	}
 }
+
+// TestImportEncodingFlag: `skillreg import` refuses a CSV that reads
+// cleanly both as UTF-8 and as GB18030 (学员 D1A7 D4B1 reads ѧԱ) and says
+// to use --encoding; with --encoding gb18030 the file is read so, the
+// summary shows the names as read, and 学员1 fails the name rule: no
+// certificate is signed.
+func TestImportEncodingFlag(t *testing.T) {
+	t.Setenv("SKILLREG_MASTER_KEY", "")
+	t.Setenv("SKILLREG_DATA", "")
+	dir := directDataDir(t)
+	file := filepath.Join(t.TempDir(), "students.csv")
+	data := "holder_name,id_number,occupation_code,level,channel\n\xD1\xA7\xD4\xB1" + "1,11010519491231002X,6-18-01-01,2,social\n"
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"undecidable", nil, 2, []string{"encoding=gb18030", "ѧԱ1", "学员1"}},
+		{"bad flag", []string{"--encoding", "latin1"}, 2, []string{"--encoding must be"}},
+		{"gb18030", []string{"--encoding", "gb18030"}, 1, []string{"csv, gb18030", "names as read: 学员1", "issued: 0", "姓名不能包含数字"}},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"import", file, "--data", dir, "--issuer", "S000111000001", "--interval", "5ms"}, tt.args...)
+		code := run(context.Background(), args, &stdout, &stderr)
+		out := stdout.String() + stderr.String()
+		if code != tt.code {
+			t.Errorf("%s: exit %d, want %d\n%s", tt.name, code, tt.code, out)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %q:\n%s", tt.name, w, out)
+			}
+		}
+	}
+	if n := len(certificatesOf(t, dir, "S000111000001")); n != 0 {
+		t.Fatalf("%d certificates signed", n)
+	}
+}

@@ -157,10 +157,14 @@ func (m *migration) run(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	updated, err := m.updateUsers(ctx, users) // migrate_records.go
+	if err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
 	if m.copied["users"], err = m.dst.ImportUsers(ctx, users); err != nil {
 		return fmt.Errorf("users: %w (migrate into a database no server has run on yet)", err)
 	}
-	m.progress.line("users: %d, copied %d", len(users), m.copied["users"])
+	m.progress.line("users: %d, copied %d, updated %d", len(users), m.copied["users"], updated)
 
 	keys, err := m.src.SigningKeys(ctx)
 	if err != nil {

@@ -268,6 +268,48 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 		if built := len(cells) > 0; err != nil || built == (len(r.flags) > 0) {
 			t.Errorf("%s with %v: %d statistics counters on the target (%v)", r.name, r.flags, len(cells), err)
 		}
+		if r.name != "resumed run" {
+			continue
+		}
+		// The old server goes on until it is stopped: a certificate and
+		// an API key are revoked, a training record gets its outcome and
+		// another its certificate, a user a new password, another is
+		// disabled and enabled again, and a plan is changed. The next run
+		// brings them over.
+		valid := first[0]
+		if valid.Status != registry.StatusValid {
+			t.Fatalf("the first certificate %s is not valid", valid.Number)
+		}
+		if _, err := src.RevokeCertificate(ctx, valid.Number, "证书遗失补办", t0.Add(72*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.RevokeAPIKey(ctx, "ak_1", t0.Add(73*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		trs, err := src.TrainingRecordsAfter(ctx, "", 2)
+		if err != nil || len(trs) != 2 {
+			t.Fatalf("training records: %v, %v", trs, err)
+		}
+		if err := src.LinkTrainingCertificate(ctx, trs[1].ID, valid.Number); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.SetUserPassword(ctx, "u-clerk", "$2a$new"); err != nil {
+			t.Fatal(err)
+		}
+		for _, disabled := range []bool{true, false} {
+			if _, err := src.SetUserDisabled(ctx, "u-gd", disabled); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := src.UpdatePlan(ctx, &registry.Plan{ID: "p-2030", Name: "二〇三〇 (修订)", EndDate: "2030-06-30",
+			Targets: registry.PlanTargets{SkilledWorkers: 260_000_000, Technician: 0.12, SeniorWorker: 0.25, HighSkilled: 0.37}}); err != nil {
+			t.Fatal(err)
+		}
+		outcome := *trs[0]
+		outcome.Completed, outcome.ExamResult, outcome.UpdatedAt = true, registry.ExamFail, t0.Add(74*time.Hour)
+		if err := src.UpdateTrainingOutcome(ctx, &outcome, outcome.CertificateNumber); err != nil {
+			t.Fatal(err)
+		}
 		table := countTable(t, strings.Split(stdout.String(), "\nthe copied signing keys")[0])
 		for _, kind := range migrationKinds {
 			row := table[kind]

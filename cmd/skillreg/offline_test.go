@@ -29,7 +29,9 @@ func TestVerifyOffline(t *testing.T) {
 	bearer := setupIssuer(a)
 	good, revoked := issue(a, bearer, "off-1", http.StatusCreated), issue(a, bearer, "off-2", http.StatusCreated)
 	a.call(http.MethodPost, "/api/v1/certificates/"+revoked.Number+"/revoke", bearer, map[string]string{"reason": "作废"}, http.StatusOK, nil)
-	png := a.do(http.MethodGet, "/api/v1/certificates/"+good.Number+"/qr.png", bearer, nil, "")
+	// At 640 px: gozxing, the decoder the CLI uses, misreads a few percent
+	// of generated codes at the default 320 px (zbar reads them).
+	png := a.do(http.MethodGet, "/api/v1/certificates/"+good.Number+"/qr.png?size=640", bearer, nil, "")
 	pngPath := filepath.Join(dir, "qr.png")
 	trust := filepath.Join(dir, "trusted-jwks.json")
 	bundle := filepath.Join(dir, "bundle.jwt")

@@ -368,3 +368,56 @@ func TestREADMELayout(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestArchitectureDoc: docs/architecture.md describes the tree that is
+// there: every directory of the README's Layout, every interface that
+// registry.Store embeds and every named store capability.
+func TestArchitectureDoc(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/architecture.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(readme), "\n## Layout\n")
+	m := regexp.MustCompile("(?s)```\n(.*?)```").FindStringSubmatch(string(readme[max(i, 0):]))
+	if i < 0 || m == nil {
+		t.Fatal("the README has no Layout block")
+	}
+	for _, l := range strings.Split(m[1], "\n") {
+		if f := strings.Fields(l); len(f) > 0 && strings.HasSuffix(f[0], "/") && !strings.HasPrefix(l, " ") {
+			if !strings.Contains(string(doc), f[0]) {
+				t.Errorf("docs/architecture.md does not mention %s", f[0])
+			}
+		}
+	}
+	var names []string
+	for _, file := range []string{"model.go", "capabilities.go"} {
+		src, err := os.ReadFile(filepath.Join("..", "..", "registry", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if file == "model.go" {
+			store := regexp.MustCompile(`(?s)type Store interface \{(.*?)\n\}`).FindSubmatch(src)
+			if store == nil {
+				t.Fatal("registry/model.go: no Store interface")
+			}
+			names = append(names, regexp.MustCompile(`(?m)^\t([A-Z]\w*)$`).FindAllString(string(store[1]), -1)...)
+			continue
+		}
+		for _, s := range regexp.MustCompile(`(?m)^type ([A-Z]\w*) interface`).FindAllSubmatch(src, -1) {
+			names = append(names, string(s[1]))
+		}
+	}
+	if len(names) < 8 {
+		t.Fatalf("found only %d store interfaces: %v", len(names), names)
+	}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if !strings.Contains(string(doc), "`"+n+"`") {
+			t.Errorf("docs/architecture.md does not name the store interface %s", n)
+		}
+	}
+}

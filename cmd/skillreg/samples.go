@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -61,7 +60,7 @@ func cmdSamples(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	today := nowUTC()
-	var class, trainees [][]string
+	var class, trainees []map[string]string
 	levels := []string{"二级/技师", "三级/高级工", "四级/中级工", "四级/中级工", "五级/初级工"}
 	occupations := []string{"6-18-01-01", "6-18-01-02", "6-18-01-01", "6-18-01-04", "6-18-01-01"}
 	groups := []string{"新成长劳动力", "农民工", "城镇登记失业人员", "新成长劳动力", "高校毕业生"}
@@ -70,16 +69,22 @@ func cmdSamples(args []string, stdout, stderr io.Writer) error {
 	classID := start.Format("2006") + "-车工-02"
 	for i, p := range samplePeople {
 		id := idWithCheck(p.id17)
-		class = append(class, []string{p.name, id, occupations[i], levels[i], "社会化职业技能鉴定", "",
-			"sample-class-01/" + strconv.Itoa(i+1)})
-		trainees = append(trainees, []string{p.name, id, p.sex, "高中", "1380000000" + strconv.Itoa(i), groups[i],
-			"6-18-01-01", "四级/中级工", "就业技能培训", "120", start.Format(time.DateOnly), end.Format(time.DateOnly),
-			classID, "是", "合格", "", employed[i], "职业培训补贴", "1200.00", "个人"})
+		class = append(class, map[string]string{
+			"holder_name": p.name, "id_number": id, "occupation_code": occupations[i], "level": levels[i],
+			"channel": "社会化职业技能鉴定", "external_ref": "sample-class-01/" + strconv.Itoa(i+1),
+		})
+		trainees = append(trainees, map[string]string{
+			"name": p.name, "id_number": id, "sex": p.sex, "education": "高中", "phone": "1380000000" + strconv.Itoa(i),
+			"target_group": groups[i], "occupation_code": "6-18-01-01", "target_level": "四级/中级工",
+			"training_type": "就业技能培训", "hours": "120", "start": start.Format(time.DateOnly), "end": end.Format(time.DateOnly),
+			"class_id": classID, "completed": "是", "exam_result": "合格", "employed_within_6_months": employed[i],
+			"subsidy_category": "职业培训补贴", "subsidy_amount": "1200.00", "subsidy_payee": "个人",
+		})
 	}
 	for _, f := range []struct {
 		name, sheet string
 		columns     []importer.Column
-		rows        [][]string
+		rows        []map[string]string
 	}{
 		{"class.xlsx", importer.TemplateSheet, importer.Columns, class},
 		{"trainees.xlsx", importer.TrainingTemplateSheet, importer.TrainingColumns, trainees},
@@ -94,8 +99,9 @@ func cmdSamples(args []string, stdout, stderr io.Writer) error {
 }
 
 // writeSampleSheet writes one sheet with the columns' Chinese headers and
-// rows, every cell as text (so that ID numbers keep all 18 characters).
-func writeSampleSheet(path, sheet string, columns []importer.Column, rows [][]string) error {
+// rows (values by column field; a column a row does not name stays empty),
+// every cell as text (so that ID numbers keep all 18 characters).
+func writeSampleSheet(path, sheet string, columns []importer.Column, rows []map[string]string) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
@@ -107,13 +113,19 @@ func writeSampleSheet(path, sheet string, columns []importer.Column, rows [][]st
 			return err
 		}
 	}
+	fields := map[string]bool{}
+	for _, c := range columns {
+		fields[c.Field] = true
+	}
 	for r, row := range rows {
-		if len(row) != len(columns) {
-			return errors.New("a sample row does not fit the columns")
+		for field := range row {
+			if !fields[field] {
+				return fmt.Errorf("the import has no column %q", field)
+			}
 		}
-		for i, v := range row {
+		for i, c := range columns {
 			cell, _ := excelize.CoordinatesToCellName(i+1, r+2)
-			if err := f.SetCellStr(sheet, cell, v); err != nil {
+			if err := f.SetCellStr(sheet, cell, row[c.Field]); err != nil {
 				return err
 			}
 		}

@@ -142,20 +142,26 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	stopCheckpoints := audit.start(ctx, e.store, tokens.SignJSON, logger)
 	defer stopCheckpoints()
-	return serveOn(ctx, ln, srv, logger)
+	err = serveOn(ctx, ln, srv, logger)
+	srv.Shutdown() // no upload outlives the process
+	return err
 }
 
 // adminPasswordIgnored is the warning serve prints when
 // SKILLREG_ADMIN_PASSWORD is set but the user admin already exists, so the
 // variable changes nothing: it says so and how to reset the password.
 func adminPasswordIgnored(d dataFlags) string {
+	self := os.Args[0] // as the operator ran it: ./skillreg, /skillreg in the image
+	if strings.Contains(self, "go-build") {
+		self = "skillreg" // go run's temporary binary
+	}
 	where := "--data " + shellQuote(d.dataDir)
 	if d.mongoURI != "" {
 		where = "--mongo-uri URI"
 	}
 	return "\n  WARNING: SKILLREG_ADMIN_PASSWORD is set but ignored: the user \"admin\" already exists in\n" +
 		"  this registry, and its password stays what it was. To make it that password, run\n" +
-		"    skillreg users reset-password " + where + " admin\n" +
+		"    " + shellQuote(self) + " users reset-password " + where + " admin\n" +
 		"  (with SKILLREG_ADMIN_PASSWORD set; the server may keep running),\n" +
 		"  or start with another --data directory for a fresh registry.\n\n"
 }

@@ -55,7 +55,7 @@ func cmdUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer e.Close()
 	reg := registry.New(registry.Config{Store: e.store, Vault: e.vault, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	actor := &registry.User{ID: "cli", Username: "cli", Role: registry.RoleAdmin}
-	if err := reg.ResetPassword(ctx, actor, username, pw); err != nil {
+	if err := reg.ResetPasswordByName(ctx, actor, username, pw); err != nil {
 		return err
 	}
 	if generated {

@@ -2,6 +2,8 @@ module github.com/skillreg/skillreg/internal/mongowire
 
 go 1.26.8
 
+toolchain go1.26.10
+
 require github.com/FerretDB/FerretDB v1.24.2
 
 require (

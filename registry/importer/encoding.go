@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -41,10 +42,11 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 //   - a UTF-8 byte-order mark, or text that is all ASCII, is UTF-8;
 //   - text that is valid in only one of UTF-8 and GB18030 is in that one;
 //   - text valid in both (GB18030 names whose bytes happen to form UTF-8,
-//     as 学员 D1A7 D4B1 reads ѧԱ) is read both ways, and the reading in
-//     which the header is found and every name passes the name rule
-//     (registry.NormalizeName) is chosen when the other reading fails
-//     that test; otherwise the file is refused (EINVALID on "encoding")
+//     as 学员 D1A7 D4B1 reads ѧԱ) is read both ways: the reading in which
+//     the header row (a name column among the first rows) is found, when
+//     it is found in only one; else the reading in which every name
+//     passes the name rule (registry.NormalizeName), when the other's do
+//     not all pass; otherwise the file is refused (EINVALID on "encoding")
 //     with a name in each reading, asking for encoding=utf-8 or
 //     encoding=gb18030. The importer never guesses between two clean
 //     readings: a signed certificate cannot be corrected quietly.
@@ -106,14 +108,14 @@ func DecideEncoding(rs io.ReadSeeker, want string) (string, error) {
 		return "", err
 	}
 	switch {
-	case u.plausible() && !g.plausible():
+	case u.header && !g.header, u.plausible() && !g.plausible():
 		return EncodingUTF8, nil
-	case g.plausible() && !u.plausible():
+	case g.header && !u.header, g.plausible() && !u.plausible():
 		return EncodingGB18030, nil
 	}
 	return "", registry.FieldError("encoding",
-		"the file reads cleanly both as UTF-8 (a name reads %q) and as GB18030 (%q), and the names do not tell which is meant; upload it again with encoding=utf-8 or encoding=gb18030 (文件既可按 UTF-8 也可按 GB18030 读出，无法判断；请指定编码)",
-		u.sample, g.sample)
+		"the file reads cleanly both as UTF-8 (a name reads %s) and as GB18030 (%s), and the names do not tell which is meant; upload it again with encoding=utf-8 or encoding=gb18030 (文件既可按 UTF-8 也可按 GB18030 读出，无法判断；请指定编码)",
+		u.describe(), g.describe())
 }
 
 // textScan is what one pass over a file's bytes found.
@@ -250,6 +252,14 @@ type nameReading struct {
 }
 
 func (n nameReading) plausible() bool { return n.header && n.names > 0 && n.bad == 0 }
+
+// describe shows the reading's sample name for an error message.
+func (n nameReading) describe() string {
+	if !n.header {
+		return "(no header with a name column)"
+	}
+	return strconv.Quote(n.sample)
+}
 
 // nameHeaders are the header keys (headerKey) of the name column of
 // either kind of import.

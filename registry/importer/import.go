@@ -532,6 +532,11 @@ func (c *checker) check(ctx context.Context, row Row, m mode) (RowResult, regist
 	}
 
 	existing, err := c.reg.FindDuplicate(ctx, c.actor, p.in)
+	if err == nil && !registry.SameName(existing.HolderName, p.in.HolderName) {
+		// Not this row's certificate: the holder's name differs, which
+		// the registry's identity check judges.
+		err = registry.Errorf(registry.ENOTFOUND, "no certificate under this name")
+	}
 	switch {
 	case err == nil:
 		res.Status, res.Number = StatusExists, existing.Number

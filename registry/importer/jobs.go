@@ -22,9 +22,10 @@ import (
 
 // Job statuses.
 const (
-	JobRunning = "running"
-	JobDone    = "done"
-	JobFailed  = "failed"
+	JobRunning   = "running"
+	JobDone      = "done"
+	JobFailed    = "failed"
+	JobCancelled = "cancelled" // stopped by a server shutdown; re-upload to finish
 )
 
 // ManagerConfig configures a Manager; the zero value is usable.
@@ -55,17 +56,20 @@ const jobDirPrefix = "skillreg-import-"
 // status and report of earlier jobs) but never an issued certificate:
 // uploading the same file again skips what exists and finishes the rest.
 type Manager struct {
-	reg  *registry.Registry
-	cfg  ManagerConfig
-	sem  chan struct{}
-	mu   sync.Mutex
-	jobs map[string]*Job
-	orgs map[string]*sync.Mutex // one running import per organisation
+	reg    *registry.Registry
+	cfg    ManagerConfig
+	ctx    context.Context // jobs run under it; Shutdown cancels it
+	cancel context.CancelFunc
+	sem    chan struct{}
+	mu     sync.Mutex
+	jobs   map[string]*Job
+	orgs   map[string]*sync.Mutex // one running import per organisation
 }
 
-// NewManager returns a Manager importing into reg. It removes job
-// directories left in cfg.Dir by processes that ended more than two
-// retention periods ago.
+// NewManager returns a Manager importing into reg. It removes the job
+// directories that processes which have ended left in cfg.Dir (uploads
+// included), and, where directories cannot be locked, those older than
+// two retention periods.
 func NewManager(reg *registry.Registry, cfg ManagerConfig) *Manager {
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
@@ -83,6 +87,7 @@ func NewManager(reg *registry.Registry, cfg ManagerConfig) *Manager {
 		cfg.Logger = slog.Default()
 	}
 	m := &Manager{reg: reg, cfg: cfg, sem: make(chan struct{}, cfg.Concurrency), jobs: map[string]*Job{}, orgs: map[string]*sync.Mutex{}}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.removeStale()
 	return m
 }
@@ -107,8 +112,17 @@ func (m *Manager) removeStale() {
 		if !e.IsDir() || !strings.HasPrefix(e.Name(), jobDirPrefix) {
 			continue
 		}
+		dir := filepath.Join(m.dir(), e.Name())
+		if canLock {
+			// Unlocked: its process has ended, and with it every way to
+			// see the job; locked: a running server's job.
+			if !lockedByOther(dir) {
+				os.RemoveAll(dir)
+			}
+			continue
+		}
 		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
-			os.RemoveAll(filepath.Join(m.dir(), e.Name()))
+			os.RemoveAll(dir)
 		}
 	}
 }
@@ -122,6 +136,7 @@ type Job struct {
 	src      Source
 	opts     Options
 	dir      string
+	lock     *os.File // holds the directory's lock while the job exists
 	created  time.Time
 	done     chan struct{}
 
@@ -136,7 +151,7 @@ type Job struct {
 // JobStatus is a snapshot of a job, as the API shows it.
 type JobStatus struct {
 	ID           string     `json:"id"`
-	Status       string     `json:"status"` // running, done or failed
+	Status       string     `json:"status"` // running, done, failed or cancelled
 	FileName     string     `json:"file_name"`
 	Format       Format     `json:"format"`
 	Encoding     string     `json:"encoding,omitempty"`
@@ -174,18 +189,27 @@ func (m *Manager) Start(actor *registry.User, name string, upload io.Reader, opt
 	if err != nil {
 		return nil, err
 	}
+	var lock *os.File
+	if canLock {
+		if lock, err = lockDir(dir); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	fail := func(err error) (*Job, error) {
+		removeJobDir(dir, lock)
+		return nil, err
+	}
 	src, err := m.spool(dir, name, upload)
 	if err == nil && src.Format == FormatCSV {
 		src.Encoding, err = decideFileEncoding(src.Path, opts.Encoding)
 	}
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+		return fail(err)
 	}
 	id, err := newJobID()
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+		return fail(err)
 	}
 	display := filepath.Base(strings.ReplaceAll(name, "\\", "/"))
 	if name == "" || display == "." || display == "/" {
@@ -193,7 +217,7 @@ func (m *Manager) Start(actor *registry.User, name string, upload io.Reader, opt
 	}
 	j := &Job{
 		id: id, issuerID: actor.IssuerID, username: actor.Username, fileName: display, src: src,
-		opts: opts, dir: dir, created: m.cfg.Clock().UTC(), done: make(chan struct{}), status: JobRunning,
+		opts: opts, dir: dir, lock: lock, created: m.cfg.Clock().UTC(), done: make(chan struct{}), status: JobRunning,
 		counts: Counts{Phase: PhaseCounting},
 	}
 	m.mu.Lock()
@@ -210,7 +234,7 @@ func (m *Manager) Start(actor *registry.User, name string, upload io.Reader, opt
 }
 
 func (m *Manager) spool(dir, name string, upload io.Reader) (Source, error) {
-	path := filepath.Join(dir, "upload")
+	path := filepath.Join(dir, uploadFile)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return Source{}, err
@@ -280,13 +304,21 @@ func (m *Manager) run(j *Job, actor *registry.User, org *sync.Mutex) {
 	start := time.Now()
 	m.reg.Record(context.Background(), "import.started", actor.Username, "job", j.id, "issuer", j.issuerID, "file_sha256", j.src.SHA256, "dry_run", j.opts.DryRun, "all_or_nothing", j.opts.AllOrNothing)
 	out, err := m.runJob(j, actor)
+	cancelled := err != nil && m.ctx.Err() != nil
 	m.reg.Record(context.Background(), "import.finished", actor.Username, "job", j.id, "issuer", j.issuerID, "ok", err == nil,
-		"rows", out.Total, "issued", out.Issued, "skipped", out.Skipped, "errors", out.Errors)
+		"cancelled", cancelled, "rows", out.Total, "issued", out.Issued, "skipped", out.Skipped, "errors", out.Errors)
+	if derr := j.dropUpload(out); derr != nil {
+		m.cfg.Logger.Error("import: keeping the masked rows for the report", "job", j.id, "err", derr)
+	}
 	now := m.cfg.Clock().UTC()
 	j.mu.Lock()
 	j.outcome, j.counts, j.finished = out, out.Counts, &now
 	j.status = JobDone
-	if err != nil {
+	switch {
+	case cancelled:
+		j.status = JobCancelled
+		j.failure = "the server shut down during the import; every row done so far is kept: upload the same file again to finish"
+	case err != nil:
 		j.status = JobFailed
 		j.failure = registry.ErrorMessage(err)
 	}
@@ -314,7 +346,7 @@ func (m *Manager) runJob(j *Job, actor *registry.User) (Outcome, error) {
 		j.counts = c
 		j.mu.Unlock()
 	}
-	out, err := Run(context.Background(), m.reg, actor, j.src, j.opts, func(r RowResult) error { return enc.Encode(r) }, progress)
+	out, err := Run(m.ctx, m.reg, actor, j.src, j.opts, func(r RowResult) error { return enc.Encode(r) }, progress)
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}
@@ -356,12 +388,28 @@ func (m *Manager) sweep() {
 	}
 	m.mu.Unlock()
 	for _, j := range old {
-		os.RemoveAll(j.dir)
+		removeJobDir(j.dir, j.lock)
 	}
 }
 
+// removeJobDir removes a job's directory and then lets go of its lock.
+func removeJobDir(dir string, lock *os.File) {
+	os.RemoveAll(dir)
+	if lock != nil {
+		lock.Close()
+	}
+}
+
+// Shutdown cancels the running jobs (every row they finished is kept, so
+// uploading the same file again finishes the rest), waits until they
+// stop, and removes every job's files. A server calls it after its last
+// request has been answered.
+func (m *Manager) Shutdown() {
+	m.cancel()
+	m.Close()
+}
+
 // Close waits for running jobs to finish and removes every job's files.
-// For tests and tools; a server just exits.
 func (m *Manager) Close() {
 	m.mu.Lock()
 	jobs := make([]*Job, 0, len(m.jobs))
@@ -372,7 +420,7 @@ func (m *Manager) Close() {
 	m.mu.Unlock()
 	for _, j := range jobs {
 		<-j.done
-		os.RemoveAll(j.dir)
+		removeJobDir(j.dir, j.lock)
 	}
 }
 

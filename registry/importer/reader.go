@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -226,7 +227,9 @@ const (
 )
 
 func openXLSX(path string) (*xlsxReader, error) {
-	f, err := excelize.OpenFile(path, excelize.Options{UnzipXMLSizeLimit: xlsxSpillBytes, UnzipSizeLimit: xlsxMaxUnzipped})
+	// Sheets too large for memory spill into temporary files beside the
+	// upload, in the job's directory, so that they go with it.
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipXMLSizeLimit: xlsxSpillBytes, UnzipSizeLimit: xlsxMaxUnzipped, TmpDir: filepath.Dir(path)})
 	if err != nil {
 		return nil, registry.FieldError("file", "the workbook cannot be read (%v); save it again as .xlsx or CSV UTF-8", err)
 	}

@@ -153,6 +153,9 @@ func TestDecideEncoding(t *testing.T) {
 		// also reads as GB18030 (张三 as 寮犱笁): both readings are names.
 		{"两字 names both ways", []byte("holder_name,id_number\n张三,11010519491231002X\n"), "", "encoding", "encoding=utf-8"},
 		{"neither", []byte("holder_name\n\xFF\xFF\n"), "", "file", "neither"},
+		// Both clean, but only the UTF-8 reading has the header: UTF-8,
+		// and the digit in the names is the rows' problem.
+		{"Chinese header found only as UTF-8", []byte("姓名,身份证号\n学员0,1\n"), EncodingUTF8, "", ""},
 	}
 	for _, tt := range tests {
 		got, err := DecideEncoding(bytes.NewReader(tt.data), "")

@@ -53,8 +53,10 @@ func ResultText(r RowResult) string {
 }
 
 // WriteReport writes the job's report as .xlsx to w: the original file's
-// rows, at their original row numbers, with a 结果 (result) column after
-// the last: the issued or existing certificate number, or what is wrong.
+// rows, at their original row numbers, with every ID number masked (first
+// 6 and last 4 characters, like every other output) and a 结果 (result)
+// column after the last: the issued or existing certificate number, or
+// what is wrong.
 // It streams both the file and the results, so it works for any size. A
 // job still running is ECONFLICT.
 func (j *Job) WriteReport(w io.Writer) error {
@@ -67,7 +69,9 @@ func (j *Job) WriteReport(w io.Writer) error {
 		return err
 	}
 	defer results.close()
-	rd, err := OpenSource(j.src)
+	// The rows as kept when the job ended, ID numbers masked: the upload
+	// itself is gone (spool.go).
+	rd, err := openMaskedRows(j)
 	if err != nil {
 		return err
 	}

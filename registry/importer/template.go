@@ -16,7 +16,7 @@ const (
 // SampleRow is the example the template's notes sheet shows, one value per
 // entry of Columns. It sits on the notes sheet, not under the headers, so
 // that a template uploaded unchanged issues nothing.
-var SampleRow = []string{"张小三", "11010519491231002X", "6-18-01-01", "二级/技师", "社会化职业技能鉴定", "2026-01-05", "2026-03期-012"}
+var SampleRow = []string{"张小三", "11010519491231002X", "6-18-01-01", "二级/技师", "社会化职业技能鉴定", "2026-01-05", "2026-03期-012", ""}
 
 // templateRows is how many rows of the data sheet get the text format,
 // the date format and the drop-down lists.

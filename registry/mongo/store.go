@@ -42,10 +42,9 @@ import (
 
 // The store and the capabilities it has (registry/capabilities.go).
 var (
-	_ registry.Store             = (*Store)(nil)
-	_ registry.Exporter          = (*Store)(nil)
-	_ registry.Restorer          = (*Store)(nil)
-	_ registry.UserPasswordStore = (*Store)(nil)
+	_ registry.Store    = (*Store)(nil)
+	_ registry.Exporter = (*Store)(nil)
+	_ registry.Restorer = (*Store)(nil)
 )
 
 // DefaultDatabase is the database used when the URI names none.
@@ -118,6 +117,10 @@ func Open(ctx context.Context, uri string) (*Store, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
+	if err := s.keyUsernames(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("mongo: %w", err)
+	}
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("mongo: create indexes: %w", err)
@@ -167,6 +170,9 @@ var indexes = []index{
 	{collCertificates, "created", bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collCertificates, "holder", bson.D{{Key: "holder_id_hash", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 	{collUsers, "username", bson.D{{Key: "username", Value: 1}}, true},
+	// accounts: usernames unique regardless of case (keyUsernames fills
+	// the key of users stored before it, ahead of this index).
+	{collUsers, "username_key", bson.D{{Key: "username_key", Value: 1}}, true},
 	{collSigningKeys, "created", bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, false},
 	// Revocation status lists and employers' API keys: certificates not yet indexed (the missing
 	// field is indexed as null), revoked indexes for the trust bundle, and
@@ -183,6 +189,8 @@ var indexes = []index{
 	{collStatsCells, "rollup", bson.D{{Key: "category", Value: 1}, {Key: "channel", Value: 1}, {Key: "year", Value: 1}, {Key: "province", Value: 1}}, false},
 	{collStatsCells, "pending", bson.D{{Key: "pending", Value: 1}}, false},
 	{collStatsMarks, "done_at", bson.D{{Key: "done", Value: 1}, {Key: "at", Value: 1}}, false},
+	// ID checks: the days to delete.
+	{collIDChecks, "day", bson.D{{Key: "day", Value: 1}}, false},
 }
 
 // ensureIndexes creates the indexes that do not exist yet, by name. It
@@ -236,9 +244,40 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // internal wraps an unexpected driver error with what the store was doing;
-// registry.ErrorCode reports it as EINTERNAL.
+// registry.ErrorCode reports it as EINTERNAL, or as EUNAVAILABLE when the
+// deployment cannot take writes now (see unavailable).
 func internal(err error, format string, args ...any) error {
-	return fmt.Errorf("mongo: %s: %w", fmt.Sprintf(format, args...), err)
+	err = fmt.Errorf("mongo: %s: %w", fmt.Sprintf(format, args...), err)
+	if unavailable(err) {
+		return registry.Unavailable(err)
+	}
+	return err
+}
+
+// unavailableCodes are the server error codes that say the deployment
+// cannot take writes now but may later: OutOfDiskSpace (14031),
+// NotWritablePrimary (10107), NotPrimaryNoSecondaryOk (13435),
+// NotPrimaryOrSecondary (13436), PrimarySteppedDown (189),
+// ShutdownInProgress (91), InterruptedAtShutdown (11600),
+// InterruptedDueToReplStateChange (11602), and
+// HostUnreachable/HostNotFound (6, 7).
+var unavailableCodes = []int{14031, 10107, 13435, 13436, 189, 91, 11600, 11602, 6, 7}
+
+// unavailable reports whether err says that the deployment cannot take
+// writes now: a full disk, no primary, a shutdown, or no connection.
+func unavailable(err error) bool {
+	if mongo.IsNetworkError(err) || errors.Is(err, mongo.ErrClientDisconnected) {
+		return true
+	}
+	var se mongo.ServerError
+	if errors.As(err, &se) {
+		for _, c := range unavailableCodes {
+			if se.HasErrorCode(c) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // notFound reports whether err says that no document matched.

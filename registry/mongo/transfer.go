@@ -233,7 +233,9 @@ func (s *Store) ImportSigningKeys(ctx context.Context, keys []*registry.SigningK
 // already issued ({_id, number}): if the import stops between the two, a
 // CreateCertificate with one of those refs reports a conflict rather than
 // issue a second certificate for it, and the re-run fills in the
-// certificates. (A certificate that is present therefore has its ref.)
+// certificates. (A certificate that is present therefore has its ref.) A
+// stored certificate that the offered one shows revoked since is revoked
+// with the offered reason and time.
 // Serials are not touched: import them with ImportSerials after all
 // certificates, so that the serial hint never names a certificate that is
 // not stored. ECONFLICT if a stored certificate or ref differs from the
@@ -255,7 +257,7 @@ func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certifi
 	for _, c := range present {
 		stored[c.Number] = c
 	}
-	var missing, refs []*registry.Certificate
+	var missing, refs, revoked []*registry.Certificate
 	for _, c := range list {
 		got, ok := stored[c.Number]
 		if !ok {
@@ -265,8 +267,17 @@ func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certifi
 			}
 			continue
 		}
-		if !reflect.DeepEqual(got, toCertDoc(c).certificate()) {
+		switch want := toCertDoc(c).certificate(); {
+		case reflect.DeepEqual(got, want):
+		case registry.RevokedSince(got, want):
+			revoked = append(revoked, want)
+		default:
 			return 0, registry.Errorf(registry.ECONFLICT, "certificate %s: the target holds a different record under this number", c.Number)
+		}
+	}
+	for _, c := range revoked {
+		if _, err := s.RevokeCertificate(ctx, c.Number, c.RevokeReason, *c.RevokedAt); err != nil {
+			return 0, fmt.Errorf("certificate %s revoked since the last copy: %w", c.Number, err)
 		}
 	}
 	_, err = importDocs(ctx, s.refs, "external_ref", refs,

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -80,8 +82,9 @@ func textColumn[T any, S ~string](name string, field func(*T) *S) column[T] {
 	}
 }
 
-// intColumn stores an int field (or one of an int type) as INTEGER.
-func intColumn[T any, I ~int](name string, field func(*T) *I) column[T] {
+// intColumn stores an integer field (or one of an integer type) as
+// INTEGER.
+func intColumn[T any, I ~int | ~int64](name string, field func(*T) *I) column[T] {
 	return column[T]{
 		name:  name,
 		value: func(r *T) any { return int64(*field(r)) },
@@ -106,6 +109,90 @@ func positiveIntColumn[T any](name string, field func(*T) *int) column[T] {
 		dest: func(r *T) (any, func() error) {
 			var n sql.NullInt64
 			return &n, func() error { *field(r) = int(n.Int64); return nil }
+		},
+	}
+}
+
+// boolColumn stores a bool field as INTEGER 0 or 1.
+func boolColumn[T any](name string, field func(*T) *bool) column[T] {
+	return column[T]{
+		name:  name,
+		value: func(r *T) any { return *field(r) },
+		dest:  func(r *T) (any, func() error) { return field(r), nil },
+	}
+}
+
+// optionalBoolColumn stores a *bool field as INTEGER 0 or 1, nil as NULL
+// (not known).
+func optionalBoolColumn[T any](name string, field func(*T) **bool) column[T] {
+	return column[T]{
+		name: name,
+		value: func(r *T) any {
+			if b := *field(r); b != nil {
+				return *b
+			}
+			return nil
+		},
+		dest: func(r *T) (any, func() error) {
+			var b sql.NullBool
+			return &b, func() error {
+				if b.Valid {
+					v := b.Bool
+					*field(r) = &v
+				}
+				return nil
+			}
+		},
+	}
+}
+
+// optionalTextColumn stores a string field as TEXT, "" as NULL (for
+// foreign keys that a record may lack).
+func optionalTextColumn[T any](name string, field func(*T) *string) column[T] {
+	return column[T]{
+		name: name,
+		value: func(r *T) any {
+			if s := *field(r); s != "" {
+				return s
+			}
+			return nil
+		},
+		dest: func(r *T) (any, func() error) {
+			var s sql.NullString
+			return &s, func() error { *field(r) = s.String; return nil }
+		},
+	}
+}
+
+// jsonColumn stores a field as TEXT holding its JSON.
+func jsonColumn[T, V any](name string, field func(*T) *V) column[T] {
+	return column[T]{
+		name: name,
+		value: func(r *T) any {
+			b, err := json.Marshal(field(r))
+			if err != nil {
+				// The stored types are plain data (strings, numbers,
+				// slices of them), which always encode.
+				panic(fmt.Sprintf("sqlite: encode %s: %v", name, err))
+			}
+			return string(b)
+		},
+		dest: func(r *T) (any, func() error) {
+			var s string
+			return &s, func() error { return json.Unmarshal([]byte(s), field(r)) }
+		},
+	}
+}
+
+// derivedColumn stores a value computed from the record (an index key)
+// that is not a field of its own: written, and read past.
+func derivedColumn[T any](name string, value func(*T) any) column[T] {
+	return column[T]{
+		name:  name,
+		value: value,
+		dest: func(*T) (any, func() error) {
+			var discard any
+			return &discard, nil
 		},
 	}
 }

@@ -97,16 +97,23 @@ func (s *Store) RevokedStatusIndexes(ctx context.Context) ([]int, error) {
 	return out, nil
 }
 
-const apiKeyColumns = `id, name, hash, hint, rate_per_minute, created_by, created_at, revoked_at`
+// apiKeyTable is the api_keys table as the store reads and writes it.
+var apiKeyTable = []column[registry.APIKey]{
+	textColumn("id", func(k *registry.APIKey) *string { return &k.ID }),
+	textColumn("name", func(k *registry.APIKey) *string { return &k.Name }),
+	textColumn("hash", func(k *registry.APIKey) *string { return &k.Hash }),
+	textColumn("hint", func(k *registry.APIKey) *string { return &k.Hint }),
+	intColumn("rate_per_minute", func(k *registry.APIKey) *int { return &k.RatePerMinute }),
+	textColumn("created_by", func(k *registry.APIKey) *string { return &k.CreatedBy }),
+	timeColumn("created_at", func(k *registry.APIKey) *time.Time { return &k.CreatedAt }),
+	optionalTimeColumn("revoked_at", func(k *registry.APIKey) **time.Time { return &k.RevokedAt }),
+}
+
+var apiKeyColumns = columnNames(apiKeyTable)
 
 // CreateAPIKey stores k. ECONFLICT if its ID or hash is taken.
 func (s *Store) CreateAPIKey(ctx context.Context, k *registry.APIKey) error {
-	var revoked sql.NullString
-	if k.RevokedAt != nil {
-		revoked = sql.NullString{String: formatTime(*k.RevokedAt), Valid: true}
-	}
-	_, err := s.write.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Name, k.Hash, k.Hint, k.RatePerMinute, k.CreatedBy, formatTime(k.CreatedAt), revoked)
+	_, err := s.write.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (`+placeholders(apiKeyTable)+`)`, columnValues(apiKeyTable, k)...)
 	switch {
 	case isUnique(err):
 		return registry.Errorf(registry.ECONFLICT, "API key %s already exists", k.ID)
@@ -172,24 +179,5 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) (*reg
 }
 
 func scanAPIKey(r scanner) (*registry.APIKey, error) {
-	var (
-		k       registry.APIKey
-		created string
-		revoked sql.NullString
-	)
-	if err := r.Scan(&k.ID, &k.Name, &k.Hash, &k.Hint, &k.RatePerMinute, &k.CreatedBy, &created, &revoked); err != nil {
-		return nil, err
-	}
-	var err error
-	if k.CreatedAt, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	if revoked.Valid {
-		t, err := parseTime(revoked.String)
-		if err != nil {
-			return nil, err
-		}
-		k.RevokedAt = &t
-	}
-	return &k, nil
+	return scanColumns(apiKeyTable, r)
 }

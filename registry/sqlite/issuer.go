@@ -3,22 +3,32 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/skillreg/skillreg/registry"
 )
 
+// issuerTable is the issuers table as the store reads and writes it.
+var issuerTable = []column[registry.Issuer]{
+	textColumn("id", func(is *registry.Issuer) *string { return &is.ID }),
+	textColumn("name", func(is *registry.Issuer) *string { return &is.Name }),
+	textColumn("kind", func(is *registry.Issuer) *string { return &is.Kind }),
+	textColumn("org_code", func(is *registry.Issuer) *string { return &is.OrgCode }),
+	textColumn("province", func(is *registry.Issuer) *string { return &is.Province }),
+	textColumn("site", func(is *registry.Issuer) *string { return &is.Site }),
+	jsonColumn("scope", func(is *registry.Issuer) *registry.Scope { return &is.Scope }),
+	timeColumn("created_at", func(is *registry.Issuer) *time.Time { return &is.CreatedAt }),
+}
+
+var (
+	issuerColumns = columnNames(issuerTable)
+	insertIssuer  = `INSERT INTO issuers (` + issuerColumns + `) VALUES (` + placeholders(issuerTable) + `)`
+)
+
 // CreateIssuer stores a new issuer. ECONFLICT if its ID exists.
 func (s *Store) CreateIssuer(ctx context.Context, is *registry.Issuer) error {
-	scope, err := json.Marshal(is.Scope)
-	if err != nil {
-		return internal(err, "encode scope of issuer %s", is.ID)
-	}
-	_, err = s.write.ExecContext(ctx, `
-		INSERT INTO issuers (id, name, kind, org_code, province, site, scope, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		is.ID, is.Name, is.Kind, is.OrgCode, is.Province, is.Site, string(scope), formatTime(is.CreatedAt))
+	_, err := s.write.ExecContext(ctx, insertIssuer, columnValues(issuerTable, is)...)
 	switch {
 	case isUnique(err):
 		return registry.Errorf(registry.ECONFLICT, "issuer %s already exists", is.ID)
@@ -27,8 +37,6 @@ func (s *Store) CreateIssuer(ctx context.Context, is *registry.Issuer) error {
 	}
 	return nil
 }
-
-const issuerColumns = `id, name, kind, org_code, province, site, scope, created_at`
 
 // Issuer returns one issuer. ENOTFOUND if there is none.
 func (s *Store) Issuer(ctx context.Context, id string) (*registry.Issuer, error) {
@@ -68,19 +76,5 @@ func (s *Store) Issuers(ctx context.Context) ([]*registry.Issuer, error) {
 type scanner interface{ Scan(dest ...any) error }
 
 func scanIssuer(r scanner) (*registry.Issuer, error) {
-	var (
-		is             registry.Issuer
-		scope, created string
-	)
-	if err := r.Scan(&is.ID, &is.Name, &is.Kind, &is.OrgCode, &is.Province, &is.Site, &scope, &created); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(scope), &is.Scope); err != nil {
-		return nil, err
-	}
-	var err error
-	if is.CreatedAt, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	return &is, nil
+	return scanColumns(issuerTable, r)
 }

@@ -68,12 +68,7 @@ func (s *Store) ImportIssuers(ctx context.Context, list []*registry.Issuer) (int
 			return scanIssuer(tx.QueryRowContext(ctx, `SELECT `+issuerColumns+` FROM issuers WHERE id = ?`, is.ID))
 		},
 		func(tx *sql.Tx, is *registry.Issuer) error {
-			scope, err := json.Marshal(is.Scope)
-			if err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO issuers (`+issuerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				is.ID, is.Name, is.Kind, is.OrgCode, is.Province, is.Site, string(scope), formatTime(is.CreatedAt))
+			_, err := tx.ExecContext(ctx, insertIssuer, columnValues(issuerTable, is)...)
 			return err
 		},
 		func(got, want *registry.Issuer) bool {
@@ -93,12 +88,7 @@ func (s *Store) ImportUsers(ctx context.Context, list []*registry.User) (int, er
 			return scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, u.ID))
 		},
 		func(tx *sql.Tx, u *registry.User) error {
-			var issuerID sql.NullString
-			if u.IssuerID != "" {
-				issuerID = sql.NullString{String: u.IssuerID, Valid: true}
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				u.ID, u.Username, u.PasswordHash, u.Role, issuerID, u.Province, formatTime(u.CreatedAt))
+			_, err := tx.ExecContext(ctx, insertUser, userValues(u)...)
 			return err
 		},
 		func(got, want *registry.User) bool {
@@ -188,11 +178,7 @@ func (s *Store) ImportAuditCheckpoints(ctx context.Context, list []*registry.Aud
 	return restoreRows(ctx, s, "audit checkpoint", list,
 		func(cp *registry.AuditCheckpoint) any { return cp.Count },
 		func(tx *sql.Tx, cp *registry.AuditCheckpoint) (*registry.AuditCheckpoint, error) {
-			var got registry.AuditCheckpoint
-			var t string
-			err := tx.QueryRowContext(ctx, `SELECT `+checkpointColumns+` FROM audit_checkpoints WHERE count = ?`, cp.Count).
-				Scan(&got.Count, &got.HeadHash, &t, &got.KeyID, &got.JWS)
-			return &got, err
+			return scanCheckpoint(tx.QueryRowContext(ctx, `SELECT `+checkpointColumns+` FROM audit_checkpoints WHERE count = ?`, cp.Count))
 		},
 		func(tx *sql.Tx, cp *registry.AuditCheckpoint) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (`+checkpointColumns+`) VALUES (?, ?, ?, ?, ?)`,

@@ -204,7 +204,41 @@ CREATE TABLE stats_plans (
 	body       TEXT NOT NULL -- JSON of registry.Plan
 ) STRICT;
 `,
-	// token MACs: the keyed MAC of each certificate's issued token
+	// 6: ID checks of lookups that did not answer a match, per holder and
+	// day (registry/idcheck.go).
+	`
+CREATE TABLE id_checks (
+	holder_hash TEXT NOT NULL,
+	day         TEXT NOT NULL, -- YYYY-MM-DD, China time
+	n           INTEGER NOT NULL,
+	PRIMARY KEY (holder_hash, day)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX id_checks_day ON id_checks (day);
+-- Readiness's probe writes (CheckWrite); always empty between them.
+CREATE TABLE write_probe (
+	id  INTEGER PRIMARY KEY,
+	pad BLOB NOT NULL
+) STRICT;
+`,
+	// 7: usernames unique regardless of case (username_key is
+	// registry.UsernameKey: ASCII lowered, as SQLite's lower() does), and
+	// the account lifecycle (disabled, and the token version that ends a
+	// user's login tokens and sessions). Of stored names that differ only
+	// in case, the oldest keeps its name; the others are disabled, their
+	// tokens ended, and keyed apart ('#' never occurs in a username), so
+	// that nobody can log in under them: the admin deletes them and
+	// creates them again under new names.
+	`
+ALTER TABLE users ADD COLUMN username_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1));
+ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+UPDATE users SET username_key = lower(username) WHERE id IN (
+	SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY lower(username) ORDER BY created_at, id) AS n FROM users) WHERE n = 1);
+UPDATE users SET username_key = lower(username) || '#' || id, disabled = 1, token_version = token_version + 1
+	WHERE username_key = '';
+CREATE UNIQUE INDEX users_username_key ON users (username_key);
+`,
+	// 8: token MACs: the keyed MAC of each certificate's issued token
 	// (registry.Vault.TokenMAC), NULL until it is made.
 	`
 ALTER TABLE certificates ADD COLUMN token_mac BLOB;

@@ -12,9 +12,10 @@ import (
 // ImportCertificates stores certificates with the numbers they carry, in
 // one transaction, for bulk loads (`skillreg demo`) and copies from
 // another store (`skillreg migrate`). A certificate whose number is
-// already stored is skipped if it is the same and is ECONFLICT if it
-// differs (then nothing of the batch is written), so an interrupted copy
-// can be run again. It returns how many it stored. Serials are not
+// already stored is skipped if it is the same, revoked if the offered one
+// shows it revoked since (registry.RevokedSince), and is ECONFLICT if it
+// differs otherwise (then nothing of the batch is written), so an
+// interrupted copy can be run again. It returns how many it stored. Serials are not
 // touched: call ImportSerials afterwards, so that the serial counter of a
 // prefix never runs ahead of its certificates. The MongoDB store has the
 // same method.
@@ -50,7 +51,14 @@ func (s *Store) ImportCertificates(ctx context.Context, list []*registry.Certifi
 			if err != nil {
 				return err
 			}
-			if !reflect.DeepEqual(got, asStored(c)) {
+			switch want := asStored(c); {
+			case reflect.DeepEqual(got, want):
+			case registry.RevokedSince(got, want):
+				if _, err := tx.ExecContext(ctx, `UPDATE certificates SET status = ?, revoked_at = ?, revoke_reason = ? WHERE number = ? AND status = ?`,
+					registry.StatusRevoked, formatTime(*want.RevokedAt), want.RevokeReason, c.Number, registry.StatusValid); err != nil {
+					return err
+				}
+			default:
 				return registry.Errorf(registry.ECONFLICT, "certificate %s: the target holds a different certificate under this number", c.Number)
 			}
 		}

@@ -41,7 +41,6 @@ var (
 	_ registry.CertificateImporter       = (*Store)(nil)
 	_ registry.Restorer                  = (*Store)(nil)
 	_ registry.FileBackuper              = (*Store)(nil)
-	_ registry.UserPasswordStore         = (*Store)(nil)
 	_ registry.AuditedCertificateCreator = (*Store)(nil)
 )
 
@@ -66,10 +65,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsRune(path, '?') {
 		return nil, registry.Errorf(registry.EINVALID, "sqlite: %q is not a database file path", path)
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("sqlite: create directory for %s: %w", path, err)
-		}
+	if err := makePrivateDir(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("sqlite: create directory for %s: %w", path, err)
+	}
+	if err := makePrivateFiles(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 
 	s := &Store{path: path}
@@ -103,6 +103,59 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// The database holds personal data (names in clear, ID numbers sealed):
+// it is readable by its owner only. SQLite gives the -wal and -shm files
+// the mode of the database file itself, whatever the umask.
+const (
+	privateDirMode  = 0o700
+	privateFileMode = 0o600
+)
+
+// makePrivateDir creates dir, owner-only, if it does not exist. An
+// existing directory is left as it is: it may be a shared parent such as
+// a backup volume (the data directory itself is tightened by its owner,
+// cmd/skillreg).
+func makePrivateDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, privateDirMode); err != nil {
+		return err
+	}
+	return os.Chmod(dir, privateDirMode) // MkdirAll's mode is filtered by the umask
+}
+
+// makePrivateFiles creates the database file owner-only if it is missing
+// (so that SQLite, which keeps the mode of an existing file, never makes
+// it world-readable) and tightens an existing one and its -wal and -shm
+// files to owner-only.
+func makePrivateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, privateFileMode)
+	switch {
+	case err == nil:
+		if err := errors.Join(f.Chmod(privateFileMode), f.Close()); err != nil {
+			return err
+		}
+	case !errors.Is(err, os.ErrExist):
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm() != privateFileMode {
+			if err := os.Chmod(p, privateFileMode); err != nil {
+				return fmt.Errorf("making %s owner-only: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // dsn builds the data source name. The pragmas travel in it, and not as
@@ -156,8 +209,17 @@ func (s *Store) Backup(ctx context.Context, destPath string) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(destPath), 0o750); err != nil {
+	if err := makePrivateDir(filepath.Dir(destPath)); err != nil {
 		return fmt.Errorf("sqlite: backup: create directory: %w", err)
+	}
+	// VACUUM INTO writes into an empty file that exists and keeps its
+	// mode: made here, owner-only whatever the umask.
+	out, err := os.OpenFile(destPath, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	if err := errors.Join(out.Chmod(0o600), out.Close()); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
 	}
 	// Not on the read pool: its connections are query_only, which SQLite
 	// applies to VACUUM INTO as well, though only the copy is written.
@@ -208,9 +270,27 @@ func isForeignKey(err error) bool {
 }
 
 // internal wraps an unexpected driver error with what the store was doing;
-// registry.ErrorCode reports it as EINTERNAL.
+// registry.ErrorCode reports it as EINTERNAL, or as EUNAVAILABLE when the
+// storage refuses writes (see unavailable).
 func internal(err error, format string, args ...any) error {
-	return fmt.Errorf("sqlite: %s: %w", fmt.Sprintf(format, args...), err)
+	err = fmt.Errorf("sqlite: %s: %w", fmt.Sprintf(format, args...), err)
+	if unavailable(err) {
+		return registry.Unavailable(err)
+	}
+	return err
+}
+
+// unavailable reports whether err says that the storage refuses writes:
+// the disk or the database's page limit is full (SQLITE_FULL), the file
+// or its directory is read-only (SQLITE_READONLY, SQLITE_CANTOPEN), or
+// the disk fails (SQLITE_IOERR). Each can pass without a restart once
+// space or write access returns.
+func unavailable(err error) bool {
+	switch sqliteCode(err) & 0xff {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR:
+		return true
+	}
+	return false
 }
 
 // escapeLike escapes the LIKE wildcards of s for use with ESCAPE '\'.

@@ -4,26 +4,60 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/skillreg/skillreg/registry"
 )
 
-const trainingColumns = `id, issuer_id, province, class_id, name, id_masked, id_hash, id_cipher, sex, education, phone,
-	target_group, occupation_code, target_level, training_type, hours, start, end,
-	completed, exam_result, certificate_number, employed, subsidy_category, subsidy_amount_fen, subsidy_payee,
-	created_at, updated_at`
+// trainingTable is the training_records table as the store reads and
+// writes it: every field of registry.TrainingRecord and its column. The
+// column list, the INSERT arguments and the scan all come from it.
+var trainingTable = []column[registry.TrainingRecord]{
+	textColumn("id", func(r *registry.TrainingRecord) *string { return &r.ID }),
+	textColumn("issuer_id", func(r *registry.TrainingRecord) *string { return &r.IssuerID }),
+	textColumn("province", func(r *registry.TrainingRecord) *string { return &r.Province }),
+	textColumn("class_id", func(r *registry.TrainingRecord) *string { return &r.ClassID }),
+	textColumn("name", func(r *registry.TrainingRecord) *string { return &r.Name }),
+	textColumn("id_masked", func(r *registry.TrainingRecord) *string { return &r.IDMasked }),
+	textColumn("id_hash", func(r *registry.TrainingRecord) *string { return &r.IDHash }),
+	blobColumn("id_cipher", func(r *registry.TrainingRecord) *[]byte { return &r.IDCipher }),
+	textColumn("sex", func(r *registry.TrainingRecord) *string { return &r.Sex }),
+	textColumn("education", func(r *registry.TrainingRecord) *string { return &r.Education }),
+	textColumn("phone", func(r *registry.TrainingRecord) *string { return &r.Phone }),
+	textColumn("target_group", func(r *registry.TrainingRecord) *string { return &r.TargetGroup }),
+	textColumn("occupation_code", func(r *registry.TrainingRecord) *string { return &r.OccupationCode }),
+	intColumn("target_level", func(r *registry.TrainingRecord) *registry.Level { return &r.TargetLevel }),
+	textColumn("training_type", func(r *registry.TrainingRecord) *string { return &r.TrainingType }),
+	intColumn("hours", func(r *registry.TrainingRecord) *int { return &r.Hours }),
+	textColumn("start", func(r *registry.TrainingRecord) *string { return &r.Start }),
+	textColumn("end", func(r *registry.TrainingRecord) *string { return &r.End }),
+	boolColumn("completed", func(r *registry.TrainingRecord) *bool { return &r.Completed }),
+	textColumn("exam_result", func(r *registry.TrainingRecord) *string { return &r.ExamResult }),
+	textColumn("certificate_number", func(r *registry.TrainingRecord) *string { return &r.CertificateNumber }),
+	optionalBoolColumn("employed", func(r *registry.TrainingRecord) **bool { return &r.Employed }),
+	textColumn("subsidy_category", func(r *registry.TrainingRecord) *string { return &r.SubsidyCategory }),
+	intColumn("subsidy_amount_fen", func(r *registry.TrainingRecord) *int64 { return &r.SubsidyAmountFen }),
+	textColumn("subsidy_payee", func(r *registry.TrainingRecord) *string { return &r.SubsidyPayee }),
+	timeColumn("created_at", func(r *registry.TrainingRecord) *time.Time { return &r.CreatedAt }),
+	timeColumn("updated_at", func(r *registry.TrainingRecord) *time.Time { return &r.UpdatedAt }),
+}
+
+var (
+	// trainingColumns selects every column of trainingTable.
+	trainingColumns = columnNames(trainingTable)
+	// insertTraining stores a training record unless its ID is stored;
+	// its arguments are trainingValues.
+	insertTraining = `INSERT INTO training_records (` + trainingColumns + `) VALUES (` + placeholders(trainingTable) + `) ON CONFLICT (id) DO NOTHING`
+)
+
+// trainingValues returns the arguments of insertTraining for r.
+func trainingValues(r *registry.TrainingRecord) []any { return columnValues(trainingTable, r) }
 
 // CreateTrainingRecord stores r. If a record with r.ID exists, nothing is
 // written, r is overwritten with the stored one and created is false.
 // EINVALID if r.IssuerID names no stored issuer.
 func (s *Store) CreateTrainingRecord(ctx context.Context, r *registry.TrainingRecord) (bool, error) {
-	res, err := s.write.ExecContext(ctx, `INSERT INTO training_records (`+trainingColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`,
-		r.ID, r.IssuerID, r.Province, r.ClassID, r.Name, r.IDMasked, r.IDHash, nonNil(r.IDCipher), r.Sex, r.Education, r.Phone,
-		r.TargetGroup, r.OccupationCode, int(r.TargetLevel), r.TrainingType, r.Hours, r.Start, r.End,
-		r.Completed, r.ExamResult, r.CertificateNumber, nullBool(r.Employed), r.SubsidyCategory, r.SubsidyAmountFen, r.SubsidyPayee,
-		formatTime(r.CreatedAt), formatTime(r.UpdatedAt))
+	res, err := s.write.ExecContext(ctx, insertTraining, trainingValues(r)...)
 	switch {
 	case isForeignKey(err):
 		return false, registry.FieldError("issuer_id", "no issuer has the id %q", r.IssuerID)
@@ -53,20 +87,14 @@ func (s *Store) CreateTrainingRecords(ctx context.Context, recs []*registry.Trai
 		return nil, internal(err, "begin training records")
 	}
 	defer rollback(tx)
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO training_records (`+trainingColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`)
+	stmt, err := tx.PrepareContext(ctx, insertTraining)
 	if err != nil {
 		return nil, internal(err, "prepare training records")
 	}
 	defer stmt.Close()
 	created := make([]bool, len(recs))
 	for i, r := range recs {
-		res, err := stmt.ExecContext(ctx,
-			r.ID, r.IssuerID, r.Province, r.ClassID, r.Name, r.IDMasked, r.IDHash, nonNil(r.IDCipher), r.Sex, r.Education, r.Phone,
-			r.TargetGroup, r.OccupationCode, int(r.TargetLevel), r.TrainingType, r.Hours, r.Start, r.End,
-			r.Completed, r.ExamResult, r.CertificateNumber, nullBool(r.Employed), r.SubsidyCategory, r.SubsidyAmountFen, r.SubsidyPayee,
-			formatTime(r.CreatedAt), formatTime(r.UpdatedAt))
+		res, err := stmt.ExecContext(ctx, trainingValues(r)...)
 		switch {
 		case isForeignKey(err):
 			return nil, registry.FieldError("issuer_id", "no issuer has the id %q", r.IssuerID)
@@ -261,33 +289,5 @@ func (s *Store) TrainingCounts(ctx context.Context, f registry.TrainingCountFilt
 }
 
 func scanTraining(r scanner) (*registry.TrainingRecord, error) {
-	var (
-		t                registry.TrainingRecord
-		level            int
-		employed         sql.NullBool
-		created, updated string
-		cipher           []byte
-	)
-	err := r.Scan(&t.ID, &t.IssuerID, &t.Province, &t.ClassID, &t.Name, &t.IDMasked, &t.IDHash, &cipher, &t.Sex, &t.Education, &t.Phone,
-		&t.TargetGroup, &t.OccupationCode, &level, &t.TrainingType, &t.Hours, &t.Start, &t.End,
-		&t.Completed, &t.ExamResult, &t.CertificateNumber, &employed, &t.SubsidyCategory, &t.SubsidyAmountFen, &t.SubsidyPayee,
-		&created, &updated)
-	if err != nil {
-		return nil, err
-	}
-	t.TargetLevel = registry.Level(level)
-	if len(cipher) > 0 {
-		t.IDCipher = cipher
-	}
-	if employed.Valid {
-		v := employed.Bool
-		t.Employed = &v
-	}
-	if t.CreatedAt, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	if t.UpdatedAt, err = parseTime(updated); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return scanColumns(trainingTable, r)
 }

@@ -32,7 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"Ping", testPing},
 		{"Issuers", testIssuers},
 		{"Users", testUsers},
-		{"UserPassword", testUserPassword},
+		{"UserLifecycle", testUserLifecycle},
 		{"CertificateRoundTrip", testCertificateRoundTrip},
 		{"TokenMACs", testTokenMACs},
 		{"SerialsPerPrefix", testSerialsPerPrefix},
@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"CertificatesByHolder", testCertificatesByHolder},
 		{"SigningKeys", testSigningKeys},
 		{"EveryFieldKept", testEveryFieldKept},
+		{"Restorer", testRestorer},
 		// Revocation status lists and employers' API keys.
 		{"StatusIndexes", testStatusIndexes},
 		{"APIKeys", testAPIKeys},
@@ -67,6 +68,8 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"HolderCertificatesAfter", testHolderCertificatesAfter},
 		{"StatsMarks", testStatsMarks},
 		{"Plans", testPlans},
+		// ID checks of lookups: idcheck.go
+		{"IDChecks", testIDChecks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,10 +256,84 @@ func testUsers(t *testing.T, s registry.Store) {
 
 	_, err := s.UserByUsername(ctx, "nobody")
 	wantCode(t, "UserByUsername of a missing user", err, registry.ENOTFOUND)
-	_, err = s.UserByUsername(ctx, "ADMIN")
-	wantCode(t, "UserByUsername is exact (case-sensitive)", err, registry.ENOTFOUND)
+	// Usernames are one name whatever their case: found under any case,
+	// and a second user under another case is a conflict.
+	if u, err := s.UserByUsername(ctx, "ADMIN"); err != nil || u.ID != "u1" || u.Username != "admin" {
+		t.Errorf("UserByUsername(ADMIN) = %+v, %v; want the user admin", u, err)
+	}
+	if u, err := s.UserByUsername(ctx, "Clerk.A"); err != nil || u.ID != "u2" {
+		t.Errorf("UserByUsername(Clerk.A) = %+v, %v; want the user clerk.a", u, err)
+	}
+	upper := &registry.User{ID: "u5", Username: "Admin", PasswordHash: "x", Role: registry.RoleAdmin, CreatedAt: at(5)}
+	wantCode(t, "CreateUser(Admin) beside admin", s.CreateUser(ctx, upper), registry.ECONFLICT)
+	if _, err := s.UserByID(ctx, "u5"); registry.ErrorCode(err) != registry.ENOTFOUND {
+		t.Errorf("CreateUser(Admin) beside admin stored its user: UserByID error %v", err)
+	}
+	// Only ASCII letters fold: the Kelvin sign is not a K.
+	_, err = s.UserByUsername(ctx, "cler\u212a.a")
+	wantCode(t, "UserByUsername with a Kelvin sign", err, registry.ENOTFOUND)
 	_, err = s.UserByID(ctx, "u404")
 	wantCode(t, "UserByID of a missing user", err, registry.ENOTFOUND)
+}
+
+// testUserLifecycle: disabling, re-enabling, a new password and deletion;
+// each change of password or of disabled raises the token version by one.
+func testUserLifecycle(t *testing.T, s registry.Store) {
+	ctx := context.Background()
+	seedIssuers(t, s, issuerA)
+	for _, u := range []*registry.User{
+		{ID: "u1", Username: "admin", PasswordHash: "$2a$hash1", Role: registry.RoleAdmin, CreatedAt: at(1)},
+		{ID: "u2", Username: "Clerk.B", PasswordHash: "$2a$hash2", Role: registry.RoleIssuer, IssuerID: issuerA, CreatedAt: at(2)},
+	} {
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatalf("CreateUser(%s): %v", u.Username, err)
+		}
+	}
+	check := func(what string, u *registry.User, err error, disabled bool, version int64, hash string) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if u.ID != "u2" || u.Disabled != disabled || u.TokenVersion != version || u.PasswordHash != hash || u.Username != "Clerk.B" {
+			t.Errorf("%s returned %+v; want disabled %v, token version %d, hash %s", what, u, disabled, version, hash)
+		}
+		stored, err := s.UserByID(ctx, "u2")
+		if err != nil || !reflect.DeepEqual(stored, u) {
+			t.Errorf("%s: stored %+v (%v), returned %+v", what, stored, err, u)
+		}
+	}
+	u, err := s.SetUserDisabled(ctx, "u2", true)
+	check("SetUserDisabled(true)", u, err, true, 1, "$2a$hash2")
+	u, err = s.SetUserDisabled(ctx, "u2", false)
+	check("SetUserDisabled(false)", u, err, false, 2, "$2a$hash2")
+	u, err = s.SetUserPassword(ctx, "u2", "$2a$hash9")
+	check("SetUserPassword", u, err, false, 3, "$2a$hash9")
+	if a, err := s.UserByID(ctx, "u1"); err != nil || a.TokenVersion != 0 || a.Disabled {
+		t.Errorf("another user changed: %+v, %v", a, err)
+	}
+	users, err := s.Users(ctx)
+	if err != nil || len(users) != 2 || users[0].ID != "u1" || users[1].ID != "u2" || !reflect.DeepEqual(users[1], u) {
+		t.Errorf("Users = %+v, %v; want u1, u2 as stored", users, err)
+	}
+
+	_, err = s.SetUserDisabled(ctx, "u404", true)
+	wantCode(t, "SetUserDisabled of a missing user", err, registry.ENOTFOUND)
+	_, err = s.SetUserPassword(ctx, "u404", "x")
+	wantCode(t, "SetUserPassword of a missing user", err, registry.ENOTFOUND)
+	wantCode(t, "DeleteUser of a missing user", s.DeleteUser(ctx, "u404"), registry.ENOTFOUND)
+
+	if err := s.DeleteUser(ctx, "u2"); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	_, err = s.UserByID(ctx, "u2")
+	wantCode(t, "UserByID after DeleteUser", err, registry.ENOTFOUND)
+	_, err = s.UserByUsername(ctx, "clerk.b")
+	wantCode(t, "UserByUsername after DeleteUser", err, registry.ENOTFOUND)
+	wantCode(t, "DeleteUser twice", s.DeleteUser(ctx, "u2"), registry.ENOTFOUND)
+	// The name is free again, under any case.
+	if err := s.CreateUser(ctx, &registry.User{ID: "u3", Username: "clerk.b", PasswordHash: "x", Role: registry.RoleAdmin, CreatedAt: at(3)}); err != nil {
+		t.Errorf("CreateUser(clerk.b) after deleting Clerk.B: %v", err)
+	}
 }
 
 func testCertificateRoundTrip(t *testing.T, s registry.Store) {

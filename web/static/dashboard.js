@@ -33,6 +33,13 @@
   var nf = new Intl.NumberFormat('zh-CN');
   function num(n) { return nf.format(n); }
   function pct(f, digits) { return (f * 100).toFixed(digits === undefined ? 2 : digits) + '%'; }
+  // chinaTime writes an instant as YYYY-MM-DD hh:mm:ss in China time,
+  // the way every page of the site writes dates, whatever the browser's
+  // locale and time zone.
+  function chinaTime(iso) {
+    var d = new Date(new Date(iso).getTime() + 8 * 3600 * 1000);
+    return d.toISOString().slice(0, 19).replace('T', ' ') + '（北京时间）';
+  }
   // progressPct writes a ratio as a percentage with at least two
   // significant figures and one decimal, so that 16,011 of 110,000,000
   // reads 0.015%, not 0.0%.
@@ -252,7 +259,7 @@
     setText('meta-plan', t.plan ? t.plan.name : '—');
     var asof = $('meta-asof');
     asof.setAttribute('datetime', t.as_of);
-    asof.textContent = new Date(t.as_of).toLocaleString('zh-CN', { hour12: false });
+    asof.textContent = chinaTime(t.as_of);
   }
 
   // ---- the table ----

@@ -447,6 +447,7 @@
       channel: f.elements.channel.value
     };
     if (f.elements.issued_on.value) { body.issued_on = f.elements.issued_on.value.trim(); }
+    if (f.elements.name_change_reason.value.trim()) { body.name_change_reason = f.elements.name_change_reason.value.trim(); }
     if (f.elements.training_record_id.value) { body.training_record_id = f.elements.training_record_id.value; }
     api("POST", "/api/v1/certificates", body).then(function (r) {
       if (!r.ok) { show(out, errorText(r.body), true); return; }
