@@ -18,7 +18,7 @@
 #           issuance: certificate, statistics upkeep, audit; in the new
 #           tree also the token's signature and MAC), ISSUES each, 3 times
 #   demo    skillreg demo --certificates DEMO under /usr/bin/time -v:
-#           wall time and peak RSS
+#           wall time, CPU time (user + system) and peak RSS
 #
 #   bench/compare.sh [verify] [inproc] [import] [issue] [demo]  (default: all)
 #
@@ -93,7 +93,8 @@ for w in "${what[@]}"; do
         /usr/bin/time -v "$work/skillreg-$tree" demo --certificates "$DEMO" --data "$work/demo" --quiet >"$work/demo.out" 2>"$work/demo.time" || { cat "$work/demo.out" "$work/demo.time"; exit 1; }
         wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/demo.time")
         rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$work/demo.time")
-        note "demo round $round $tree ($DEMO certificates): wall $wall, peak RSS ${rss} MiB, load $(cut -d' ' -f1 /proc/loadavg)"
+        cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$work/demo.time")
+        note "demo round $round $tree ($DEMO certificates): wall $wall, CPU ${cpu} s, peak RSS ${rss} MiB, load $(cut -d' ' -f1 /proc/loadavg)"
       done
       rm -rf "$work/demo"
       ;;

@@ -17,6 +17,8 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/skillreg/skillreg/handlers"
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/verify"
@@ -24,8 +26,11 @@ import (
 
 // TestMain points the temporary directory, where import jobs keep their
 // files until they expire, into one directory removed after the tests, so
-// that test runs leave nothing behind.
+// that test runs leave nothing behind, and makes password hashes cheap:
+// these tests log in hundreds of times, and bcrypt at the production cost
+// would be most of their time.
 func TestMain(m *testing.M) {
+	registry.PasswordCost = bcrypt.MinCost
 	dir, err := os.MkdirTemp("", "skillreg-handlers-test-")
 	if err != nil {
 		panic(err)

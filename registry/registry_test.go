@@ -3,15 +3,25 @@ package registry_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/sqlite"
 	"github.com/skillreg/skillreg/verify"
 )
+
+// TestMain makes password hashes cheap: the tests create and log in users
+// often, and bcrypt at the production cost would be most of their time.
+func TestMain(m *testing.M) {
+	registry.PasswordCost = bcrypt.MinCost
+	os.Exit(m.Run())
+}
 
 // fixture is a Registry over a real SQLite file with a pinned clock.
 type fixture struct {
