@@ -108,3 +108,29 @@ func TestCommandsUseCapabilities(t *testing.T) {
 		})
 	}
 }
+
+// TestDomainHasNoStorageTags keeps storage shapes in the store packages:
+// no struct in registry carries a bson tag; the MongoDB store converts
+// domain types to its own documents.
+func TestDomainHasNoStorageTags(t *testing.T) {
+	for _, f := range parseDir(t, ".") {
+		ast.Inspect(f, func(n ast.Node) bool {
+			field, ok := n.(*ast.Field)
+			if !ok || field.Tag == nil {
+				return true
+			}
+			tag, err := strconv.Unquote(field.Tag.Value)
+			if err != nil {
+				tag = field.Tag.Value
+			}
+			if strings.Contains(tag, "bson:") {
+				name := "embedded field"
+				if len(field.Names) > 0 {
+					name = field.Names[0].Name
+				}
+				t.Errorf("registry field %s has the storage tag %q; put the stored shape in the store package", name, tag)
+			}
+			return true
+		})
+	}
+}

@@ -78,21 +78,21 @@ type StatsCellFilter struct {
 
 // StatsDelta is a change of one counter.
 type StatsDelta struct {
-	Cell string `json:"cell" bson:"cell"` // StatsCell.ID
-	N    int64  `json:"n" bson:"n"`
+	Cell string `json:"cell"` // StatsCell.ID
+	N    int64  `json:"n"`
 }
 
 // HolderCert is what the counters need to know of one certificate of a
 // holder.
 type HolderCert struct {
-	Number    string `json:"number" bson:"number"`
-	Level     Level  `json:"level" bson:"level"`
-	Province  string `json:"province" bson:"province"`
-	Category  string `json:"category" bson:"category"`
-	Channel   string `json:"channel" bson:"channel"`
-	IssuedOn  string `json:"issued_on" bson:"issued_on"`
-	CreatedMS int64  `json:"created_ms" bson:"created_ms"` // creation, Unix milliseconds: the tie-break after IssuedOn
-	Revoked   bool   `json:"revoked" bson:"revoked"`
+	Number    string `json:"number"`
+	Level     Level  `json:"level"`
+	Province  string `json:"province"`
+	Category  string `json:"category"`
+	Channel   string `json:"channel"`
+	IssuedOn  string `json:"issued_on"`
+	CreatedMS int64  `json:"created_ms"` // creation, Unix milliseconds: the tie-break after IssuedOn
+	Revoked   bool   `json:"revoked"`
 }
 
 // StatsHolder is the counted state of one holder: the certificates the

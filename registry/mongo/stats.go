@@ -92,14 +92,82 @@ func (s *Store) findCells(ctx context.Context, filter bson.D) ([]registry.StatsC
 	return out, nil
 }
 
+// holderCertDoc is the stored form of a registry.HolderCert, inside op
+// and holder documents.
+type holderCertDoc struct {
+	Number    string         `bson:"number"`
+	Level     registry.Level `bson:"level"`
+	Province  string         `bson:"province"`
+	Category  string         `bson:"category"`
+	Channel   string         `bson:"channel"`
+	IssuedOn  string         `bson:"issued_on"`
+	CreatedMS int64          `bson:"created_ms"`
+	Revoked   bool           `bson:"revoked"`
+}
+
+// certDocs converts certificates to their stored form; nil stays nil.
+func certDocs(certs []registry.HolderCert) []holderCertDoc {
+	if certs == nil {
+		return nil
+	}
+	out := make([]holderCertDoc, len(certs))
+	for i, c := range certs {
+		out[i] = holderCertDoc(c)
+	}
+	return out
+}
+
+// certsOf converts stored certificates back; nil stays nil.
+func certsOf(docs []holderCertDoc) []registry.HolderCert {
+	if docs == nil {
+		return nil
+	}
+	out := make([]registry.HolderCert, len(docs))
+	for i, d := range docs {
+		out[i] = registry.HolderCert(d)
+	}
+	return out
+}
+
+// deltaDoc is the stored form of a registry.StatsDelta, inside op
+// documents.
+type deltaDoc struct {
+	Cell string `bson:"cell"`
+	N    int64  `bson:"n"`
+}
+
+// deltaDocs converts deltas to their stored form; nil stays nil.
+func deltaDocs(deltas []registry.StatsDelta) []deltaDoc {
+	if deltas == nil {
+		return nil
+	}
+	out := make([]deltaDoc, len(deltas))
+	for i, d := range deltas {
+		out[i] = deltaDoc(d)
+	}
+	return out
+}
+
+// deltasOf converts stored deltas back; nil stays nil.
+func deltasOf(docs []deltaDoc) []registry.StatsDelta {
+	if docs == nil {
+		return nil
+	}
+	out := make([]registry.StatsDelta, len(docs))
+	for i, d := range docs {
+		out[i] = registry.StatsDelta(d)
+	}
+	return out
+}
+
 type opDoc struct {
-	ID        string                `bson:"_id"`
-	Hash      string                `bson:"hash"`
-	From      int64                 `bson:"from"`
-	Certs     []registry.HolderCert `bson:"certs"`
-	Deltas    []registry.StatsDelta `bson:"deltas"`
-	Batch     string                `bson:"batch"`
-	CreatedAt time.Time             `bson:"created_at"`
+	ID        string          `bson:"_id"`
+	Hash      string          `bson:"hash"`
+	From      int64           `bson:"from"`
+	Certs     []holderCertDoc `bson:"certs"`
+	Deltas    []deltaDoc      `bson:"deltas"`
+	Batch     string          `bson:"batch"`
+	CreatedAt time.Time       `bson:"created_at"`
 }
 
 // CreateStatsOps stores each op unless one with its ID is stored (one
@@ -107,7 +175,7 @@ type opDoc struct {
 func (s *Store) CreateStatsOps(ctx context.Context, ops []*registry.StatsOp) ([]bool, error) {
 	docs := make([]any, len(ops))
 	for i, op := range ops {
-		docs[i] = &opDoc{ID: op.ID, Hash: op.Hash, From: op.From, Certs: nonNilCerts(op.Certs), Deltas: op.Deltas,
+		docs[i] = &opDoc{ID: op.ID, Hash: op.Hash, From: op.From, Certs: certDocs(nonNilCerts(op.Certs)), Deltas: deltaDocs(op.Deltas),
 			Batch: op.Batch, CreatedAt: msTime(op.CreatedAt)}
 	}
 	dups, err := insertNew(ctx, s.statsColl(collStatsOps), docs)
@@ -143,7 +211,7 @@ func (s *Store) StatsOps(ctx context.Context) ([]*registry.StatsOp, error) {
 	}
 	out := make([]*registry.StatsOp, 0, len(docs))
 	for _, d := range docs {
-		out = append(out, &registry.StatsOp{ID: d.ID, Hash: d.Hash, From: d.From, Certs: d.Certs, Deltas: d.Deltas,
+		out = append(out, &registry.StatsOp{ID: d.ID, Hash: d.Hash, From: d.From, Certs: certsOf(d.Certs), Deltas: deltasOf(d.Deltas),
 			Batch: d.Batch, CreatedAt: d.CreatedAt.UTC()})
 	}
 	return out, nil
@@ -222,9 +290,9 @@ func (s *Store) ReleaseStatsMarker(ctx context.Context, marker string) error {
 }
 
 type holderDoc struct {
-	Hash    string                `bson:"_id"`
-	Version int64                 `bson:"version"`
-	Certs   []registry.HolderCert `bson:"certs"`
+	Hash    string          `bson:"_id"`
+	Version int64           `bson:"version"`
+	Certs   []holderCertDoc `bson:"certs"`
 }
 
 // StatsHolders returns the counted state of each holder, in the order
@@ -262,7 +330,7 @@ func (s *Store) findHolders(ctx context.Context, filter bson.D, opts *options.Fi
 	}
 	out := make([]*registry.StatsHolder, 0, len(docs))
 	for _, d := range docs {
-		certs := d.Certs
+		certs := certsOf(d.Certs)
 		if len(certs) == 0 {
 			certs = nil
 		}
@@ -280,7 +348,7 @@ func (s *Store) SetStatsHolders(ctx context.Context, hs []*registry.StatsHolder)
 	var updates []*registry.StatsHolder
 	for _, h := range hs {
 		if h.Version == 1 {
-			inserts = append(inserts, &holderDoc{Hash: h.Hash, Version: 1, Certs: nonNilCerts(h.Certs)})
+			inserts = append(inserts, &holderDoc{Hash: h.Hash, Version: 1, Certs: certDocs(nonNilCerts(h.Certs))})
 		} else {
 			updates = append(updates, h)
 		}
@@ -293,7 +361,7 @@ func (s *Store) SetStatsHolders(ctx context.Context, hs []*registry.StatsHolder)
 	// One by one: see ApplyStatsDeltas about bulk updates on FerretDB.
 	for _, h := range updates {
 		_, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: h.Hash}, {Key: "version", Value: h.Version - 1}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: h.Version}, {Key: "certs", Value: nonNilCerts(h.Certs)}}}})
+			bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: h.Version}, {Key: "certs", Value: certDocs(nonNilCerts(h.Certs))}}}})
 		if err != nil {
 			return internal(err, "store holder state")
 		}
