@@ -28,64 +28,33 @@ type serveFlags struct {
 	logLevel  string
 }
 
+// serveConfig is serve's configuration, parsed and checked before
+// anything is created.
+type serveConfig struct {
+	serveFlags
+	audit     *auditFlags
+	limits    handlers.Limits
+	employers *employerFlags
+	publicURL string // without a trailing slash
+	logger    *slog.Logger
+}
+
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f serveFlags
-	f.register(fs)
-	fs.StringVar(&f.addr, "addr", envOr("SKILLREG_ADDR", "127.0.0.1:8080"), "listen address (env SKILLREG_ADDR)")
-	fs.StringVar(&f.publicURL, "public-url", envOr("SKILLREG_PUBLIC_URL", "http://127.0.0.1:8080"), "base URL put into QR codes (env SKILLREG_PUBLIC_URL)")
-	fs.StringVar(&f.logLevel, "log-level", envOr("SKILLREG_LOG_LEVEL", "info"), "debug, info, warn or error (env SKILLREG_LOG_LEVEL)")
-	audit := registerAuditFlags(fs) // the audit log's checkpoint cadence
-	limits := handlers.DefaultLimits()
-	for _, lf := range limits.Flags() {
-		if v := os.Getenv(lf.Env); v != "" {
-			if err := lf.Value.Set(v); err != nil {
-				return fmt.Errorf("%s: %w", lf.Env, err)
-			}
-		}
-		fs.Var(lf.Value, lf.Name, lf.Usage+" (env "+lf.Env+")")
-	}
-	ef := registerEmployerFlags(fs) // employer access: API key rates, the verification cache, the trust bundle
-	if err := fs.Parse(args); err != nil {
+	cfg, err := parseServeFlags(args, stderr)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	if err := ef.check(); err != nil {
-		return err
-	}
-	// Validate everything before touching the data directory.
-	u, err := url.Parse(f.publicURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("--public-url must be an http(s) URL without query, e.g. https://zs.example.gov.cn, got %q", f.publicURL)
-	}
-	publicURL := strings.TrimRight(f.publicURL, "/")
-	if err := verify.CheckPublicURL(publicURL); err != nil {
-		return fmt.Errorf("--public-url: %w", err)
-	}
-	if err := audit.check(); err != nil {
-		return err
-	}
-	if _, _, err := net.SplitHostPort(f.addr); err != nil {
-		return fmt.Errorf("--addr must be host:port, got %q", f.addr)
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := cfg.logger
 
 	// Take the port before creating anything: a server that cannot listen
 	// must not make a data directory or spend the one-time admin password.
-	ln, err := net.Listen("tcp", f.addr)
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s (nothing was created): %w", f.addr, err)
+		return fmt.Errorf("cannot listen on %s (nothing was created): %w", cfg.addr, err)
 	}
 	defer ln.Close()
 
-	e, err := openEnv(ctx, f.dataFlags, true)
+	e, err := openEnv(ctx, cfg.dataFlags, true)
 	if err != nil {
 		return err
 	}
@@ -93,6 +62,97 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if ms, ok := e.store.(interface{ Database() string }); ok {
 		logger.Info("using the MongoDB store", "database", ms.Database()) // never the URI: it can hold a password
 	}
+	if err := ensureSigningKeys(ctx, e, logger); err != nil {
+		return err
+	}
+	tokens := verify.NewTokens(e.keys().Source())
+	metrics := handlers.NewMetrics()
+	reg := registry.New(registry.Config{Store: e.store, Tokens: tokens, Vault: e.vault, Logger: logger, Hooks: metrics.Hooks()})
+	if err := assignStatusIndexes(ctx, reg, logger); err != nil {
+		return err
+	}
+	go reg.RunStatsRecovery(ctx, time.Minute) // statistics: finishes counter updates a crash left
+
+	if err := ensureAdminUser(ctx, reg, cfg.dataFlags, stderr, logger); err != nil {
+		return err
+	}
+
+	srv := handlers.New(handlers.Config{
+		Registry:       reg,
+		JWKS:           e.keys().JWKS,
+		QRPNG:          verify.QRPNG,
+		PublicURL:      cfg.publicURL,
+		LoginKey:       e.vault.LoginKey(),
+		Logger:         logger,
+		Metrics:        metrics,
+		Limits:         cfg.limits,
+		SignJSON:       tokens.SignJSON,
+		SignCredential: tokens.SignJSONAs,
+		Employers:      cfg.employers.config(tokens),
+	})
+	stopCheckpoints := cfg.audit.start(ctx, e.store, tokens.SignJSON, logger)
+	defer stopCheckpoints()
+	err = serveOn(ctx, ln, srv, logger)
+	srv.Shutdown() // no upload outlives the process
+	return err
+}
+
+// parseServeFlags reads serve's flags (each with its environment
+// fallback) and validates every one of them, touching nothing on disk.
+func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := &serveConfig{}
+	f := &cfg.serveFlags
+	f.register(fs)
+	fs.StringVar(&f.addr, "addr", envOr("SKILLREG_ADDR", "127.0.0.1:8080"), "listen address (env SKILLREG_ADDR)")
+	fs.StringVar(&f.publicURL, "public-url", envOr("SKILLREG_PUBLIC_URL", "http://127.0.0.1:8080"), "base URL put into QR codes (env SKILLREG_PUBLIC_URL)")
+	fs.StringVar(&f.logLevel, "log-level", envOr("SKILLREG_LOG_LEVEL", "info"), "debug, info, warn or error (env SKILLREG_LOG_LEVEL)")
+	cfg.audit = registerAuditFlags(fs) // the audit log's checkpoint cadence
+	cfg.limits = handlers.DefaultLimits()
+	for _, lf := range cfg.limits.Flags() {
+		if v := os.Getenv(lf.Env); v != "" {
+			if err := lf.Value.Set(v); err != nil {
+				return nil, fmt.Errorf("%s: %w", lf.Env, err)
+			}
+		}
+		fs.Var(lf.Value, lf.Name, lf.Usage+" (env "+lf.Env+")")
+	}
+	cfg.employers = registerEmployerFlags(fs) // employer access: API key rates, the verification cache, the trust bundle
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if err := cfg.employers.check(); err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(f.publicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("--public-url must be an http(s) URL without query, e.g. https://zs.example.gov.cn, got %q", f.publicURL)
+	}
+	cfg.publicURL = strings.TrimRight(f.publicURL, "/")
+	if err := verify.CheckPublicURL(cfg.publicURL); err != nil {
+		return nil, fmt.Errorf("--public-url: %w", err)
+	}
+	if err := cfg.audit.check(); err != nil {
+		return nil, err
+	}
+	if _, _, err := net.SplitHostPort(f.addr); err != nil {
+		return nil, fmt.Errorf("--addr must be host:port, got %q", f.addr)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	cfg.logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return cfg, nil
+}
+
+// ensureSigningKeys creates the first signing key if there is none and
+// checks that the stored keys open with this server's master key.
+func ensureSigningKeys(ctx context.Context, e *env, logger *slog.Logger) error {
 	if made, err := e.auditedKeys(logger, "system").Ensure(ctx, nowUTC()); err != nil {
 		return fmt.Errorf("creating the signing key: %w", err)
 	} else if made {
@@ -103,14 +163,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if _, err := e.keys().Source()(ctx); err != nil {
 		return fmt.Errorf("the stored signing keys do not open with this master key (every server of one registry needs the same SKILLREG_MASTER_KEY): %w", err)
 	}
-	tokens := verify.NewTokens(e.keys().Source())
-	metrics := handlers.NewMetrics()
-	reg := registry.New(registry.Config{Store: e.store, Tokens: tokens, Vault: e.vault, Logger: logger, Hooks: metrics.Hooks()})
-	if err := assignStatusIndexes(ctx, reg, logger); err != nil {
-		return err
-	}
-	go reg.RunStatsRecovery(ctx, time.Minute) // statistics: finishes counter updates a crash left
+	return nil
+}
 
+// ensureAdminUser creates the user admin on first start, with
+// SKILLREG_ADMIN_PASSWORD or a generated password shown once, and warns
+// when the variable is set but admin already exists.
+func ensureAdminUser(ctx context.Context, reg *registry.Registry, d dataFlags, stderr io.Writer, logger *slog.Logger) error {
 	pw, generated := os.Getenv("SKILLREG_ADMIN_PASSWORD"), false
 	if pw == "" {
 		pw, generated = registry.GeneratePassword(), true
@@ -123,28 +182,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "\n  Created user \"admin\" with password: %s\n  It is shown only this once; set SKILLREG_ADMIN_PASSWORD to choose it instead.\n\n", pw)
 	}
 	if !created && !generated {
-		fmt.Fprint(stderr, adminPasswordIgnored(f.dataFlags))
+		fmt.Fprint(stderr, adminPasswordIgnored(d))
 		logger.Warn("SKILLREG_ADMIN_PASSWORD is ignored: the user admin already exists")
 	}
-
-	srv := handlers.New(handlers.Config{
-		Registry:       reg,
-		JWKS:           e.keys().JWKS,
-		QRPNG:          verify.QRPNG,
-		PublicURL:      publicURL,
-		LoginKey:       e.vault.LoginKey(),
-		Logger:         logger,
-		Metrics:        metrics,
-		Limits:         limits,
-		SignJSON:       tokens.SignJSON,
-		SignCredential: tokens.SignJSONAs,
-		Employers:      ef.config(tokens),
-	})
-	stopCheckpoints := audit.start(ctx, e.store, tokens.SignJSON, logger)
-	defer stopCheckpoints()
-	err = serveOn(ctx, ln, srv, logger)
-	srv.Shutdown() // no upload outlives the process
-	return err
+	return nil
 }
 
 // adminPasswordIgnored is the warning serve prints when
