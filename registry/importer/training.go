@@ -237,130 +237,159 @@ func (h *trainingHeader) columnName(field string) string {
 // TrainingInput and reports what cannot be read (words not recognised,
 // numbers and dates that are not); the registry's Check judges the rest.
 func (h *trainingHeader) ParseTrainingRow(row Row) (registry.TrainingInput, []Problem) {
-	var in registry.TrainingInput
-	var problems []Problem
-	add := func(field, code string, args ...any) {
-		problems = append(problems, newProblem(row.Number, h.columnName(field), field, code, args...))
-	}
 	if row.Err != nil {
-		return in, []Problem{newProblem(row.Number, "", "", CodeUnreadable, row.Err)}
+		return registry.TrainingInput{}, []Problem{newProblem(row.Number, "", "", CodeUnreadable, row.Err)}
 	}
-	cell := func(f string) string { return h.cell(row, f) }
+	p := &trainingRowParser{h: h, row: row}
 	for _, c := range TrainingColumns {
-		if c.Required && cell(c.Field) == "" {
-			add(c.Field, CodeRequired, h.columnName(c.Field), c.Field)
+		if c.Required && p.cell(c.Field) == "" {
+			p.add(c.Field, CodeRequired, h.columnName(c.Field), c.Field)
 		}
 	}
-	in.Name = cell("name")
-	if raw := cell("id_number"); raw != "" {
+	// Problems are reported in the order the fields are read here.
+	p.parsePerson()
+	p.parseCourse()
+	p.parseOutcome()
+	return p.in, p.problems
+}
+
+// trainingRowParser holds one row being read and the problems found so
+// far.
+type trainingRowParser struct {
+	h        *trainingHeader
+	row      Row
+	in       registry.TrainingInput
+	problems []Problem
+}
+
+func (p *trainingRowParser) cell(field string) string { return p.h.cell(p.row, field) }
+
+func (p *trainingRowParser) add(field, code string, args ...any) {
+	p.problems = append(p.problems, newProblem(p.row.Number, p.h.columnName(field), field, code, args...))
+}
+
+// lookup reads a word of the field's table, reporting code if the word is
+// not in it; ok is false for an empty or unknown cell.
+func (p *trainingRowParser) lookup(field, code string, words map[string]string) (v string, ok bool) {
+	raw := p.cell(field)
+	if raw == "" {
+		return "", false
+	}
+	if v, ok := lookupWord(words, raw); ok {
+		return v, true
+	}
+	p.add(field, code, raw)
+	return "", false
+}
+
+// yesNo reads a yes/no cell: nil when empty or not recognised.
+func (p *trainingRowParser) yesNo(field string) *bool {
+	raw := p.cell(field)
+	if raw == "" {
+		return nil
+	}
+	v, ok := yesNoWords[word(raw)]
+	if !ok {
+		p.add(field, CodeYesNo, p.h.columnName(field), raw)
+		return nil
+	}
+	return &v
+}
+
+// parsePerson reads who is trained: name, ID number, sex, education,
+// phone and target group.
+func (p *trainingRowParser) parsePerson() {
+	p.in.Name = p.cell("name")
+	if raw := p.cell("id_number"); raw != "" {
 		id, code, args := parseID(raw)
 		if code != "" {
-			add("id_number", code, args...)
+			p.add("id_number", code, args...)
 		}
-		in.IDNumber = id
+		p.in.IDNumber = id
 	}
-	if raw := cell("sex"); raw != "" {
+	if raw := p.cell("sex"); raw != "" {
 		if v, ok := sexWords[word(raw)]; ok {
-			in.Sex = v
+			p.in.Sex = v
 		} else {
-			add("sex", CodeSex, raw)
+			p.add("sex", CodeSex, raw)
 		}
 	}
-	in.Education, in.Phone = cell("education"), cell("phone")
-	if raw := cell("target_group"); raw != "" {
-		if v, ok := lookupWord(targetGroupWords, raw); ok {
-			in.TargetGroup = v
-		} else {
-			add("target_group", CodeTargetGroup, raw)
-		}
+	p.in.Education, p.in.Phone = p.cell("education"), p.cell("phone")
+	if v, ok := p.lookup("target_group", CodeTargetGroup, targetGroupWords); ok {
+		p.in.TargetGroup = v
 	}
-	if raw := cell("occupation_code"); raw != "" {
+}
+
+// parseCourse reads the training itself: occupation, target level, type,
+// hours, dates and class.
+func (p *trainingRowParser) parseCourse() {
+	if raw := p.cell("occupation_code"); raw != "" {
 		code, pcode, args := parseOccupation(raw)
 		if pcode != "" {
-			add("occupation_code", pcode, args...)
+			p.add("occupation_code", pcode, args...)
 		}
-		in.OccupationCode = code
+		p.in.OccupationCode = code
 	}
-	if raw := cell("target_level"); raw != "" {
+	if raw := p.cell("target_level"); raw != "" {
 		lv, ok := ParseLevel(raw)
 		if !ok {
-			add("target_level", CodeLevel, raw)
+			p.add("target_level", CodeLevel, raw)
 		}
-		in.TargetLevel = lv
+		p.in.TargetLevel = lv
 	}
-	if raw := cell("training_type"); raw != "" {
-		if v, ok := lookupWord(trainingTypeWords, raw); ok {
-			in.TrainingType = v
-		} else {
-			add("training_type", CodeTrainingType, raw)
-		}
+	if v, ok := p.lookup("training_type", CodeTrainingType, trainingTypeWords); ok {
+		p.in.TrainingType = v
 	}
-	if raw := cell("hours"); raw != "" {
+	if raw := p.cell("hours"); raw != "" {
 		f, err := strconv.ParseFloat(raw, 64)
 		if err != nil || f != float64(int(f)) || f < 1 || f > registry.MaxHours {
-			add("hours", CodeHours, raw)
+			p.add("hours", CodeHours, raw)
 		} else {
-			in.Hours = int(f)
+			p.in.Hours = int(f)
 		}
 	}
 	for _, f := range []string{"start", "end"} {
-		raw := cell(f)
+		raw := p.cell(f)
 		if raw == "" {
 			continue
 		}
 		d, ok := ParseDate(raw)
 		if !ok {
-			add(f, CodeTrainingDate, h.columnName(f), raw)
+			p.add(f, CodeTrainingDate, p.h.columnName(f), raw)
 		}
 		if f == "start" {
-			in.Start = d
+			p.in.Start = d
 		} else {
-			in.End = d
+			p.in.End = d
 		}
 	}
-	in.ClassID = cell("class_id")
-	yesNo := func(f string) *bool {
-		raw := cell(f)
-		if raw == "" {
-			return nil
-		}
-		v, ok := yesNoWords[word(raw)]
-		if !ok {
-			add(f, CodeYesNo, h.columnName(f), raw)
-			return nil
-		}
-		return &v
+	p.in.ClassID = p.cell("class_id")
+}
+
+// parseOutcome reads what came of the training: completion, employment,
+// exam, certificate and subsidy.
+func (p *trainingRowParser) parseOutcome() {
+	p.in.Completed = p.yesNo("completed")
+	p.in.Employed = p.yesNo("employed_within_6_months")
+	if v, ok := p.lookup("exam_result", CodeExamResult, examWords); ok {
+		p.in.ExamResult = &v
 	}
-	in.Completed = yesNo("completed")
-	in.Employed = yesNo("employed_within_6_months")
-	if raw := cell("exam_result"); raw != "" {
-		if v, ok := lookupWord(examWords, raw); ok {
-			in.ExamResult = &v
-		} else {
-			add("exam_result", CodeExamResult, raw)
-		}
+	if raw := p.cell("certificate_number"); raw != "" {
+		p.in.CertificateNumber = &raw
 	}
-	if raw := cell("certificate_number"); raw != "" {
-		in.CertificateNumber = &raw
+	if raw := p.cell("subsidy_category"); raw != "" {
+		p.in.SubsidyCategory = &raw
 	}
-	if raw := cell("subsidy_category"); raw != "" {
-		in.SubsidyCategory = &raw
-	}
-	if raw := cell("subsidy_amount"); raw != "" {
+	if raw := p.cell("subsidy_amount"); raw != "" {
 		if fen, ok := ParseYuan(raw); ok {
-			in.SubsidyAmountFen = &fen
+			p.in.SubsidyAmountFen = &fen
 		} else {
-			add("subsidy_amount", CodeAmount, raw)
+			p.add("subsidy_amount", CodeAmount, raw)
 		}
 	}
-	if raw := cell("subsidy_payee"); raw != "" {
-		if v, ok := lookupWord(payeeWords, raw); ok {
-			in.SubsidyPayee = &v
-		} else {
-			add("subsidy_payee", CodePayee, raw)
-		}
+	if v, ok := p.lookup("subsidy_payee", CodePayee, payeeWords); ok {
+		p.in.SubsidyPayee = &v
 	}
-	return in, problems
 }
 
 // trainingChecker checks and registers the rows (or JSON items) of one
