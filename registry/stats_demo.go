@@ -160,79 +160,15 @@ func (r *Registry) LoadDemo(ctx context.Context, actor *User, opts DemoOptions) 
 	rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5eed))
 	res := &DemoResult{}
 
-	// Issuers, counties and occupations per province and category.
-	countiesByProv := map[string][]string{}
-	for _, p := range refdata.Regions() {
-		for _, pref := range p.Children {
-			for _, county := range pref.Children {
-				countiesByProv[p.Code[:2]] = append(countiesByProv[p.Code[:2]], county.Code)
-			}
-			if len(pref.Children) == 0 {
-				countiesByProv[p.Code[:2]] = append(countiesByProv[p.Code[:2]], pref.Code)
-			}
-		}
-	}
-	for _, p := range refdata.Provinces() {
-		prov := p.Code[:2]
-		for ch := range demoChannels {
-			id := demoIssuerID(prov, ch)
-			if _, err := r.store.Issuer(ctx, id); err == nil {
-				continue
-			} else if ErrorCode(err) != ENOTFOUND {
-				return nil, err
-			}
-			in := IssuerInput{Name: fmt.Sprintf("%s%s演示评价机构", p.Name, demoChannels[ch].Name()), Kind: id[:1], OrgCode: id[1:5],
-				Province: prov, Site: id[7:], Scope: Scope{Occupations: []string{"1", "2", "3", "4", "5", "6", "7", "8"}, MaxLevel: Level1}}
-			if _, err := r.CreateIssuer(ctx, actor, in); err != nil {
-				return nil, fmt.Errorf("demo issuer %s: %w", id, err)
-			}
-			res.Issuers++
-		}
-	}
-	occByCat := map[string][]string{}
-	for _, o := range refdata.Occupations() {
-		occByCat[o.MajorCode] = append(occByCat[o.MajorCode], o.Code)
-	}
-	serials, err := imp.Serials(ctx)
+	counties := demoCounties()
+	issuers, err := r.ensureDemoIssuers(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
-	raised := map[string]int{}
-
-	provs := weightedMap(demoProvinces)
-	cats := weightedMap(demoCategories)
-	channels := newWeighted([]int{0, 1, 2, 3}, demoChannelW)
-	levels := newWeighted([]Level{1, 2, 3, 4, 5}, demoLevelWeights[:])
-	now := r.now().In(ChinaTime)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ChinaTime)
-	first := time.Date(2005, 1, 1, 0, 0, 0, 0, ChinaTime)
-	span := today.Sub(first).Hours() / 24
-	// More certificates each year: the day is drawn with density rising
-	// linearly to three times the first year's by today.
-	day := func() time.Time {
-		u := rng.Float64()
-		x := (-1 + math.Sqrt(1+8*u)) / 2 // inverse of the CDF of density 1+2x on [0,1]
-		return first.AddDate(0, 0, int(x*span))
-	}
-
-	// Status-list indexes (the employers' revocation list): random and
-	// distinct, above every index already in use, from a range at least
-	// twice the certificates to come, as Issue would draw them (from the
-	// seeded generator here, so that a demo is reproducible).
-	maxIndex, err := r.store.MaxStatusIndex(ctx)
+	res.Issuers = issuers
+	gen, err := r.newDemoGenerator(ctx, imp, rng, counties, opts)
 	if err != nil {
 		return nil, err
-	}
-	indexSpace := StatusListSize(maxIndex+2*opts.Certificates) - maxIndex - 1
-	usedIndex := make(map[int]struct{}, opts.Certificates)
-	nextIndex := func() int {
-		for {
-			i := maxIndex + 1 + rng.IntN(indexSpace)
-			if _, ok := usedIndex[i]; !ok {
-				usedIndex[i] = struct{}{}
-				return i
-			}
-		}
 	}
 
 	// The counters are built batch by batch, in the same pass: a batch's
@@ -272,71 +208,14 @@ func (r *Registry) LoadDemo(ctx context.Context, actor *User, opts DemoOptions) 
 	}
 	for res.Certificates+int64(len(batch)) < total {
 		res.People++
-		prov := provs.pick(rng)
-		county := countiesByProv[prov][rng.IntN(len(countiesByProv[prov]))]
-		id := demoIDNumber(rng, county)
-		hash := r.vault.HashID(id)
-		cipher, err := r.vault.EncryptID(id)
+		// The last person gets only the certificates still wanted, so
+		// that exactly opts.Certificates are made.
+		certs, revoked, err := gen.person(int(total-res.Certificates) - len(batch))
 		if err != nil {
 			return nil, err
 		}
-		name := string(demoSurnames[rng.IntN(len(demoSurnames))]) + string(demoGiven[rng.IntN(len(demoGiven))])
-		if rng.IntN(2) == 0 {
-			name += string(demoGiven[rng.IntN(len(demoGiven))])
-		}
-		n := 1
-		switch x := rng.Float64(); {
-		case x < 0.07:
-			n = 3
-		case x < 0.25:
-			n = 2
-		}
-		// The last person gets only the certificates still wanted, so
-		// that exactly opts.Certificates are made.
-		n = min(n, int(total-res.Certificates)-len(batch))
-		level := levels.pick(rng)
-		cat := cats.pick(rng)
-		ch := channels.pick(rng)
-		on := day()
-		for k := 0; k < n; k++ {
-			if k > 0 {
-				// The next certificate: a level up, two to five years on,
-				// sometimes elsewhere.
-				level = max(level-1, Level1)
-				on = on.AddDate(2+rng.IntN(4), rng.IntN(12), 0)
-				if on.After(today) {
-					break
-				}
-				if rng.IntN(10) == 0 {
-					prov = provs.pick(rng)
-				}
-				if rng.IntN(5) == 0 {
-					ch = channels.pick(rng)
-				}
-			}
-			occs := occByCat[cat]
-			issuer := demoIssuerID(prov, ch)
-			prefix := NumberPrefix(issuer, on.Year(), level)
-			serials[prefix]++
-			raised[prefix] = serials[prefix]
-			c := &Certificate{
-				Number: FormatNumber(prefix, serials[prefix]), IssuerID: issuer, HolderName: name,
-				HolderIDMasked: MaskIDNumber(id), HolderIDHash: hash, HolderIDCipher: cipher,
-				OccupationCode: occs[rng.IntN(len(occs))], Level: level, Channel: demoChannels[ch],
-				IssuedOn: on.Format("2006-01-02"), Status: StatusValid, KeyID: opts.KeyID,
-				CreatedAt:   on.Add(time.Duration(9*3600+rng.IntN(8*3600)) * time.Second).UTC(),
-				StatusIndex: nextIndex(),
-			}
-			if rng.IntN(50) == 0 {
-				at := c.CreatedAt.Add(time.Duration(1+rng.IntN(300)) * 24 * time.Hour)
-				if at.After(now) {
-					at = now.UTC()
-				}
-				c.Status, c.RevokedAt, c.RevokeReason = StatusRevoked, &at, "演示数据：撤销"
-				res.Revoked++
-			}
-			batch = append(batch, c)
-		}
+		batch = append(batch, certs...)
+		res.Revoked += revoked
 		if len(batch) >= 20000 {
 			if err := flush(); err != nil {
 				return nil, err
@@ -346,11 +225,196 @@ func (r *Registry) LoadDemo(ctx context.Context, actor *User, opts DemoOptions) 
 	if err := flush(); err != nil {
 		return nil, err
 	}
-	if err := imp.ImportSerials(ctx, raised); err != nil {
+	if err := imp.ImportSerials(ctx, gen.raised); err != nil {
 		return nil, err
 	}
 	r.audit(ctx, "demo.loaded", actor, "certificates", res.Certificates, "people", res.People)
 	return res, nil
+}
+
+// demoCounties returns the county codes of each province (by its two
+// digits); a prefecture without counties stands for itself.
+func demoCounties() map[string][]string {
+	countiesByProv := map[string][]string{}
+	for _, p := range refdata.Regions() {
+		for _, pref := range p.Children {
+			for _, county := range pref.Children {
+				countiesByProv[p.Code[:2]] = append(countiesByProv[p.Code[:2]], county.Code)
+			}
+			if len(pref.Children) == 0 {
+				countiesByProv[p.Code[:2]] = append(countiesByProv[p.Code[:2]], pref.Code)
+			}
+		}
+	}
+	return countiesByProv
+}
+
+// ensureDemoIssuers creates the demo issuers (one per province and
+// channel) that do not exist yet and returns how many it created.
+func (r *Registry) ensureDemoIssuers(ctx context.Context, actor *User) (int, error) {
+	created := 0
+	for _, p := range refdata.Provinces() {
+		prov := p.Code[:2]
+		for ch := range demoChannels {
+			id := demoIssuerID(prov, ch)
+			if _, err := r.store.Issuer(ctx, id); err == nil {
+				continue
+			} else if ErrorCode(err) != ENOTFOUND {
+				return created, err
+			}
+			in := IssuerInput{Name: fmt.Sprintf("%s%s演示评价机构", p.Name, demoChannels[ch].Name()), Kind: id[:1], OrgCode: id[1:5],
+				Province: prov, Site: id[7:], Scope: Scope{Occupations: []string{"1", "2", "3", "4", "5", "6", "7", "8"}, MaxLevel: Level1}}
+			if _, err := r.CreateIssuer(ctx, actor, in); err != nil {
+				return created, fmt.Errorf("demo issuer %s: %w", id, err)
+			}
+			created++
+		}
+	}
+	return created, nil
+}
+
+// demoGenerator draws the demo's people and their certificates. Every
+// random choice comes from one seeded generator, in a fixed order, so
+// that a seed makes the same population every time.
+type demoGenerator struct {
+	r        *Registry
+	rng      *rand.Rand
+	keyID    string
+	counties map[string][]string // province -> county codes
+	occByCat map[string][]string // major category -> occupation codes
+	serials  map[string]int      // number prefix -> last serial used
+	raised   map[string]int      // the prefixes this load used, with their last serial
+
+	provs, cats *weighted[string]
+	channels    *weighted[int]
+	levels      *weighted[Level]
+
+	now, today, first time.Time
+	span              float64 // days from first to today
+
+	maxIndex, indexSpace int
+	usedIndex            map[int]struct{}
+}
+
+func (r *Registry) newDemoGenerator(ctx context.Context, imp CertificateImporter, rng *rand.Rand, counties map[string][]string, opts DemoOptions) (*demoGenerator, error) {
+	g := &demoGenerator{r: r, rng: rng, keyID: opts.KeyID, counties: counties, occByCat: map[string][]string{}, raised: map[string]int{}}
+	for _, o := range refdata.Occupations() {
+		g.occByCat[o.MajorCode] = append(g.occByCat[o.MajorCode], o.Code)
+	}
+	var err error
+	if g.serials, err = imp.Serials(ctx); err != nil {
+		return nil, err
+	}
+	g.provs = weightedMap(demoProvinces)
+	g.cats = weightedMap(demoCategories)
+	g.channels = newWeighted([]int{0, 1, 2, 3}, demoChannelW)
+	g.levels = newWeighted([]Level{1, 2, 3, 4, 5}, demoLevelWeights[:])
+	g.now = r.now().In(ChinaTime)
+	g.today = time.Date(g.now.Year(), g.now.Month(), g.now.Day(), 0, 0, 0, 0, ChinaTime)
+	g.first = time.Date(2005, 1, 1, 0, 0, 0, 0, ChinaTime)
+	g.span = g.today.Sub(g.first).Hours() / 24
+
+	// Status-list indexes (the employers' revocation list): random and
+	// distinct, above every index already in use, from a range at least
+	// twice the certificates to come, as Issue would draw them (from the
+	// seeded generator here, so that a demo is reproducible).
+	if g.maxIndex, err = r.store.MaxStatusIndex(ctx); err != nil {
+		return nil, err
+	}
+	g.indexSpace = StatusListSize(g.maxIndex+2*opts.Certificates) - g.maxIndex - 1
+	g.usedIndex = make(map[int]struct{}, opts.Certificates)
+	return g, nil
+}
+
+// day draws an issue date. More certificates each year: the day is drawn
+// with density rising linearly to three times the first year's by today.
+func (g *demoGenerator) day() time.Time {
+	u := g.rng.Float64()
+	x := (-1 + math.Sqrt(1+8*u)) / 2 // inverse of the CDF of density 1+2x on [0,1]
+	return g.first.AddDate(0, 0, int(x*g.span))
+}
+
+// nextIndex draws a status-list index not used before.
+func (g *demoGenerator) nextIndex() int {
+	for {
+		i := g.maxIndex + 1 + g.rng.IntN(g.indexSpace)
+		if _, ok := g.usedIndex[i]; !ok {
+			g.usedIndex[i] = struct{}{}
+			return i
+		}
+	}
+}
+
+// person draws one person and their certificates (one to three, at most
+// limit) and returns the certificates and how many of them are revoked.
+func (g *demoGenerator) person(limit int) ([]*Certificate, int64, error) {
+	rng := g.rng
+	prov := g.provs.pick(rng)
+	county := g.counties[prov][rng.IntN(len(g.counties[prov]))]
+	id := demoIDNumber(rng, county)
+	hash := g.r.vault.HashID(id)
+	cipher, err := g.r.vault.EncryptID(id)
+	if err != nil {
+		return nil, 0, err
+	}
+	name := string(demoSurnames[rng.IntN(len(demoSurnames))]) + string(demoGiven[rng.IntN(len(demoGiven))])
+	if rng.IntN(2) == 0 {
+		name += string(demoGiven[rng.IntN(len(demoGiven))])
+	}
+	n := 1
+	switch x := rng.Float64(); {
+	case x < 0.07:
+		n = 3
+	case x < 0.25:
+		n = 2
+	}
+	n = min(n, limit)
+	level := g.levels.pick(rng)
+	cat := g.cats.pick(rng)
+	ch := g.channels.pick(rng)
+	on := g.day()
+	var certs []*Certificate
+	var revoked int64
+	for k := 0; k < n; k++ {
+		if k > 0 {
+			// The next certificate: a level up, two to five years on,
+			// sometimes elsewhere.
+			level = max(level-1, Level1)
+			on = on.AddDate(2+rng.IntN(4), rng.IntN(12), 0)
+			if on.After(g.today) {
+				break
+			}
+			if rng.IntN(10) == 0 {
+				prov = g.provs.pick(rng)
+			}
+			if rng.IntN(5) == 0 {
+				ch = g.channels.pick(rng)
+			}
+		}
+		occs := g.occByCat[cat]
+		issuer := demoIssuerID(prov, ch)
+		prefix := NumberPrefix(issuer, on.Year(), level)
+		g.serials[prefix]++
+		g.raised[prefix] = g.serials[prefix]
+		c := &Certificate{
+			Number: FormatNumber(prefix, g.serials[prefix]), IssuerID: issuer, HolderName: name,
+			HolderIDMasked: MaskIDNumber(id), HolderIDHash: hash, HolderIDCipher: cipher,
+			OccupationCode: occs[rng.IntN(len(occs))], Level: level, Channel: demoChannels[ch],
+			IssuedOn: on.Format("2006-01-02"), Status: StatusValid, KeyID: g.keyID,
+			CreatedAt:   on.Add(time.Duration(9*3600+rng.IntN(8*3600)) * time.Second).UTC(),
+			StatusIndex: g.nextIndex(),
+		}
+		if rng.IntN(50) == 0 {
+			at := c.CreatedAt.Add(time.Duration(1+rng.IntN(300)) * 24 * time.Hour)
+			if at.After(g.now) {
+				at = g.now.UTC()
+			}
+			c.Status, c.RevokedAt, c.RevokeReason = StatusRevoked, &at, "演示数据：撤销"
+			revoked++
+		}
+		certs = append(certs, c)
+	}
+	return certs, revoked, nil
 }
 
 // countBatch brings the counters up to date with a batch of certificates
