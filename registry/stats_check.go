@@ -186,8 +186,61 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 		return nil, err
 	}
 	res := &StatsCheck{}
-	truth := map[string]int64{}
-	repaired := map[string]int64{} // deltas applied by this pass's holder repairs
+	walk, err := r.walkHolders(ctx, opts, res)
+	if err != nil {
+		return nil, err
+	}
+	cells, err := r.store.AllStatsCells(ctx)
+	if err != nil {
+		return nil, err
+	}
+	unsure, err := r.cellsWrittenDuringWalk(ctx, since, marksBefore, walk.mismatched, res)
+	if err != nil {
+		return nil, err
+	}
+
+	stored := map[string]int64{}
+	for _, c := range cells {
+		stored[c.ID()] = c.N
+	}
+	// What the counters held before this pass repaired holders.
+	before := map[string]int64{}
+	for id, n := range stored {
+		before[id] = n
+	}
+	for id, n := range walk.repaired {
+		before[id] -= n
+	}
+	for _, d := range cellDiffs(walk.truth, before) {
+		if unsure[d.Cell.ID()] {
+			res.Unconfirmed++
+		} else {
+			res.CellDiffs = append(res.CellDiffs, d)
+		}
+	}
+	res.Busy = res.Unconfirmed > 0
+	if !opts.Repair {
+		return res, nil
+	}
+	if err := r.repairCells(ctx, walk.truth, stored, unsure); err != nil {
+		return nil, err
+	}
+	res.Repaired = res.Drift()
+	return res, nil
+}
+
+// checkWalk is what a check pass learns from walking the holders.
+type checkWalk struct {
+	truth      map[string]int64 // cell -> count from the certificates
+	repaired   map[string]int64 // deltas applied by this pass's holder repairs
+	mismatched map[string]bool  // the first 10,000 holders that differed
+}
+
+// walkHolders compares every holder's counted state with their
+// certificates, counting holders, certificates and differences into res,
+// and with opts.Repair stores the corrected states in batches of ops.
+func (r *Registry) walkHolders(ctx context.Context, opts CheckOptions, res *StatsCheck) (*checkWalk, error) {
+	walk := &checkWalk{truth: map[string]int64{}, repaired: map[string]int64{}, mismatched: map[string]bool{}}
 	var batch []*StatsOp
 	flush := func() error {
 		if len(batch) == 0 {
@@ -199,13 +252,12 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 		}
 		for _, op := range applied {
 			for _, d := range op.Deltas {
-				repaired[d.Cell] += d.N
+				walk.repaired[d.Cell] += d.N
 			}
 		}
 		batch = batch[:0]
 		return nil
 	}
-	mismatched := map[string]bool{} // the first 10,000 holders that differed
 	w := &holderWalk{r: r, batch: opts.Batch}
 	marker := "batch-" + newID()
 	for {
@@ -219,11 +271,11 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 		res.Holders++
 		res.Certificates += int64(len(certs))
 		want := holderCertsOf(certs)
-		contributions(want, 1, truth)
+		contributions(want, 1, walk.truth)
 		if !sameCerts(st.Certs, want) {
 			res.HolderDiffs++
-			if len(mismatched) < 10000 {
-				mismatched[hash] = true
+			if len(walk.mismatched) < 10000 {
+				walk.mismatched[hash] = true
 			}
 			if opts.Repair {
 				batch = append(batch, &StatsOp{ID: statsOpID(hash, st.Version+1), Hash: hash, From: st.Version, Certs: want,
@@ -246,10 +298,15 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 	if opts.Progress != nil {
 		opts.Progress(res.Holders, res.Certificates)
 	}
-	cells, err := r.store.AllStatsCells(ctx)
-	if err != nil {
-		return nil, err
-	}
+	return walk, nil
+}
+
+// cellsWrittenDuringWalk returns the counters that a write during the
+// walk may have moved: every rollup of every certificate of the holders
+// written meanwhile. Their differences are not confirmed in this pass;
+// the others are. A holder written during the walk was seen mid-write,
+// not drifted, so it is taken out of res.HolderDiffs.
+func (r *Registry) cellsWrittenDuringWalk(ctx context.Context, since time.Time, marksBefore []*StatsMark, mismatched map[string]bool, res *StatsCheck) (map[string]bool, error) {
 	marksAfter, err := r.store.StatsMarks(ctx, since)
 	if err != nil {
 		return nil, err
@@ -258,12 +315,8 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 	if err != nil {
 		return nil, err
 	}
-	// Counters that a write during the walk may have moved: every rollup
-	// of every certificate of the holders written meanwhile. Their
-	// differences are not confirmed in this pass; the others are.
 	unsure := map[string]bool{}
 	for hash := range touchedHolders(marksBefore, marksAfter, ops) {
-		// A holder written during the walk was seen mid-write, not drifted.
 		if mismatched[hash] {
 			res.HolderDiffs--
 		}
@@ -277,47 +330,26 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 			}
 		}
 	}
+	return unsure, nil
+}
 
-	stored := map[string]int64{}
-	for _, c := range cells {
-		stored[c.ID()] = c.N
-	}
-	// What the counters held before this pass repaired holders.
-	before := map[string]int64{}
-	for id, n := range stored {
-		before[id] = n
-	}
-	for id, n := range repaired {
-		before[id] -= n
-	}
-	for _, d := range cellDiffs(truth, before) {
-		if unsure[d.Cell.ID()] {
-			res.Unconfirmed++
-		} else {
-			res.CellDiffs = append(res.CellDiffs, d)
-		}
-	}
-	res.Busy = res.Unconfirmed > 0
-	if !opts.Repair {
-		return res, nil
-	}
+// repairCells sets every counter that differs from the truth, except the
+// unsure ones, through one repair op.
+func (r *Registry) repairCells(ctx context.Context, truth, stored map[string]int64, unsure map[string]bool) error {
 	m := map[string]int64{}
 	for _, d := range cellDiffs(truth, stored) {
 		if !unsure[d.Cell.ID()] {
 			m[d.Cell.ID()] = d.Records - d.Cell.N
 		}
 	}
-	if len(m) > 0 {
-		op := &StatsOp{ID: "repair-" + newID(), Deltas: deltasOf(m), CreatedAt: statsNow()}
-		if _, err := r.store.CreateStatsOps(ctx, []*StatsOp{op}); err != nil {
-			return nil, err
-		}
-		if err := r.finishOps(ctx, op.ID, []*StatsOp{op}); err != nil {
-			return nil, err
-		}
+	if len(m) == 0 {
+		return nil
 	}
-	res.Repaired = res.Drift()
-	return res, nil
+	op := &StatsOp{ID: "repair-" + newID(), Deltas: deltasOf(m), CreatedAt: statsNow()}
+	if _, err := r.store.CreateStatsOps(ctx, []*StatsOp{op}); err != nil {
+		return err
+	}
+	return r.finishOps(ctx, op.ID, []*StatsOp{op})
 }
 
 // touchedHolders returns the holders that a write may have touched
