@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/skillreg/skillreg/ratelimit"
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/importer"
 	"github.com/skillreg/skillreg/verify"
@@ -33,7 +34,7 @@ type Config struct {
 	Clock     func() time.Time
 	// Limits are the per-client rate limits of the public routes and the
 	// proxies trusted for client addresses; the zero value limits nothing.
-	Limits Limits
+	Limits ratelimit.Limits
 	// SignJSON signs other documents with the certificate key (a VC-JWT);
 	// verify.Tokens.SignJSON. Without it the /vc route is an internal error.
 	SignJSON func(ctx context.Context, header map[string]any, payload any) (string, string, error)

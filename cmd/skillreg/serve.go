@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/ratelimit"
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/verify"
 )
@@ -37,7 +38,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&f.publicURL, "public-url", envOr("SKILLREG_PUBLIC_URL", "http://127.0.0.1:8080"), "base URL put into QR codes (env SKILLREG_PUBLIC_URL)")
 	fs.StringVar(&f.logLevel, "log-level", envOr("SKILLREG_LOG_LEVEL", "info"), "debug, info, warn or error (env SKILLREG_LOG_LEVEL)")
 	audit := registerAuditFlags(fs) // the audit log's checkpoint cadence
-	limits := handlers.DefaultLimits()
+	limits := ratelimit.DefaultLimits()
 	for _, lf := range limits.Flags() {
 		if v := os.Getenv(lf.Env); v != "" {
 			if err := lf.Value.Set(v); err != nil {
