@@ -2,14 +2,11 @@ package handlers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/skillreg/skillreg/ratelimit"
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/signedcache"
 	"github.com/skillreg/skillreg/verify"
 )
 
@@ -55,26 +53,17 @@ var apiKeyRoutes = map[string]bool{
 
 // employers is the server's state for this feature.
 type employers struct {
-	cfg      EmployerConfig
-	mu       sync.Mutex
-	buckets  *ratelimit.Keyed // per API key ID, or "user:"+user ID for batches
-	items    *prometheus.CounterVec
-	bundleMu sync.Mutex
-	bundle   *builtBundle
-}
-
-type builtBundle struct {
-	jws   []byte
-	etag  string
-	list  *registry.StatusList
-	built time.Time
+	cfg     EmployerConfig
+	buckets *ratelimit.Keyed // per API key ID, or "user:"+user ID for batches
+	items   *prometheus.CounterVec
+	bundle  *signedcache.Cache
 }
 
 func newEmployers(cfg EmployerConfig, m *Metrics) *employers {
 	if cfg.BundleTTL <= 0 {
 		cfg.BundleTTL = DefaultBundleTTL
 	}
-	e := &employers{cfg: cfg, buckets: ratelimit.NewKeyed(cfg.APIKeyRate)}
+	e := &employers{cfg: cfg, buckets: ratelimit.NewKeyed(cfg.APIKeyRate), bundle: signedcache.New(bundleRefresh)}
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "skillreg_api_key_items_total", Help: "Verification items checked with an API key, by key ID and kind (token or lookup).",
 	}, []string{"key", "kind"})
@@ -287,54 +276,51 @@ func (s *Server) trustBundle(c echo.Context) error {
 		return err
 	}
 	h := c.Response().Header()
-	h.Set("ETag", b.etag)
+	h.Set("ETag", b.ETag)
 	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(registry.StatusListRefresh/time.Second)))
-	h.Set("Last-Modified", b.built.UTC().Format(http.TimeFormat))
+	h.Set("Last-Modified", b.Signed.UTC().Format(http.TimeFormat))
 	if match := c.Request().Header.Get("If-None-Match"); match != "" {
 		for _, m := range strings.Split(match, ",") {
-			if m = strings.TrimSpace(m); m == b.etag || m == "W/"+b.etag || m == "*" {
+			if m = strings.TrimSpace(m); m == b.ETag || m == "W/"+b.ETag || m == "*" {
 				return c.NoContent(http.StatusNotModified)
 			}
 		}
 	}
-	return c.Blob(http.StatusOK, "application/jose", b.jws)
+	return c.Blob(http.StatusOK, "application/jose", b.Body)
 }
 
-func (s *Server) currentBundle(ctx context.Context) (*builtBundle, error) {
+func (s *Server) currentBundle(ctx context.Context) (*signedcache.Doc, error) {
 	list, err := s.reg.StatusList(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return s.emp.bundle.Get(ctx, list.EncodedList, s.now, func(ctx context.Context, now time.Time) (string, time.Time, error) {
+		jws, err := s.signBundle(ctx, now, list.EncodedList)
+		return jws, now, err
+	})
+}
+
+// signBundle builds the trust bundle of now (the keys, the public issuers
+// and the status list's bits) and signs it.
+func (s *Server) signBundle(ctx context.Context, now time.Time, encodedList string) (string, error) {
 	e := s.emp
-	e.bundleMu.Lock()
-	defer e.bundleMu.Unlock()
-	now := s.now()
-	if b := e.bundle; b != nil && b.list.EncodedList == list.EncodedList && now.Sub(b.built) < bundleRefresh && !now.Before(b.built) {
-		return b, nil
-	}
 	if e.cfg.SignBundle == nil {
-		return nil, errNoBundleSigner
+		return "", errNoBundleSigner
 	}
 	jwks, err := s.jwks(ctx)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	issuers, err := s.reg.PublicIssuers(ctx)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	bis := make([]verify.BundleIssuer, 0, len(issuers))
 	for _, is := range issuers {
 		bis = append(bis, verify.BundleIssuer{ID: is.ID, Name: is.Name, Province: is.Province, Scope: is.Scope})
 	}
-	tb := verify.NewTrustBundle(s.publicURL, now, e.cfg.BundleTTL, jwks, bis, list.EncodedList)
-	jws, err := e.cfg.SignBundle(ctx, tb)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256([]byte(jws))
-	e.bundle = &builtBundle{jws: []byte(jws), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`, list: list, built: now}
-	return e.bundle, nil
+	tb := verify.NewTrustBundle(s.publicURL, now, e.cfg.BundleTTL, jwks, bis, encodedList)
+	return e.cfg.SignBundle(ctx, tb)
 }
 
 type bundleError string
