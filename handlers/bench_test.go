@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/ratelimit"
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/sqlite"
 	"github.com/skillreg/skillreg/verify"
@@ -22,7 +23,7 @@ import (
 // benchServer is the real server over a real SQLite file with one
 // certificate, served in process (no sockets), so that the figures are the
 // server's own cost: routing, middleware, JSON, registry, store.
-func benchServer(b *testing.B, limits handlers.Limits) (http.Handler, string, string) {
+func benchServer(b *testing.B, limits ratelimit.Limits) (http.Handler, string, string) {
 	b.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "skillreg.db"))
@@ -69,9 +70,9 @@ func benchServer(b *testing.B, limits handlers.Limits) (http.Handler, string, st
 // benchLimits are the default limits with the per-client rates raised
 // so high that the one benchmark client is never refused: the limiter's
 // cost is measured, not its refusals.
-func benchLimits() handlers.Limits {
-	l := handlers.DefaultLimits()
-	high := handlers.Rate{N: 1_000_000, Per: time.Second}
+func benchLimits() ratelimit.Limits {
+	l := ratelimit.DefaultLimits()
+	high := ratelimit.Rate{N: 1_000_000, Per: time.Second}
 	l.Verify, l.Lookup, l.Public = high, high, high
 	return l
 }

@@ -2,17 +2,15 @@ package handlers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/signedcache"
 	"github.com/skillreg/skillreg/verify"
 	"github.com/skillreg/skillreg/web"
 )
@@ -60,29 +58,21 @@ func (s *Server) contextDoc(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/ld+json", web.Context())
 }
 
-// statusListCache holds the last signed revocation list of this server.
-type statusListCache struct {
-	mu      sync.Mutex
-	encoded string // the bits it was signed over
-	jwt     []byte
-	etag    string
-	signed  time.Time
-}
-
 // statusListCredential answers GET /api/v1/status-lists/revocation with the
 // revocation list as a BitstringStatusListCredential secured as a VC-JWT.
 // Its bits are the trust bundle's (both read registry.StatusList), so a
 // revocation through any server shows within registry.StatusListRefresh
 // on every server; responses are cacheable for that long, with an ETag.
 func (s *Server) statusListCredential(c echo.Context) error {
-	jwt, etag, signed, err := s.currentStatusList(c.Request().Context())
+	d, err := s.currentStatusList(c.Request().Context())
 	if err != nil {
 		return err
 	}
+	etag := d.ETag
 	h := c.Response().Header()
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(registry.StatusListRefresh/time.Second)))
-	h.Set("Last-Modified", signed.UTC().Format(http.TimeFormat))
+	h.Set("Last-Modified", d.Signed.UTC().Format(http.TimeFormat))
 	h.Set("Access-Control-Allow-Origin", "*")
 	if match := c.Request().Header.Get("If-None-Match"); match != "" {
 		for _, m := range strings.Split(match, ",") {
@@ -91,31 +81,22 @@ func (s *Server) statusListCredential(c echo.Context) error {
 			}
 		}
 	}
-	return c.Blob(http.StatusOK, "application/vc+jwt", jwt)
+	return c.Blob(http.StatusOK, "application/vc+jwt", d.Body)
 }
 
-func (s *Server) currentStatusList(ctx context.Context) ([]byte, string, time.Time, error) {
+// currentStatusList returns the signed revocation list, signed again
+// when its bits change or half of its lifetime has passed.
+func (s *Server) currentStatusList(ctx context.Context) (*signedcache.Doc, error) {
 	if s.signCredential == nil || s.did == "" {
-		return nil, "", time.Time{}, registry.Errorf(registry.EINTERNAL, "no credential signer or DID configured")
+		return nil, registry.Errorf(registry.EINTERNAL, "no credential signer or DID configured")
 	}
 	list, err := s.reg.StatusList(ctx)
 	if err != nil {
-		return nil, "", time.Time{}, err
+		return nil, err
 	}
-	sc := s.statusList
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	now := s.now()
-	if sc.jwt != nil && sc.encoded == list.EncodedList && now.Sub(sc.signed) < StatusListLifetime/2 && !now.Before(sc.signed) {
-		return sc.jwt, sc.etag, sc.signed, nil
-	}
-	payload := verify.NewStatusListJWT(s.publicURL, s.did, now, StatusListLifetime, list.EncodedList)
-	jwt, _, err := s.signCredential(ctx, s.did+"#", map[string]any{"typ": "vc+jwt", "cty": "vc"}, payload)
-	if err != nil {
-		return nil, "", time.Time{}, err
-	}
-	sum := sha256.Sum256([]byte(jwt))
-	sc.encoded, sc.jwt, sc.signed = list.EncodedList, []byte(jwt), payload.ValidFrom
-	sc.etag = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-	return sc.jwt, sc.etag, sc.signed, nil
+	return s.statusList.Get(ctx, list.EncodedList, s.now, func(ctx context.Context, now time.Time) (string, time.Time, error) {
+		payload := verify.NewStatusListJWT(s.publicURL, s.did, now, StatusListLifetime, list.EncodedList)
+		jwt, _, err := s.signCredential(ctx, s.did+"#", map[string]any{"typ": "vc+jwt", "cty": "vc"}, payload)
+		return jwt, payload.ValidFrom, err
+	})
 }

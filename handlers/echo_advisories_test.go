@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/ratelimit"
 )
 
 // TestEchoClientAddressAdvisories keeps true the mitigations SECURITY.md
@@ -22,7 +22,7 @@ import (
 // code of ours uses echo's proxy middleware or reads X-Real-IP.
 func TestEchoClientAddressAdvisories(t *testing.T) {
 	t.Run("spoofed client headers do not escape a limit", func(t *testing.T) {
-		h := newHarness(t, withLimits(handlers.Limits{Verify: handlers.Rate{N: 3, Per: time.Minute}}, newFrozenClock()))
+		h := newHarness(t, withLimits(ratelimit.Limits{Verify: ratelimit.Rate{N: 3, Per: time.Minute}}, newFrozenClock()))
 		c := issueOne(h)
 		headers := [][]string{
 			{"X-Forwarded-For", "198.51.100.1"},

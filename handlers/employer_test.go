@@ -18,6 +18,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/ratelimit"
 )
 
 // frozenClock stands still until the test moves it, so that rate-limit
@@ -42,7 +43,7 @@ func (c *frozenClock) Advance(d time.Duration) {
 }
 
 // withLimits sets the server's limits and gives it the frozen clock.
-func withLimits(l handlers.Limits, clk *frozenClock) func(*handlers.Config) {
+func withLimits(l ratelimit.Limits, clk *frozenClock) func(*handlers.Config) {
 	return func(c *handlers.Config) {
 		c.Limits = l
 		c.Clock = clk.Now
@@ -183,12 +184,12 @@ func TestLookupForm(t *testing.T) {
 // verification from the same client, are unaffected; the limit refills.
 func TestRateLimitLookup(t *testing.T) {
 	clk := newFrozenClock()
-	var trusted handlers.Prefixes
+	var trusted ratelimit.Prefixes
 	if err := trusted.Set("127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, withLimits(handlers.Limits{
-		Lookup: handlers.Rate{N: 60, Per: time.Minute}, Verify: handlers.Rate{N: 600, Per: time.Minute}, Trusted: trusted,
+	h := newHarness(t, withLimits(ratelimit.Limits{
+		Lookup: ratelimit.Rate{N: 60, Per: time.Minute}, Verify: ratelimit.Rate{N: 600, Per: time.Minute}, Trusted: trusted,
 	}, clk))
 	c := issueOne(h)
 	lookup := func(ip string) response {
@@ -239,12 +240,12 @@ func TestTrustedProxies(t *testing.T) {
 	verifyAs := func(h *harness, token, xff string) int {
 		return h.do("GET", "/v/"+token, "", nil, "Accept", "application/json", "X-Forwarded-For", xff).status
 	}
-	limits := func(trusted string) handlers.Limits {
-		var p handlers.Prefixes
+	limits := func(trusted string) ratelimit.Limits {
+		var p ratelimit.Prefixes
 		if err := p.Set(trusted); err != nil {
 			t.Fatal(err)
 		}
-		return handlers.Limits{Verify: handlers.Rate{N: 3, Per: time.Minute}, Trusted: p}
+		return ratelimit.Limits{Verify: ratelimit.Rate{N: 3, Per: time.Minute}, Trusted: p}
 	}
 
 	t.Run("untrusted peer", func(t *testing.T) {
@@ -301,11 +302,11 @@ func TestTrustedProxies(t *testing.T) {
 // once the window has refilled.
 func TestLoginThrottle(t *testing.T) {
 	clk := newFrozenClock()
-	var trusted handlers.Prefixes
+	var trusted ratelimit.Prefixes
 	_ = trusted.Set("127.0.0.1")
-	h := newHarness(t, withLimits(handlers.Limits{
-		LoginUser: handlers.Rate{N: 3, Per: 15 * time.Minute},
-		LoginIP:   handlers.Rate{N: 5, Per: 15 * time.Minute},
+	h := newHarness(t, withLimits(ratelimit.Limits{
+		LoginUser: ratelimit.Rate{N: 3, Per: 15 * time.Minute},
+		LoginIP:   ratelimit.Rate{N: 5, Per: 15 * time.Minute},
 		Trusted:   trusted,
 	}, clk))
 	login := func(user, pw, ip string) response {

@@ -2,20 +2,19 @@ package handlers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/skillreg/skillreg/ratelimit"
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/signedcache"
 	"github.com/skillreg/skillreg/verify"
 )
 
@@ -24,9 +23,9 @@ import (
 type EmployerConfig struct {
 	// APIKeyRate is each API key's (and each logged-in user's batch)
 	// token bucket, unless the key sets its own rate; a number+name item
-	// costs LookupCost tokens, a token item one. The zero Rate means
-	// DefaultAPIKeyRate.
-	APIKeyRate Rate
+	// costs ratelimit.LookupCost tokens, a token item one. The zero Rate
+	// means ratelimit.DefaultAPIKeyRate.
+	APIKeyRate ratelimit.Rate
 	// BundleTTL is the time-to-live written into the trust bundle: how
 	// long an offline verifier may rely on it. Zero means DefaultBundleTTL.
 	BundleTTL time.Duration
@@ -35,20 +34,8 @@ type EmployerConfig struct {
 	SignBundle func(ctx context.Context, b *verify.TrustBundle) (string, error)
 }
 
-// Defaults of EmployerConfig.
-var (
-	DefaultAPIKeyRate = Rate{12000, time.Minute}
-	DefaultBundleTTL  = 24 * time.Hour
-)
-
-// LookupCost is what one number+name check costs in an API key's bucket,
-// against 1 for a token: the ratio of the default per-client limits (600
-// token verifications against 60 lookups a minute), since a number and a
-// name can be guessed and a token cannot.
-const LookupCost = 10
-
-// Limit name of API-key and batch buckets in skillreg_rate_limited_total.
-const limitAPIKey = "api_key"
+// DefaultBundleTTL is EmployerConfig.BundleTTL's default.
+var DefaultBundleTTL = 24 * time.Hour
 
 // apiKeyRoutes are the routes an API key may call: verification only.
 var apiKeyRoutes = map[string]bool{
@@ -66,29 +53,17 @@ var apiKeyRoutes = map[string]bool{
 
 // employers is the server's state for this feature.
 type employers struct {
-	cfg      EmployerConfig
-	mu       sync.Mutex
-	buckets  map[string]*limiter // per API key ID, or "user:"+user ID for batches
-	items    *prometheus.CounterVec
-	bundleMu sync.Mutex
-	bundle   *builtBundle
-}
-
-type builtBundle struct {
-	jws   []byte
-	etag  string
-	list  *registry.StatusList
-	built time.Time
+	cfg     EmployerConfig
+	buckets *ratelimit.Keyed // per API key ID, or "user:"+user ID for batches
+	items   *prometheus.CounterVec
+	bundle  *signedcache.Cache
 }
 
 func newEmployers(cfg EmployerConfig, m *Metrics) *employers {
-	if cfg.APIKeyRate.N == 0 {
-		cfg.APIKeyRate = DefaultAPIKeyRate
-	}
 	if cfg.BundleTTL <= 0 {
 		cfg.BundleTTL = DefaultBundleTTL
 	}
-	e := &employers{cfg: cfg, buckets: map[string]*limiter{}}
+	e := &employers{cfg: cfg, buckets: ratelimit.NewKeyed(cfg.APIKeyRate), bundle: signedcache.New(bundleRefresh)}
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "skillreg_api_key_items_total", Help: "Verification items checked with an API key, by key ID and kind (token or lookup).",
 	}, []string{"key", "kind"})
@@ -135,39 +110,6 @@ func (s *Server) authenticateAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// bucketFor returns the limiter of a key (its own rate, or the default)
-// or of a logged-in user's batches.
-func (e *employers) bucketFor(id string, perMinute int) *limiter {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	l, ok := e.buckets[id]
-	if !ok {
-		r := e.cfg.APIKeyRate
-		if perMinute > 0 {
-			r = Rate{perMinute, time.Minute}
-		}
-		l = newLimiter(r)
-		e.buckets[id] = l
-	}
-	return l
-}
-
-// takeN spends n tokens of key's bucket at once, or none; it says how long
-// until n would be there, and whether n can ever fit (n <= the burst).
-func (l *limiter) takeN(key string, n int, now time.Time) (ok bool, wait time.Duration, fits bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if n > l.rate.N {
-		return false, 0, false
-	}
-	b := l.refill(key, now)
-	if b.tokens >= float64(n) {
-		b.tokens -= float64(n)
-		return true, 0, true
-	}
-	return false, time.Duration((float64(n) - b.tokens) * float64(l.rate.Per) / float64(l.rate.N)), true
-}
-
 // takeCost charges cost to the bucket of the request's API key, or of the
 // logged-in user when there is no key: 429 with Retry-After when the
 // bucket is short, 400 when cost exceeds what the bucket ever holds.
@@ -180,13 +122,13 @@ func (s *Server) takeCost(c echo.Context, cost int) error {
 	} else {
 		return registry.Errorf(registry.EUNAUTHORIZED, "send an API key (X-API-Key) or log in")
 	}
-	l := s.emp.bucketFor(id, perMinute)
-	ok, wait, fits := l.takeN(id, cost, s.now())
+	l := s.emp.buckets.For(id, perMinute)
+	ok, wait, fits := l.TakeN(id, cost, s.now())
 	if !fits {
-		return registry.Errorf(registry.EINVALID, "this request costs %d of your limit (a token 1, a number and name %d), more than the %d it ever allows at once: split it", cost, LookupCost, l.rate.N)
+		return registry.Errorf(registry.EINVALID, "this request costs %d of your limit (a token 1, a number and name %d), more than the %d it ever allows at once: split it", cost, ratelimit.LookupCost, l.Rate().N)
 	}
 	if !ok {
-		return s.limits.refuse(c, limitAPIKey, wait)
+		return s.limits.refuse(c, ratelimit.NameAPIKey, wait)
 	}
 	return nil
 }
@@ -211,13 +153,7 @@ func (s *Server) apiKeyTake(c echo.Context, limit string) (handled bool, err err
 	if apiKeyOf(c) == nil {
 		return false, nil
 	}
-	cost, tokens, lookups := 1, 0, 0
-	switch limit {
-	case limitVerify:
-		tokens = 1
-	case limitLookup:
-		cost, lookups = LookupCost, 1
-	}
+	cost, tokens, lookups := ratelimit.Cost(limit)
 	if err := s.takeCost(c, cost); err != nil {
 		return true, err
 	}
@@ -268,11 +204,8 @@ func (s *Server) currentAPIKey(c echo.Context) error {
 	if k == nil {
 		return registry.Errorf(registry.EUNAUTHORIZED, "send an API key (X-API-Key)")
 	}
-	rate := s.emp.cfg.APIKeyRate
-	if k.RatePerMinute > 0 {
-		rate = Rate{k.RatePerMinute, time.Minute}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"id": k.ID, "name": k.Name, "hint": k.Hint, "rate": rate.String(), "lookup_cost": LookupCost})
+	rate := s.emp.buckets.RateOf(k.RatePerMinute)
+	return c.JSON(http.StatusOK, map[string]any{"id": k.ID, "name": k.Name, "hint": k.Hint, "rate": rate.String(), "lookup_cost": ratelimit.LookupCost})
 }
 
 // maxBatchBody bounds a batch upload: 1,000 tokens of a few hundred bytes.
@@ -316,7 +249,7 @@ func (s *Server) verifyBatch(c echo.Context) error {
 			tokens++
 		}
 	}
-	if err := s.takeCost(c, tokens+LookupCost*lookups); err != nil {
+	if err := s.takeCost(c, tokens+ratelimit.LookupCost*lookups); err != nil {
 		return err
 	}
 	res, err := s.reg.VerifyBatch(req.Context(), items)
@@ -343,54 +276,51 @@ func (s *Server) trustBundle(c echo.Context) error {
 		return err
 	}
 	h := c.Response().Header()
-	h.Set("ETag", b.etag)
+	h.Set("ETag", b.ETag)
 	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(registry.StatusListRefresh/time.Second)))
-	h.Set("Last-Modified", b.built.UTC().Format(http.TimeFormat))
+	h.Set("Last-Modified", b.Signed.UTC().Format(http.TimeFormat))
 	if match := c.Request().Header.Get("If-None-Match"); match != "" {
 		for _, m := range strings.Split(match, ",") {
-			if m = strings.TrimSpace(m); m == b.etag || m == "W/"+b.etag || m == "*" {
+			if m = strings.TrimSpace(m); m == b.ETag || m == "W/"+b.ETag || m == "*" {
 				return c.NoContent(http.StatusNotModified)
 			}
 		}
 	}
-	return c.Blob(http.StatusOK, "application/jose", b.jws)
+	return c.Blob(http.StatusOK, "application/jose", b.Body)
 }
 
-func (s *Server) currentBundle(ctx context.Context) (*builtBundle, error) {
+func (s *Server) currentBundle(ctx context.Context) (*signedcache.Doc, error) {
 	list, err := s.reg.StatusList(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return s.emp.bundle.Get(ctx, list.EncodedList, s.now, func(ctx context.Context, now time.Time) (string, time.Time, error) {
+		jws, err := s.signBundle(ctx, now, list.EncodedList)
+		return jws, now, err
+	})
+}
+
+// signBundle builds the trust bundle of now (the keys, the public issuers
+// and the status list's bits) and signs it.
+func (s *Server) signBundle(ctx context.Context, now time.Time, encodedList string) (string, error) {
 	e := s.emp
-	e.bundleMu.Lock()
-	defer e.bundleMu.Unlock()
-	now := s.now()
-	if b := e.bundle; b != nil && b.list.EncodedList == list.EncodedList && now.Sub(b.built) < bundleRefresh && !now.Before(b.built) {
-		return b, nil
-	}
 	if e.cfg.SignBundle == nil {
-		return nil, errNoBundleSigner
+		return "", errNoBundleSigner
 	}
 	jwks, err := s.jwks(ctx)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	issuers, err := s.reg.PublicIssuers(ctx)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	bis := make([]verify.BundleIssuer, 0, len(issuers))
 	for _, is := range issuers {
 		bis = append(bis, verify.BundleIssuer{ID: is.ID, Name: is.Name, Province: is.Province, Scope: is.Scope})
 	}
-	tb := verify.NewTrustBundle(s.publicURL, now, e.cfg.BundleTTL, jwks, bis, list.EncodedList)
-	jws, err := e.cfg.SignBundle(ctx, tb)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256([]byte(jws))
-	e.bundle = &builtBundle{jws: []byte(jws), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`, list: list, built: now}
-	return e.bundle, nil
+	tb := verify.NewTrustBundle(s.publicURL, now, e.cfg.BundleTTL, jwks, bis, encodedList)
+	return e.cfg.SignBundle(ctx, tb)
 }
 
 type bundleError string

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/ratelimit"
 	"github.com/skillreg/skillreg/registry"
 )
 
@@ -127,7 +128,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 func TestAPIKeyRateLimit(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *handlers.Config) {
-		c.Employers.APIKeyRate = handlers.Rate{N: 20, Per: time.Minute}
+		c.Employers.APIKeyRate = ratelimit.Rate{N: 20, Per: time.Minute}
 	})
 	iss := h.issuer("S000111000001", "11", []string{"6-18"}, 2)
 	numbers, tokens := issueCerts(t, h, iss, 1)

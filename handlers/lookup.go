@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/skillreg/skillreg/ratelimit"
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/web"
 )
@@ -33,7 +34,7 @@ func (s *Server) verifyAPI(c echo.Context) error {
 	case req.Token != "" && byNumber:
 		return registry.FieldError("token", "send either the token, or number and name, not both")
 	case req.Token != "":
-		if err := s.take(c, limitVerify); err != nil {
+		if err := s.take(c, ratelimit.NameVerify); err != nil {
 			return err
 		}
 		res, err := s.reg.Verify(c.Request().Context(), req.Token)
@@ -42,7 +43,7 @@ func (s *Server) verifyAPI(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, res)
 	case byNumber:
-		if err := s.take(c, limitLookup); err != nil {
+		if err := s.take(c, ratelimit.NameLookup); err != nil {
 			return err
 		}
 		if strings.TrimSpace(req.Number) == "" {
@@ -54,7 +55,7 @@ func (s *Server) verifyAPI(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, res)
 	default:
-		if err := s.take(c, limitVerify); err != nil {
+		if err := s.take(c, ratelimit.NameVerify); err != nil {
 			return err
 		}
 		return registry.FieldError("token", "send the certificate token (the part of the QR link after /v/), or number and name")

@@ -15,8 +15,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/skillreg/skillreg/ratelimit"
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/importer"
+	"github.com/skillreg/skillreg/signedcache"
 	"github.com/skillreg/skillreg/verify"
 	"github.com/skillreg/skillreg/web"
 )
@@ -33,7 +35,7 @@ type Config struct {
 	Clock     func() time.Time
 	// Limits are the per-client rate limits of the public routes and the
 	// proxies trusted for client addresses; the zero value limits nothing.
-	Limits Limits
+	Limits ratelimit.Limits
 	// SignJSON signs other documents with the certificate key (a VC-JWT);
 	// verify.Tokens.SignJSON. Without it the /vc route is an internal error.
 	SignJSON func(ctx context.Context, header map[string]any, payload any) (string, string, error)
@@ -68,7 +70,7 @@ type Server struct {
 	// (credentials.go); did is empty when the public URL makes none.
 	signCredential func(ctx context.Context, keyRef string, header map[string]any, payload any) (string, string, error)
 	did            string
-	statusList     *statusListCache
+	statusList     *signedcache.Cache // the signed revocation list (credentials.go)
 	imports        *importer.Manager
 	access         map[string]string // "METHOD /path" → Route.Access
 	emp            *employers
@@ -87,7 +89,7 @@ func New(cfg Config) *Server {
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"), loginKey: cfg.LoginKey,
 		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Clock,
 		pages: web.New(), signJSON: cfg.SignJSON, signCredential: cfg.SignCredential,
-		statusList: &statusListCache{},
+		statusList: signedcache.New(StatusListLifetime / 2),
 	}
 	if did, err := verify.DIDWeb(s.publicURL); err == nil {
 		s.did = did

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/ratelimit"
 )
 
 // cookieClient is an HTTP client with a cookie jar that does not follow
@@ -203,7 +204,7 @@ func TestBrowserSession(t *testing.T) {
 // the 429 page without the password being checked.
 func TestBrowserLoginThrottled(t *testing.T) {
 	h := newHarness(t, func(c *handlers.Config) {
-		c.Limits.LoginUser = handlers.Rate{N: 3, Per: 15 * time.Minute}
+		c.Limits.LoginUser = ratelimit.Rate{N: 3, Per: 15 * time.Minute}
 	})
 	b := newCookieClient(t, h)
 	for i := 0; i < 3; i++ {

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/ratelimit"
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/verify"
 )
 
 // employerFlags are serve's flags for API keys and the trust bundle.
 type employerFlags struct {
-	apiKeyRate handlers.Rate
+	apiKeyRate ratelimit.Rate
 	bundleTTL  time.Duration
 	envErr     error
 }
@@ -23,7 +24,7 @@ type employerFlags struct {
 // registerEmployerFlags adds --rate-api-key and --bundle-ttl, each with
 // its environment fallback, to fs.
 func registerEmployerFlags(fs *flag.FlagSet) *employerFlags {
-	ef := &employerFlags{apiKeyRate: handlers.DefaultAPIKeyRate, bundleTTL: handlers.DefaultBundleTTL}
+	ef := &employerFlags{apiKeyRate: ratelimit.DefaultAPIKeyRate, bundleTTL: handlers.DefaultBundleTTL}
 	if v := os.Getenv("SKILLREG_RATE_API_KEY"); v != "" {
 		if err := ef.apiKeyRate.Set(v); err != nil {
 			ef.envErr = fmt.Errorf("SKILLREG_RATE_API_KEY: %w", err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/handlers"
+	"github.com/skillreg/skillreg/ratelimit"
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/verify"
 )
@@ -33,7 +34,7 @@ type serveFlags struct {
 type serveConfig struct {
 	serveFlags
 	audit     *auditFlags
-	limits    handlers.Limits
+	limits    ratelimit.Limits
 	employers *employerFlags
 	publicURL string // without a trailing slash
 	logger    *slog.Logger
@@ -109,7 +110,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.StringVar(&f.publicURL, "public-url", envOr("SKILLREG_PUBLIC_URL", "http://127.0.0.1:8080"), "base URL put into QR codes (env SKILLREG_PUBLIC_URL)")
 	fs.StringVar(&f.logLevel, "log-level", envOr("SKILLREG_LOG_LEVEL", "info"), "debug, info, warn or error (env SKILLREG_LOG_LEVEL)")
 	cfg.audit = registerAuditFlags(fs) // the audit log's checkpoint cadence
-	cfg.limits = handlers.DefaultLimits()
+	cfg.limits = ratelimit.DefaultLimits()
 	for _, lf := range cfg.limits.Flags() {
 		if v := os.Getenv(lf.Env); v != "" {
 			if err := lf.Value.Set(v); err != nil {

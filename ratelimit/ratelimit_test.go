@@ -1,4 +1,4 @@
-package handlers
+package ratelimit
 
 import (
 	"strconv"
@@ -69,50 +69,50 @@ func TestPrefixesSet(t *testing.T) {
 // TestLimiterBucket: a burst of N, then one token per Per/N, and the wait
 // it reports is the time to the next token.
 func TestLimiterBucket(t *testing.T) {
-	l := newLimiter(Rate{N: 3, Per: time.Minute})
+	l := New(Rate{N: 3, Per: time.Minute})
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		if ok, _ := l.take("a", now); !ok {
+		if ok, _ := l.Take("a", now); !ok {
 			t.Fatalf("request %d refused", i+1)
 		}
 	}
-	ok, wait := l.take("a", now)
+	ok, wait := l.Take("a", now)
 	if ok || wait != 20*time.Second {
 		t.Fatalf("4th: %v, wait %v; want refused, 20s", ok, wait)
 	}
-	if ok, _ := l.check("a", now.Add(19*time.Second)); ok {
+	if ok, _ := l.Check("a", now.Add(19*time.Second)); ok {
 		t.Fatal("a token after 19 s")
 	}
-	if ok, _ := l.take("a", now.Add(20*time.Second)); !ok {
+	if ok, _ := l.Take("a", now.Add(20*time.Second)); !ok {
 		t.Fatal("no token after 20 s")
 	}
-	if ok, _ := l.take("b", now); !ok {
+	if ok, _ := l.Take("b", now); !ok {
 		t.Fatal("another key is limited")
 	}
-	if ok, _ := (*limiter)(nil).take("a", now); !ok {
+	if ok, _ := (*Limiter)(nil).Take("a", now); !ok {
 		t.Fatal("a nil limiter refused")
 	}
 }
 
 // TestLimiterMemoryBound: idle buckets are dropped after a period, and a
-// flood of keys never holds more than maxBuckets.
+// flood of keys never holds more than MaxBuckets.
 func TestLimiterMemoryBound(t *testing.T) {
-	l := newLimiter(Rate{N: 10, Per: time.Minute})
+	l := New(Rate{N: 10, Per: time.Minute})
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 1000 {
-		l.take("k"+strconv.Itoa(i), now)
+		l.Take("k"+strconv.Itoa(i), now)
 	}
-	if l.size() != 1000 {
-		t.Fatalf("size %d", l.size())
+	if l.Size() != 1000 {
+		t.Fatalf("size %d", l.Size())
 	}
-	l.take("late", now.Add(61*time.Second))
-	if l.size() != 1 {
-		t.Fatalf("after a minute idle, %d buckets remain; want only the new one", l.size())
+	l.Take("late", now.Add(61*time.Second))
+	if l.Size() != 1 {
+		t.Fatalf("after a minute idle, %d buckets remain; want only the new one", l.Size())
 	}
-	for i := range maxBuckets + 5000 {
-		l.take("flood"+strconv.Itoa(i), now.Add(62*time.Second))
+	for i := range MaxBuckets + 5000 {
+		l.Take("flood"+strconv.Itoa(i), now.Add(62*time.Second))
 	}
-	if l.size() > maxBuckets {
-		t.Fatalf("%d buckets, more than %d", l.size(), maxBuckets)
+	if l.Size() > MaxBuckets {
+		t.Fatalf("%d buckets, more than %d", l.Size(), MaxBuckets)
 	}
 }
