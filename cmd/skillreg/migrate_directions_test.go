@@ -26,6 +26,56 @@ type copyableStore interface {
 	registry.Restorer
 }
 
+// sameValue fails the test when a and b (read from the stores named
+// nameA and nameB) differ or could not be read.
+func sameValue(t *testing.T, what, nameA, nameB string, a, b any, errA, errB error) {
+	t.Helper()
+	if errA != nil || errB != nil {
+		t.Fatalf("%s: %v, %v", what, errA, errB)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("%s differ:\n%s %+v\n%s %+v", what, nameA, a, nameB, b)
+	}
+}
+
+// sameRecords compares the issuers, users, signing keys and every
+// certificate (read batch at a time) of two stores field by field, and
+// returns the source's certificates.
+func sameRecords(t *testing.T, ctx context.Context, src, dst migrationSource, nameA, nameB string, batch int) []*registry.Certificate {
+	t.Helper()
+	same := func(what string, a, b any, errA, errB error) {
+		t.Helper()
+		sameValue(t, what, nameA, nameB, a, b, errA, errB)
+	}
+	si, e1 := src.Issuers(ctx)
+	di, e2 := dst.Issuers(ctx)
+	same("issuers", si, di, e1, e2)
+	su, e1 := src.Users(ctx)
+	du, e2 := dst.Users(ctx)
+	same("users", su, du, e1, e2)
+	sk, e1 := src.SigningKeys(ctx)
+	dk, e2 := dst.SigningKeys(ctx)
+	same("signing keys", sk, dk, e1, e2)
+	var all []*registry.Certificate
+	for after := ""; ; {
+		a, err := src.CertificatesAfter(ctx, after, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := dst.CertificatesAfter(ctx, after, batch)
+		if len(a) == 0 && len(b) == 0 && err == nil {
+			break
+		}
+		same("certificates after "+after, a, b, nil, err)
+		if len(a) == 0 {
+			break
+		}
+		all = append(all, a...)
+		after = a[len(a)-1].Number
+	}
+	return all
+}
+
 // migrateEnd is one side of a migration in TestMigrateDirections: the
 // --from or --to value and the store it names, opened for the test.
 type migrateEnd struct {
@@ -326,40 +376,10 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 	}
 
 	// Every record equal, field by field.
+	all := sameRecords(t, ctx, src, dst, "source", "target", 50)
 	same := func(what string, a, b any, errA, errB error) {
 		t.Helper()
-		if errA != nil || errB != nil {
-			t.Fatalf("%s: %v, %v", what, errA, errB)
-		}
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("%s differ:\nsource %+v\ntarget %+v", what, a, b)
-		}
-	}
-	si, e1 := src.Issuers(ctx)
-	di, e2 := dst.Issuers(ctx)
-	same("issuers", si, di, e1, e2)
-	su, e1 := src.Users(ctx)
-	du, e2 := dst.Users(ctx)
-	same("users", su, du, e1, e2)
-	sk, e1 := src.SigningKeys(ctx)
-	dk, e2 := dst.SigningKeys(ctx)
-	same("signing keys", sk, dk, e1, e2)
-	var all []*registry.Certificate
-	for after := ""; ; {
-		a, err := src.CertificatesAfter(ctx, after, 50)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := dst.CertificatesAfter(ctx, after, 50)
-		if len(a) == 0 && len(b) == 0 && err == nil {
-			break
-		}
-		same("certificates after "+after, a, b, nil, err)
-		if len(a) == 0 {
-			break
-		}
-		all = append(all, a...)
-		after = a[len(a)-1].Number
+		sameValue(t, what, "source", "target", a, b, errA, errB)
 	}
 	if len(all) != total {
 		t.Fatalf("walked %d certificates, want %d", len(all), total)

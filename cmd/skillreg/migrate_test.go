@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -175,41 +174,14 @@ func TestMigrate(t *testing.T) {
 	}
 
 	// Every record equal, field by field.
+	all := sameRecords(t, ctx, src, dst, "embedded", "mongodb", 2000)
 	compare := func(what string, a, b any, errA, errB error) {
 		t.Helper()
-		if errA != nil || errB != nil {
-			t.Fatalf("%s: %v, %v", what, errA, errB)
-		}
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("%s differ:\nembedded %+v\n mongodb %+v", what, a, b)
-		}
+		sameValue(t, what, "embedded", "mongodb", a, b, errA, errB)
 	}
-	si, e1 := src.Issuers(ctx)
-	di, e2 := dst.Issuers(ctx)
-	compare("issuers", si, di, e1, e2)
-	su, e1 := src.Users(ctx)
-	du, e2 := dst.Users(ctx)
-	compare("users", su, du, e1, e2)
-	sk, e1 := src.SigningKeys(ctx)
-	dk, e2 := dst.SigningKeys(ctx)
-	compare("signing keys", sk, dk, e1, e2)
 	ss, e1 := src.Serials(ctx)
 	ds, e2 := dst.Serials(ctx)
 	compare("serials", ss, ds, e1, e2)
-	var all []*registry.Certificate
-	for after := ""; ; {
-		a, err := src.CertificatesAfter(ctx, after, 2000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := dst.CertificatesAfter(ctx, after, 2000)
-		if len(a) == 0 && len(b) == 0 && err == nil {
-			break
-		}
-		compare("certificates after "+after, a, b, nil, err)
-		all = append(all, a...)
-		after = a[len(a)-1].Number
-	}
 	if len(all) != migrateCerts {
 		t.Fatalf("walked %d certificates, want %d", len(all), migrateCerts)
 	}
