@@ -22,12 +22,12 @@
 #
 #   bench/compare.sh [verify] [inproc] [import] [issue] [demo]  (default: all)
 #
-# Environment: BASE (9dcfd17, main just before this work), ROUNDS (2), N (10000), DURATION (20s),
+# Environment: BASE (b1d9d08, main just before this work), ROUNDS (2), N (10000), DURATION (20s),
 # CONNS (64), ROWS (100000), ISSUES (500), DEMO (1000000). Needs go, git, curl, jq, bc,
 # python3, wrk and GNU time. Prints "RESULT" lines; the last block is the
 # summary.
 set -euo pipefail
-BASE=${BASE:-9dcfd17}
+BASE=${BASE:-b1d9d08}
 ROUNDS=${ROUNDS:-2}
 N=${N:-10000}
 DURATION=${DURATION:-20s}
