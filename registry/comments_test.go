@@ -11,13 +11,13 @@ import (
 	"testing"
 )
 
-// ticketMarker matches a comment that names a ticket or a feature label
-// instead of what the code is about: the word issue or ticket followed by
-// a number (with or without #), or the word feature followed by a quoted
-// name. TestTicketMarkerMatches has examples.
-var ticketMarker = regexp.MustCompile(`(?i)\b(issue|ticket)\s*#?\d+|\bfeature\s+"`)
+// workItemLabel matches a comment that labels code with a work-item
+// number or a quoted feature name instead of describing it: "issue" or
+// "ticket" followed by a number (with or without #), or "feature"
+// followed by a quoted name. TestWorkItemLabelMatches has examples.
+var workItemLabel = regexp.MustCompile(`(?i)\b(issue|ticket)\s*#?\d+|\bfeature\s+"`)
 
-func TestTicketMarkerMatches(t *testing.T) {
+func TestWorkItemLabelMatches(t *testing.T) {
 	for text, want := range map[string]bool{
 		"// employers (issue 6): API keys":        true,
 		"// see Issue #12":                        true,
@@ -28,18 +28,18 @@ func TestTicketMarkerMatches(t *testing.T) {
 		"// a feature of the status list (bit 0)": false,
 		"// reissue 2 certificates":               false,
 	} {
-		if got := ticketMarker.MatchString(text); got != want {
-			t.Errorf("ticketMarker on %q = %v, want %v", text, got, want)
+		if got := workItemLabel.MatchString(text); got != want {
+			t.Errorf("workItemLabel on %q = %v, want %v", text, got, want)
 		}
 	}
 }
 
-// TestCommentsNameNoTickets keeps Go comments about the code: a reader has
-// the code, not the tracker, so a ticket number or a feature label as a
-// section header tells them nothing. Every Go file of the module is read,
+// TestCommentsDescribeCode keeps Go comments about the code itself: a
+// section header that is only a number or a label says nothing to someone
+// reading the file. Every Go file of the module is read,
 // tests included (nested modules, such as internal/mongowire, are their
 // own).
-func TestCommentsNameNoTickets(t *testing.T) {
+func TestCommentsDescribeCode(t *testing.T) {
 	root := ".."
 	files := 0
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -68,7 +68,7 @@ func TestCommentsNameNoTickets(t *testing.T) {
 		}
 		for _, cg := range f.Comments {
 			for _, c := range cg.List {
-				if m := ticketMarker.FindString(c.Text); m != "" {
+				if m := workItemLabel.FindString(c.Text); m != "" {
 					t.Errorf("%s: comment names %q; say what the code is about instead", fset.Position(c.Pos()), m)
 				}
 			}
