@@ -26,6 +26,31 @@ type copyableStore interface {
 	registry.Restorer
 }
 
+// seedMigrationSource stores the two issuers and three users (admin,
+// clerk, provincial official) that both migrate tests copy, and returns
+// the issuers' IDs.
+func seedMigrationSource(t *testing.T, ctx context.Context, src registry.Store, t0 time.Time) []string {
+	t.Helper()
+	issuers := []string{"S000111000001", "Y123444000002"}
+	for _, id := range issuers {
+		is := &registry.Issuer{ID: id, Name: "机构" + id, Kind: id[:1], OrgCode: id[1:5], Province: id[5:7], Site: id[7:],
+			Scope: registry.Scope{Occupations: []string{"6-18"}, MaxLevel: registry.Level1}, CreatedAt: t0}
+		if err := src.CreateIssuer(ctx, is); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []*registry.User{
+		{ID: "u-admin", Username: "admin", PasswordHash: "$2a$x", Role: registry.RoleAdmin, CreatedAt: t0},
+		{ID: "u-clerk", Username: "clerk", PasswordHash: "$2a$y", Role: registry.RoleIssuer, IssuerID: issuers[0], CreatedAt: t0},
+		{ID: "u-gd", Username: "official-44", PasswordHash: "$2a$z", Role: registry.RoleOfficial, Province: "44", CreatedAt: t0},
+	} {
+		if err := src.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return issuers
+}
+
 // sameValue fails the test when a and b (read from the stores named
 // nameA and nameB) differ or could not be read.
 func sameValue(t *testing.T, what, nameA, nameB string, a, b any, errA, errB error) {
@@ -159,23 +184,7 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 	srcReg := registry.New(registry.Config{Store: src, Tokens: verify.NewTokens(srcKeys.Source()), Vault: vault, Logger: slog.New(slog.DiscardHandler)})
 
 	t0 := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
-	issuers := []string{"S000111000001", "Y123444000002"}
-	for _, id := range issuers {
-		is := &registry.Issuer{ID: id, Name: "机构" + id, Kind: id[:1], OrgCode: id[1:5], Province: id[5:7], Site: id[7:],
-			Scope: registry.Scope{Occupations: []string{"6-18"}, MaxLevel: registry.Level1}, CreatedAt: t0}
-		if err := src.CreateIssuer(ctx, is); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, u := range []*registry.User{
-		{ID: "u-admin", Username: "admin", PasswordHash: "$2a$x", Role: registry.RoleAdmin, CreatedAt: t0},
-		{ID: "u-clerk", Username: "clerk", PasswordHash: "$2a$y", Role: registry.RoleIssuer, IssuerID: issuers[0], CreatedAt: t0},
-		{ID: "u-gd", Username: "official-44", PasswordHash: "$2a$z", Role: registry.RoleOfficial, Province: "44", CreatedAt: t0},
-	} {
-		if err := src.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	issuers := seedMigrationSource(t, ctx, src, t0)
 	var kid string
 	newCert := func(i int) *registry.Certificate {
 		id := fmt.Sprintf("1101051949%04d%03dX", i, i%997)

@@ -59,23 +59,7 @@ func TestMigrate(t *testing.T) {
 	srcKeys := verify.KeyStore{Store: src, Vault: vault}
 	srcReg := registry.New(registry.Config{Store: src, Tokens: verify.NewTokens(srcKeys.Source()), Vault: vault})
 	t0 := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
-	issuers := []string{"S000111000001", "Y123444000002"}
-	for _, id := range issuers {
-		is := &registry.Issuer{ID: id, Name: "机构" + id, Kind: id[:1], OrgCode: id[1:5], Province: id[5:7], Site: id[7:],
-			Scope: registry.Scope{Occupations: []string{"6-18"}, MaxLevel: registry.Level1}, CreatedAt: t0}
-		if err := src.CreateIssuer(ctx, is); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, u := range []*registry.User{
-		{ID: "u-admin", Username: "admin", PasswordHash: "$2a$x", Role: registry.RoleAdmin, CreatedAt: t0},
-		{ID: "u-clerk", Username: "clerk", PasswordHash: "$2a$y", Role: registry.RoleIssuer, IssuerID: issuers[0], CreatedAt: t0},
-		{ID: "u-gd", Username: "official-44", PasswordHash: "$2a$z", Role: registry.RoleOfficial, Province: "44", CreatedAt: t0},
-	} {
-		if err := src.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	issuers := seedMigrationSource(t, ctx, src, t0)
 	start := time.Now()
 	var kid string
 	for i := range migrateCerts {
