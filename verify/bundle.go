@@ -104,17 +104,25 @@ func NewTrustBundle(publicURL string, issuedAt time.Time, ttl time.Duration, jwk
 		IssuedAt: issuedAt, TTLSeconds: int64(ttl / time.Second), ExpiresAt: exp,
 		IAT: issuedAt.Unix(), EXP: exp.Unix(),
 		JWKS: json.RawMessage(jwks), Issuers: issuers,
-		StatusList: StatusListCredential{
-			Context:    []string{"https://www.w3.org/ns/credentials/v2"},
-			ID:         publicURL + StatusListPath,
-			Type:       []string{"VerifiableCredential", "BitstringStatusListCredential"},
-			Issuer:     publicURL,
-			ValidFrom:  issuedAt,
-			ValidUntil: exp,
-			CredentialSubject: StatusListSubject{
-				ID: publicURL + StatusListPath + "#list", Type: "BitstringStatusList",
-				StatusPurpose: "revocation", EncodedList: encodedList,
-			},
+		StatusList: newStatusListCredential(publicURL, publicURL, issuedAt, exp, encodedList),
+	}
+}
+
+// newStatusListCredential is the revocation list of the registry at
+// publicURL as a BitstringStatusListCredential of issuer, valid between
+// the two times: the trust bundle embeds one, and the status-list VC-JWT
+// is one.
+func newStatusListCredential(publicURL, issuer string, from, until time.Time, encodedList string) StatusListCredential {
+	return StatusListCredential{
+		Context:    []string{"https://www.w3.org/ns/credentials/v2"},
+		ID:         publicURL + StatusListPath,
+		Type:       []string{"VerifiableCredential", "BitstringStatusListCredential"},
+		Issuer:     issuer,
+		ValidFrom:  from,
+		ValidUntil: until,
+		CredentialSubject: StatusListSubject{
+			ID: publicURL + StatusListPath + "#list", Type: "BitstringStatusList",
+			StatusPurpose: "revocation", EncodedList: encodedList,
 		},
 	}
 }
@@ -137,19 +145,8 @@ func NewStatusListJWT(publicURL, did string, validFrom time.Time, lifetime time.
 	validFrom = validFrom.UTC().Truncate(time.Second)
 	until := validFrom.Add(lifetime)
 	return &StatusListJWT{
-		StatusListCredential: StatusListCredential{
-			Context:    []string{"https://www.w3.org/ns/credentials/v2"},
-			ID:         publicURL + StatusListPath,
-			Type:       []string{"VerifiableCredential", "BitstringStatusListCredential"},
-			Issuer:     did,
-			ValidFrom:  validFrom,
-			ValidUntil: until,
-			CredentialSubject: StatusListSubject{
-				ID: publicURL + StatusListPath + "#list", Type: "BitstringStatusList",
-				StatusPurpose: "revocation", EncodedList: encodedList,
-			},
-		},
-		Iss: did, Iat: validFrom.Unix(), Exp: until.Unix(),
+		StatusListCredential: newStatusListCredential(publicURL, did, validFrom, until, encodedList),
+		Iss:                  did, Iat: validFrom.Unix(), Exp: until.Unix(),
 	}
 }
 
