@@ -51,6 +51,24 @@ func seedMigrationSource(t *testing.T, ctx context.Context, src registry.Store, 
 	return issuers
 }
 
+// checkCopiedAuditLog verifies the audit log of dst with its signed
+// checkpoint (one, made with the copied keys) and that it has entries
+// entries and ends at src's head.
+func checkCopiedAuditLog(t *testing.T, ctx context.Context, src, dst registry.Store, vault *registry.Vault, entries int64) {
+	t.Helper()
+	pub, err := verify.KeyStore{Store: dst, Vault: vault}.PublicKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := registry.VerifyAuditLog(ctx, dst, func(_ context.Context, jws string) (registry.CheckpointPayload, error) {
+		return verify.VerifyCheckpoint(pub, jws)
+	})
+	srcHead, _ := src.AuditHead(ctx)
+	if err != nil || rep.Problem != nil || rep.Entries != entries || rep.Checkpoints != 1 || rep.Head.Hash != srcHead.Hash {
+		t.Errorf("audit log on the copy: %+v (%v), %v", rep, rep.Problem, err)
+	}
+}
+
 // sameValue fails the test when a and b (read from the stores named
 // nameA and nameB) differ or could not be read.
 func sameValue(t *testing.T, what, nameA, nameB string, a, b any, errA, errB error) {
@@ -423,17 +441,7 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 
 	// The audit log verifies on the copy, with its checkpoint, to the
 	// source's head.
-	pub, err := verify.KeyStore{Store: dst, Vault: vault}.PublicKeys(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := registry.VerifyAuditLog(ctx, dst, func(_ context.Context, jws string) (registry.CheckpointPayload, error) {
-		return verify.VerifyCheckpoint(pub, jws)
-	})
-	srcHead, _ := src.AuditHead(ctx)
-	if err != nil || rep.Problem != nil || rep.Entries != 12 || rep.Checkpoints != 1 || rep.Head.Hash != srcHead.Hash {
-		t.Errorf("audit log on the copy: %+v (%v), %v", rep, rep.Problem, err)
-	}
+	checkCopiedAuditLog(t, ctx, src, dst, vault, 12)
 
 	// Tokens made on the source verify on the copy with the status it
 	// holds: a valid and a revoked certificate of each key.

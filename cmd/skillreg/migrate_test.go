@@ -172,17 +172,7 @@ func TestMigrate(t *testing.T) {
 
 	// The audit log came over verbatim: it verifies on the copy, with its
 	// checkpoint, to the same head.
-	pub, err := verify.KeyStore{Store: dst, Vault: vault}.PublicKeys(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := registry.VerifyAuditLog(ctx, dst, func(_ context.Context, jws string) (registry.CheckpointPayload, error) {
-		return verify.VerifyCheckpoint(pub, jws)
-	})
-	srcHead, _ := src.AuditHead(ctx)
-	if err != nil || rep.Problem != nil || rep.Entries != 30 || rep.Checkpoints != 1 || rep.Head.Hash != srcHead.Hash {
-		t.Errorf("audit log on the copy: %+v (%v), %v", rep, rep.Problem, err)
-	}
+	checkCopiedAuditLog(t, ctx, src, dst, vault, 30)
 
 	// Tokens printed before the move verify through a registry over the
 	// copy, with the status the copy holds.
