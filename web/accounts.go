@@ -62,8 +62,8 @@ var accountMessages = map[string]Message{
 	"account.note":           {"修改密码后，除本页外，您所有的登录（其他浏览器、API 令牌）立即失效。", "Changing the password ends every other login you have (other browsers, API tokens) at once."},
 	"account.user":           {"当前用户", "Signed in as"},
 	"account.logout":         {"退出登录", "Log out"},
-	"account.error":          {"操作失败", "It did not work"},
-	"account.network":        {"网络错误，请重试", "Network error; try again"},
+	"error.generic":          {"操作失败", "It did not work"},
+	"error.network":          {"网络错误，请重试", "Network error; try again"},
 	"users.nav_certificates": {"证书管理", "Certificates"},
 }
 

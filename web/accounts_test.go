@@ -21,7 +21,7 @@ func TestAccountMessagesUsed(t *testing.T) {
 			used[m[1]] = true
 		}
 	}
-	for _, name := range []string{"static/users.js", "static/account.js"} {
+	for _, name := range []string{"static/users.js", "static/account.js", "static/staff.js"} {
 		b, err := staticFS.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)

@@ -18,6 +18,11 @@ func TestMessagesUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	shared, err := staticFS.ReadFile("static/staff.js") // loaded before portal.js
+	if err != nil {
+		t.Fatal(err)
+	}
+	js = append(js, shared...)
 	used := map[string]bool{"status.valid": true, "status.revoked": true} // t("status." + c.status)
 	for _, m := range regexp.MustCompile(`\{\{t "([a-z_.]+)"\}\}`).FindAllStringSubmatch(string(tpl), -1) {
 		used[m[1]] = true

@@ -25,7 +25,7 @@
     }).then(function (r) {
       return r.json().catch(function () { return null; }).then(function (b) {
         if (!r.ok) {
-          show(t("account.error") + (b && b.error ? "：" + b.error.message : ""), true);
+          show(t("error.generic") + (b && b.error ? "：" + b.error.message : ""), true);
           return;
         }
         // The new session has a new CSRF token: reload the page's copy.
@@ -38,6 +38,6 @@
         $("password-form").reset();
         show(t("account.done"));
       });
-    }, function () { show(t("account.network"), true); });
+    }, function () { show(t("error.network"), true); });
   });
 })();

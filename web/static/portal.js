@@ -1,56 +1,19 @@
 // The portal: an issuer's staff list, issue, import, print and revoke
 // certificates, and register training records and their outcomes; the
-// admin also keeps the plans. All of it through the JSON API. The session cookie authenticates;
-// every unsafe request carries the CSRF token from <meta name=csrf-token>
-// in the X-CSRF-Token header. Labels come from the message table the page
-// carries (#messages), never from this file.
+// admin also keeps the plans. All of it through the JSON API, called with
+// Staff.api (staff.js: the session cookie, and the CSRF token on every
+// unsafe request). Labels come from the message table the page carries
+// (#messages), never from this file.
 (function () {
   "use strict";
-  var M = JSON.parse(document.getElementById("messages").textContent);
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var t = Staff.t, $ = Staff.$, el = Staff.el, errorText = Staff.errorText, api = Staff.api;
   var canIssue = document.body.dataset.canIssue === "true";
 
-  function t(id, vars) {
-    var s = M[id] || id;
-    if (vars) {
-      Object.keys(vars).forEach(function (k) { s = s.split("{" + k + "}").join(String(vars[k])); });
-    }
-    return s;
-  }
-  function $(id) { return document.getElementById(id); }
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined) { e.textContent = text; }
-    return e;
-  }
   function show(node, text, isError) {
     node.textContent = text;
     node.classList.toggle("error", !!isError);
     node.hidden = false;
   }
-  function errorText(body) {
-    if (body && body.error) {
-      return t("error.generic") + "：" + body.error.message;
-    }
-    return t("error.generic");
-  }
-
-  // api sends a request and resolves to {ok, status, body}.
-  function api(method, path, body, isForm) {
-    var opts = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
-    if (method !== "GET") { opts.headers["X-CSRF-Token"] = csrf; }
-    if (body !== undefined) {
-      if (isForm) { opts.body = body; } else {
-        opts.headers["Content-Type"] = "application/json";
-        opts.body = JSON.stringify(body);
-      }
-    }
-    return fetch(path, opts).then(function (r) {
-      return r.json().catch(function () { return null; }).then(function (b) { return { ok: r.ok, status: r.status, body: b }; });
-    }, function () { return { ok: false, status: 0, body: { error: { message: t("error.network") } } }; });
-  }
-
   // --- the list ---------------------------------------------------------
   var page = 1, pages = 1;
   var flash = $("flash");

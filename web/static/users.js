@@ -1,50 +1,19 @@
 // User management (admin): list, create, disable or enable, reset the
-// password of and delete users through the JSON API. The session cookie
-// authenticates; every unsafe request carries the CSRF token from
-// <meta name=csrf-token> in the X-CSRF-Token header. Labels come from the
-// message table the page carries (#messages).
+// password of and delete users through the JSON API, called with Staff.api
+// (staff.js: the session cookie, and the CSRF token on every unsafe
+// request). Labels come from the message table the page carries
+// (#messages).
 (function () {
   "use strict";
-  var M = JSON.parse(document.getElementById("messages").textContent);
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var t = Staff.t, $ = Staff.$, el = Staff.el, errorText = Staff.errorText, api = Staff.api;
   var me = document.body.dataset.userId;
 
-  function t(id, vars) {
-    var s = M[id] || id;
-    if (vars) {
-      Object.keys(vars).forEach(function (k) { s = s.split("{" + k + "}").join(String(vars[k])); });
-    }
-    return s;
-  }
-  function $(id) { return document.getElementById(id); }
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined) { e.textContent = text; }
-    return e;
-  }
   var flash = $("flash");
   function show(text, isError) {
     flash.textContent = text;
     flash.classList.toggle("error", !!isError);
     flash.hidden = false;
   }
-  function errorText(body) {
-    if (body && body.error) { return t("account.error") + "：" + body.error.message; }
-    return t("account.error");
-  }
-  function api(method, path, body) {
-    var opts = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
-    if (method !== "GET") { opts.headers["X-CSRF-Token"] = csrf; }
-    if (body !== undefined) {
-      opts.headers["Content-Type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    return fetch(path, opts).then(function (r) {
-      return r.json().catch(function () { return null; }).then(function (b) { return { ok: r.ok, status: r.status, body: b }; });
-    }, function () { return { ok: false, status: 0, body: { error: { message: t("account.network") } } }; });
-  }
-
   // --- reference lists: issuers and provinces for the create form -------
   var issuerNames = {}, provinceNames = {};
   function loadChoices() {
