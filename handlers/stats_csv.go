@@ -8,6 +8,7 @@ import (
 
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/refdata"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // The CSV exports are for Excel as officials in China use it: UTF-8 with
@@ -121,7 +122,7 @@ func figuresHeader(levels []registry.Level) []string {
 	)
 }
 
-func figuresRecord(code, name string, q registry.StatsQuery, f registry.TierFigures, levels []registry.Level, t registry.PlanTargets, plan *registry.Plan) []string {
+func figuresRecord(code, name string, q registry.StatsQuery, f registry.TierFigures, levels []registry.Level, t stats.PlanTargets, plan *stats.Plan) []string {
 	r := []string{code, name, occupationLabel(q.Occupation), channelLabel(q.Channel), itoa(f.SkilledWorkers)}
 	for _, l := range levels {
 		r = append(r, itoa(f.ByLevel[l]))
