@@ -11,14 +11,22 @@ import (
 type statsCerts struct{ store Store }
 
 // HolderCerts returns the counted certificates of each holder, sorted by
-// number.
+// number: one holder's in one read, several holders' in one read too.
 func (s statsCerts) HolderCerts(ctx context.Context, hashes []string) (map[string][]stats.HolderCert, error) {
 	out := make(map[string][]stats.HolderCert, len(hashes))
-	for _, h := range hashes {
-		certs, err := s.store.CertificatesByHolder(ctx, h)
+	if len(hashes) == 1 {
+		certs, err := s.store.CertificatesByHolder(ctx, hashes[0])
 		if err != nil {
 			return nil, err
 		}
+		out[hashes[0]] = holderCertsOf(certs)
+		return out, nil
+	}
+	byHolder, err := s.store.CertificatesByHolders(ctx, hashes)
+	if err != nil {
+		return nil, err
+	}
+	for h, certs := range byHolder {
 		out[h] = holderCertsOf(certs)
 	}
 	return out, nil

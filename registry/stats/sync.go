@@ -516,6 +516,8 @@ func (k *Keeper) EndMany(ctx context.Context, marks []*Mark) {
 		fail(err)
 		return
 	}
+	// Read after the chunk's certificates are committed, as End reads
+	// one holder's, so that the counted state includes them.
 	certs, err := k.certs.HolderCerts(ctx, hashes)
 	if err != nil {
 		fail(err)
