@@ -280,10 +280,6 @@ type TrainingStore interface {
 	// has none (or the same one already). ENOTFOUND if there is no such
 	// record, ECONFLICT if it names another certificate.
 	LinkTrainingCertificate(ctx context.Context, id, number string) error
-
-	// TrainingCounts groups the records matching f by province, start
-	// year, target group, training type, completed, certified and employed.
-	TrainingCounts(ctx context.Context, f TrainingCountFilter) ([]TrainingCount, error)
 }
 
 // AuditStore keeps the hash-chained audit log and its signed checkpoints

@@ -105,6 +105,7 @@ type Store interface {
 	MarkStore
 	HolderStore
 	PlanStore
+	TrainingCountStore
 }
 
 // Certificates is the statistics' read of the certificates, given by the
