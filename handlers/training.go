@@ -178,7 +178,7 @@ func (s *Server) trainingStats(c echo.Context) error {
 		}
 		return s.sendCSV(c, ascii, zh, registry.StatsQuery{Province: st.Province}, writeTrainingCSV(st))
 	}
-	return c.JSON(http.StatusOK, st)
+	return c.JSON(http.StatusOK, toTrainingStatsJSON(st))
 }
 
 // trainingTemplateName is the download name of the training template.
