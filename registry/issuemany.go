@@ -268,15 +268,17 @@ func (r *Registry) statsEndMany(ctx context.Context, marks []*StatsMark) {
 		fail(err)
 		return
 	}
+	// Read after the chunk's certificates are committed, as statsEnd
+	// reads one holder's, so that the counted state includes them.
+	byHolder, err := r.store.CertificatesByHolders(ctx, hashes)
+	if err != nil {
+		fail(err)
+		return
+	}
 	marker := "batch-" + newID()
 	var ops []*StatsOp
 	for i, hash := range hashes {
-		certs, err := r.store.CertificatesByHolder(ctx, hash)
-		if err != nil {
-			fail(err)
-			return
-		}
-		next := holderCertsOf(certs)
+		next := holderCertsOf(byHolder[hash])
 		if st := sts[i]; !sameCerts(st.Certs, next) {
 			ops = append(ops, &StatsOp{ID: statsOpID(hash, st.Version+1), Hash: hash, From: st.Version, Certs: next,
 				Deltas: deltasBetween(st.Certs, next), Batch: marker, CreatedAt: statsNow()})

@@ -143,6 +143,12 @@ type CertificateStore interface {
 	// ID-number hash is given, newest first.
 	CertificatesByHolder(ctx context.Context, holderHash string) ([]*Certificate, error)
 
+	// CertificatesByHolders returns, for each of the given ID-number
+	// hashes, every certificate of that holder, newest first, as
+	// CertificatesByHolder would, read at once; a holder with no
+	// certificate has no entry in the map.
+	CertificatesByHolders(ctx context.Context, holderHashes []string) (map[string][]*Certificate, error)
+
 	// RevokeCertificate marks a valid certificate revoked. ENOTFOUND if
 	// there is none, ECONFLICT if it is already revoked.
 	RevokeCertificate(ctx context.Context, number, reason string, at time.Time) (*Certificate, error)
