@@ -16,14 +16,17 @@ import (
 	"testing"
 )
 
-// domainPkg is the domain package whose types must not reach the wire
-// as they are: handlers shape every response in a type of their own.
-const domainPkg = "github.com/skillreg/skillreg/registry"
+// domainPkgs are the domain packages whose types must not reach the
+// wire as they are: handlers shape every response in a type of their own.
+var domainPkgs = map[string]string{
+	"github.com/skillreg/skillreg/registry":       "registry",
+	"github.com/skillreg/skillreg/registry/stats": "stats",
+}
 
 // TestResponsesAreHandlerTypes type-checks this package and fails if an
 // argument of a c.JSON call is, or holds (through fields, pointers,
 // slices, maps or the values of a composite literal), a struct type of
-// the domain package: the domain type's field names would then define
+// a domain package: the domain type's field names would then define
 // the wire format, and renaming a field there would change the API.
 func TestResponsesAreHandlerTypes(t *testing.T) {
 	if testing.Short() {
@@ -141,9 +144,9 @@ func domainStruct(t types.Type, seen map[types.Type]bool) string {
 	seen[t] = true
 	switch t := t.(type) {
 	case *types.Named:
-		if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg().Path() == domainPkg {
+		if obj := t.Obj(); obj.Pkg() != nil && domainPkgs[obj.Pkg().Path()] != "" {
 			if _, ok := t.Underlying().(*types.Struct); ok {
-				return "registry." + obj.Name()
+				return domainPkgs[obj.Pkg().Path()] + "." + obj.Name()
 			}
 		}
 		return domainStruct(t.Underlying(), seen)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // The JSON of the statistics and plan routes. Each type mirrors one
@@ -32,7 +33,7 @@ type planTargetsJSON struct {
 	HighSkilled    float64 `json:"high_skilled"`
 }
 
-func toPlanTargetsJSON(t registry.PlanTargets) planTargetsJSON {
+func toPlanTargetsJSON(t stats.PlanTargets) planTargetsJSON {
 	return planTargetsJSON{SkilledWorkers: t.SkilledWorkers, Technician: t.Technician,
 		SeniorWorker: t.SeniorWorker, HighSkilled: t.HighSkilled}
 }
@@ -49,13 +50,13 @@ type planJSON struct {
 	CreatedAt time.Time       `json:"created_at,omitzero"`
 }
 
-func toPlanJSON(p *registry.Plan) planJSON {
+func toPlanJSON(p *stats.Plan) planJSON {
 	return planJSON{ID: p.ID, Name: p.Name, EndDate: p.EndDate, Targets: toPlanTargetsJSON(p.Targets),
 		Default: p.Default, BuiltIn: p.BuiltIn, CreatedAt: p.CreatedAt}
 }
 
 // optionalPlanJSON converts a plan that may be absent (null).
-func optionalPlanJSON(p *registry.Plan) *planJSON {
+func optionalPlanJSON(p *stats.Plan) *planJSON {
 	if p == nil {
 		return nil
 	}
@@ -203,7 +204,7 @@ type trainingBucketJSON struct {
 	Certified int    `json:"certified"`
 }
 
-func toTrainingBucketsJSON(list []registry.TrainingBucket) []trainingBucketJSON {
+func toTrainingBucketsJSON(list []stats.TrainingBucket) []trainingBucketJSON {
 	if list == nil {
 		return nil
 	}
@@ -222,7 +223,7 @@ type rateJSON struct {
 	Value       *float64 `json:"value"`
 }
 
-func toRateJSON(r registry.Rate) rateJSON {
+func toRateJSON(r stats.Rate) rateJSON {
 	return rateJSON{Numerator: r.Numerator, Denominator: r.Denominator, Value: r.Value}
 }
 
@@ -242,7 +243,7 @@ type trainingStatsJSON struct {
 	PreEmploymentMet bool                 `json:"pre_employment_met"`
 }
 
-func toTrainingStatsJSON(st *registry.TrainingStats) trainingStatsJSON {
+func toTrainingStatsJSON(st *stats.TrainingStats) trainingStatsJSON {
 	return trainingStatsJSON{
 		Province: st.Province, Year: st.Year, Records: st.Records,
 		ByTargetGroup: toTrainingBucketsJSON(st.ByTargetGroup), ByType: toTrainingBucketsJSON(st.ByType),
