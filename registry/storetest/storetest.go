@@ -66,7 +66,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"StatsCells", testStatsCells},
 		{"StatsOps", testStatsOps},
 		{"StatsHolders", testStatsHolders},
-		{"HolderCertificatesAfter", testHolderCertificatesAfter},
+		{"CertificatesInHolderOrder", testCertificatesInHolderOrder},
 		{"StatsMarks", testStatsMarks},
 		{"Plans", testPlans},
 		// ID checks of lookups: idcheck.go
