@@ -52,8 +52,8 @@ package registry
 //
 // # Reads of the holders' certificates
 //
-// Each input's holder has their certificates read at three points, and
-// only the last is shared by the chunk:
+// Each input's holder has their certificates read at three points; only
+// the identity check reads them input by input:
 //
 //   - the identity check (checkIdentity), one read per input, right
 //     before its certificate is written, as Issue makes it. It is not
@@ -68,9 +68,9 @@ package registry
 //     batch of rows, in the importer's first stage before the rows are
 //     handed on; it only finds what a row would repeat, and the store's
 //     external_ref check and the identity check above decide.
-//   - the counters (statsEndMany): one read of all the chunk's holders,
-//     after the last certificate of the chunk is committed, so that each
-//     holder's counted state includes them, as statsEnd reads one
+//   - the counters (stats.Keeper.EndMany): one read of all the chunk's
+//     holders, after the last certificate of the chunk is committed, so
+//     that each holder's counted state includes them, as End reads one
 //     holder's after Issue's write.
 
 import (
