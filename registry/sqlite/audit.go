@@ -68,17 +68,17 @@ func (s *Store) AppendAudit(ctx context.Context, es ...*registry.AuditEntry) err
 	if len(es) == 0 {
 		return nil
 	}
-	return s.withNormalSync(ctx, "audit append", func(conn *sql.Conn) error { return appendAudit(ctx, conn, es) })
+	return s.withNormalSync(ctx, "audit append", func(conn *sql.Conn) error { return s.appendAudit(ctx, conn, es) })
 }
 
 // appendAudit appends es in one transaction: all or none.
-func appendAudit(ctx context.Context, conn *sql.Conn, es []*registry.AuditEntry) error {
+func (s *Store) appendAudit(ctx context.Context, conn *sql.Conn, es []*registry.AuditEntry) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return internal(err, "begin audit append")
 	}
 	defer rollback(tx)
-	if err := appendAuditTx(ctx, tx, es); err != nil {
+	if err := s.appendAuditTx(ctx, tx, es); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -89,8 +89,8 @@ func appendAudit(ctx context.Context, conn *sql.Conn, es []*registry.AuditEntry)
 
 // appendAuditTx appends es inside the write transaction tx, which holds
 // the write lock, so that the head it reads stays the head.
-func appendAuditTx(ctx context.Context, tx *sql.Tx, es []*registry.AuditEntry) error {
-	head, err := scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`))
+func (s *Store) appendAuditTx(ctx context.Context, tx *sql.Tx, es []*registry.AuditEntry) error {
+	head, err := scanAudit(s.txQueryRow(ctx, tx, selectAuditHead))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		head = nil
@@ -99,7 +99,7 @@ func appendAuditTx(ctx context.Context, tx *sql.Tx, es []*registry.AuditEntry) e
 	}
 	for _, e := range es {
 		e.Link(head)
-		if _, err := tx.ExecContext(ctx, insertAudit, columnValues(auditTable, e)...); err != nil {
+		if _, err := s.txExec(ctx, tx, insertAudit, columnValues(auditTable, e)...); err != nil {
 			return internal(err, "append audit entry %d", e.Seq)
 		}
 		head = e

@@ -55,6 +55,9 @@ type Store struct {
 	write *sql.DB  // one connection, BEGIN IMMEDIATE
 	read  *sql.DB  // many connections, read-only
 	stmts sync.Map // query -> *sql.Stmt on read: the hot reads (prepared.go)
+	// writeStmts are issuance's statements on write, prepared by Open and
+	// only read after (prepared.go).
+	writeStmts map[string]*sql.Stmt
 }
 
 // Open opens the database at path, creating it and its parent directory if
@@ -89,6 +92,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.write.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
+	s.prepareWrites(ctx)
 
 	s.read, err = sql.Open("sqlite", dsn(path, url.Values{"_query_only": {"1"}}))
 	if err != nil {
