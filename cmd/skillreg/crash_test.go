@@ -290,7 +290,7 @@ func TestSIGTERMFinishesUpload(t *testing.T) {
 	}
 	// Wait until the handler is reading the upload (its job directory
 	// exists): the request is then in flight, not waiting to be accepted.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(hangGuard); ; time.Sleep(10 * time.Millisecond) {
 		if m, _ := filepath.Glob(filepath.Join(spool, "skillreg-import-*")); len(m) > 0 {
 			break
 		}
@@ -318,8 +318,8 @@ func TestSIGTERMFinishesUpload(t *testing.T) {
 	}
 	select {
 	case <-s.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not exit after the in-flight upload finished")
+	case <-time.After(hangGuard):
+		t.Fatalf("the server was still running %v after the in-flight upload finished", hangGuard)
 	}
 	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("exit code %d after SIGTERM", code)

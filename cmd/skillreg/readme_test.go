@@ -246,7 +246,7 @@ func startREADMEServer(t *testing.T, line int, text, work string, subst *strings
 		}
 	}
 	t.Cleanup(stop)
-	for deadline := time.Now().Add(time.Minute); ; {
+	for deadline := time.Now().Add(hangGuard); ; {
 		select {
 		case <-exited:
 			t.Fatalf("README.md:%d: the server exited:\n%s", line, out.String())
@@ -259,7 +259,7 @@ func startREADMEServer(t *testing.T, line int, text, work string, subst *strings
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("README.md:%d: the server was not ready within a minute:\n%s", line, out.String())
+			t.Fatalf("README.md:%d: the server was not ready within %v:\n%s", line, hangGuard, out.String())
 		}
 	}
 }
