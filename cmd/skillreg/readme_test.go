@@ -72,6 +72,7 @@ func readmeBlocks(readme string) []readmeBlock {
 // the marked blocks in one `set -euo pipefail` bash session, where curl
 // fails on any HTTP error.
 func TestREADME(t *testing.T) {
+	t.Parallel() // its own directories, port and environment
 	var missing []string
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
