@@ -11,6 +11,12 @@
 #           the working tree (which has no parse cache)
 #   import  BenchmarkImport100k: import against raw Store.CreateCertificate
 #           at ROWS rows, statistics and audit on
+#   scale   bench/verify.sh with STORE=demo over a store of N certificates
+#           and one of BIG (1,000,000), with the working tree's binary (and
+#           the base's too with SCALE_TREES="base new"): SAMPLE (100,000)
+#           tokens drawn at random from each store (all of a smaller one),
+#           each verified once before wrk; the summary gives BIG's verify
+#           req/s against N's
 #   inproc  the in-process handler benchmarks BenchmarkVerifyAPI/token and
 #           BenchmarkHealthz (no sockets, no wrk: CPU per request), 5000
 #           requests each, 4 times
@@ -20,10 +26,11 @@
 #   demo    skillreg demo --certificates DEMO under /usr/bin/time -v:
 #           wall time, CPU time (user + system) and peak RSS
 #
-#   bench/compare.sh [verify] [inproc] [import] [issue] [demo]  (default: all)
+#   bench/compare.sh [verify] [scale] [inproc] [import] [issue] [demo]  (default: all)
 #
 # Environment: BASE (b1d9d08, main just before this work), ROUNDS (2), N (10000), DURATION (20s),
-# CONNS (64), ROWS (100000), ISSUES (500), DEMO (1000000). Needs go, git, curl, jq, bc,
+# CONNS (64), ROWS (100000), ISSUES (500), DEMO (1000000), BIG (1000000), SAMPLE (100000),
+# SCALE_TREES (new). Needs go, git, curl, jq, bc,
 # python3, wrk and GNU time. Prints "RESULT" lines; the last block is the
 # summary.
 set -euo pipefail
@@ -35,8 +42,11 @@ CONNS=${CONNS:-64}
 ROWS=${ROWS:-100000}
 DEMO=${DEMO:-1000000}
 ISSUES=${ISSUES:-500}
+BIG=${BIG:-1000000}
+SAMPLE=${SAMPLE:-100000}
+SCALE_TREES=${SCALE_TREES:-new}
 what=("$@")
-[ ${#what[@]} -gt 0 ] || what=(verify inproc import issue demo)
+[ ${#what[@]} -gt 0 ] || what=(verify scale inproc import issue demo)
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -74,6 +84,20 @@ for w in "${what[@]}"; do
         note "import round $round $tree ($ROWS rows): $(echo "$out" | awk '{for (i=3;i<NF;i+=2) printf "%s=%s ", $(i+1), $i}') load $(cut -d' ' -f1 /proc/loadavg)"
       done
       ;;
+    scale)
+      for tree in $SCALE_TREES; do
+        small= big=
+        for n in "$N" "$BIG"; do
+          out=$(SKILLREG_BIN="$work/skillreg-$tree" STORE=demo SAMPLE=$((n < SAMPLE ? n : SAMPLE)) "$root/bench/verify.sh" "$n" "$DURATION" "$CONNS" 2>&1 | tee /dev/stderr | grep '^RESULT' || true)
+          note "scale round $round $tree: ${out#RESULT } load $(cut -d' ' -f1 /proc/loadavg)"
+          rps=$(sed -n 's/.* verify_rps=\([0-9.]*\).*/\1/p' <<<"$out")
+          if [ "$n" = "$N" ]; then small=$rps; else big=$rps; fi
+        done
+        if [ -n "$small" ] && [ -n "$big" ]; then
+          note "scale round $round $tree: verify req/s at $BIG / at $N = $(printf '%.3f' "$(echo "$big / $small" | bc -l)")"
+        fi
+      done
+      ;;
     inproc)
       for tree in base new; do
         out=$(cd "$work/$tree" && go test -run '^$' -bench 'BenchmarkVerifyAPI/token$|BenchmarkHealthz$' -benchtime 5000x -count 4 ./handlers/ 2>/dev/null |
@@ -99,7 +123,7 @@ for w in "${what[@]}"; do
       rm -rf "$work/demo"
       ;;
     *)
-      echo "unknown measurement $w (verify, inproc, import, issue, demo)"
+      echo "unknown measurement $w (verify, scale, inproc, import, issue, demo)"
       exit 2
       ;;
     esac
