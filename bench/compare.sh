@@ -7,16 +7,18 @@
 #
 #   verify  bench/verify.sh: GET /v/<token> over N distinct certificates
 #           against GET /healthz of the same server (wrk); BASE with its
-#           parse cache off (--verify-cache 0) and on (its default), then
-#           the working tree (which has no parse cache)
+#           parse cache off (--verify-cache 0) and on (its default) if it
+#           has one, else once, then the working tree (which has no parse
+#           cache)
 #   import  BenchmarkImport100k: import against raw Store.CreateCertificate
 #           at ROWS rows, statistics and audit on
 #   scale   bench/verify.sh with STORE=demo over a store of N certificates
-#           and one of BIG (1,000,000), with the working tree's binary (and
-#           the base's too with SCALE_TREES="base new"): SAMPLE (100,000)
-#           tokens drawn at random from each store (all of a smaller one),
-#           each verified once before wrk; the summary gives BIG's verify
-#           req/s against N's
+#           and one of BIG (1,000,000), each made once by the working tree's
+#           `skillreg demo` and copied fresh for every server; the working
+#           tree's binary (and the base's too with SCALE_TREES="base new"):
+#           SAMPLE (100,000) tokens drawn at random from each store (all of
+#           a smaller one), each verified once before wrk; the summary gives
+#           BIG's verify req/s against N's
 #   inproc  the in-process handler benchmarks BenchmarkVerifyAPI/token and
 #           BenchmarkHealthz (no sockets, no wrk: CPU per request), 5000
 #           requests each, 4 times
@@ -70,7 +72,11 @@ for w in "${what[@]}"; do
   for round in $(seq "$ROUNDS"); do
     case $w in
     verify)
-      for run in "base cache-off" "base cache-on" "new"; do
+      runs=("base cache-off" "base cache-on" "new")
+      # A base without the parse cache (main since token MACs) has no
+      # --verify-cache flag: it runs once, as it is.
+      "$work/skillreg-base" serve --help 2>&1 | grep -q -- '-verify-cache' || runs=("base" "new")
+      for run in "${runs[@]}"; do
         set -- $run
         flags=
         [ "$run" = "base cache-off" ] && flags="--verify-cache 0"
@@ -85,10 +91,15 @@ for w in "${what[@]}"; do
       done
       ;;
     scale)
+      # One demo store of each size, made once by the working tree's
+      # binary; every measurement works on a fresh copy of it.
+      for n in "$N" "$BIG"; do
+        [ -d "$work/demo-$n" ] || "$work/skillreg-new" demo --certificates "$n" --data "$work/demo-$n" --quiet >/dev/null
+      done
       for tree in $SCALE_TREES; do
         small= big=
         for n in "$N" "$BIG"; do
-          out=$(SKILLREG_BIN="$work/skillreg-$tree" STORE=demo SAMPLE=$((n < SAMPLE ? n : SAMPLE)) "$root/bench/verify.sh" "$n" "$DURATION" "$CONNS" 2>&1 | tee /dev/stderr | grep '^RESULT' || true)
+          out=$(DEMO_DATA="$work/demo-$n" SKILLREG_BIN="$work/skillreg-$tree" STORE=demo SAMPLE=$((n < SAMPLE ? n : SAMPLE)) "$root/bench/verify.sh" "$n" "$DURATION" "$CONNS" 2>&1 | tee /dev/stderr | grep '^RESULT' || true)
           note "scale round $round $tree: ${out#RESULT } load $(cut -d' ' -f1 /proc/loadavg)"
           rps=$(sed -n 's/.* verify_rps=\([0-9.]*\).*/\1/p' <<<"$out")
           if [ "$n" = "$N" ]; then small=$rps; else big=$rps; fi

@@ -19,7 +19,9 @@
 # certificates are then drawn at random from the whole table, and each
 # sampled token is verified once before the measurement, which stores its
 # token MAC (demo certificates have none), so that wrk measures the
-# steady state over a store of N rows.
+# steady state over a store of N rows. DEMO_DATA=DIR copies a data
+# directory that `skillreg demo --certificates N --data DIR` made instead
+# of making one (the copy is measured and thrown away; DIR is unchanged).
 #
 # Needs go, curl, jq, python3 and wrk (Debian: apt-get install wrk).
 set -euo pipefail
@@ -47,7 +49,12 @@ STORE=${STORE:-import}
 if [ "$STORE" = demo ]; then
   echo "== demo store of $N certificates"
   demo0=$(date +%s.%N)
-  "$work/skillreg" demo --certificates "$N" --data "$work/data" --quiet >"$work/demo.out"
+  if [ -n "${DEMO_DATA:-}" ]; then
+    cp -r "$DEMO_DATA" "$work/data"
+    echo "demo: copied $DEMO_DATA" >"$work/demo.out"
+  else
+    "$work/skillreg" demo --certificates "$N" --data "$work/data" --quiet >"$work/demo.out"
+  fi
   demo1=$(date +%s.%N)
   printf 'made %s certificates in %.1f s: %s\n' "$N" "$(echo "$demo1 - $demo0" | bc)" "$(head -1 "$work/demo.out")"
 fi
