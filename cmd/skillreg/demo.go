@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // cmdDemo runs `skillreg demo --certificates N [--seed S]`: a synthetic
@@ -73,7 +74,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		res.Certificates, res.Revoked, res.People, res.Issuers, took.Round(time.Millisecond))
 	// The counters were built with the certificates; check that they
 	// match.
-	check, err := reg.CheckStats(ctx, registry.CheckOptions{})
+	check, err := reg.CheckStats(ctx, stats.CheckOptions{})
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ type Store struct {
 	path  string
 	write *sql.DB  // one connection, BEGIN IMMEDIATE
 	read  *sql.DB  // many connections, read-only
-	stmts sync.Map // query -> *sql.Stmt on read: the verification path's (prepared.go)
+	stmts sync.Map // query -> *sql.Stmt on read: the hot reads (prepared.go)
 }
 
 // Open opens the database at path, creating it and its parent directory if
