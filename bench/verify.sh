@@ -50,7 +50,7 @@ if [ "$STORE" = demo ]; then
   echo "== demo store of $N certificates"
   demo0=$(date +%s.%N)
   if [ -n "${DEMO_DATA:-}" ]; then
-    cp -r "$DEMO_DATA" "$work/data"
+    cp -RL "$DEMO_DATA" "$work/data"
     echo "demo: copied $DEMO_DATA" >"$work/demo.out"
   else
     "$work/skillreg" demo --certificates "$N" --data "$work/data" --quiet >"$work/demo.out"
