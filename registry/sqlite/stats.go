@@ -515,6 +515,9 @@ func (s *Store) withNormalSync(ctx context.Context, what string, fn func(conn *s
 		return internal(err, "%s: connection", what)
 	}
 	defer conn.Close()
+	if s.bulk.Load() {
+		return fn(conn) // BulkLoad has set synchronous=OFF and restores FULL
+	}
 	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
 		return internal(err, "%s: synchronous", what)
 	}

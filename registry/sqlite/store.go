@@ -26,6 +26,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -52,9 +53,10 @@ const BusyTimeout = 10 * time.Second
 // Store is a registry.Store in one SQLite database file.
 type Store struct {
 	path  string
-	write *sql.DB  // one connection, BEGIN IMMEDIATE
-	read  *sql.DB  // many connections, read-only
-	stmts sync.Map // query -> *sql.Stmt on read: the verification path's (prepared.go)
+	write *sql.DB     // one connection, BEGIN IMMEDIATE
+	read  *sql.DB     // many connections, read-only
+	stmts sync.Map    // query -> *sql.Stmt on read: the verification path's (prepared.go)
+	bulk  atomic.Bool // set during BulkLoad: the write connection runs at synchronous=OFF
 }
 
 // Open opens the database at path, creating it and its parent directory if
