@@ -188,33 +188,33 @@ func (s *Store) BulkLoad(ctx context.Context, load func() error) (err error) {
 		return errors.Join(loadErr, internal(err, "bulk load: connection"))
 	}
 	defer conn.Close()
-	restore := func() error {
-		for _, def := range later {
-			_, err := conn.ExecContext(end, def)
-			switch {
-			case err == nil, loadErr != nil:
-				// After a failed load the indexes are built back all
-				// the same; an error there says nothing new.
-			case isUnique(err):
-				return registry.Errorf(registry.ECONFLICT, "bulk load: the loaded certificates share a status-list index")
-			default:
-				return internal(err, "bulk load: build index")
-			}
+	// Every index is built that can be, and the settings are restored,
+	// whatever failed before.
+	var errs []error
+	for _, def := range later {
+		_, err := conn.ExecContext(end, def)
+		switch {
+		case err == nil, loadErr != nil:
+			// After a failed load an error here says nothing new.
+		case isUnique(err):
+			errs = append(errs, registry.Errorf(registry.ECONFLICT, "bulk load: the loaded certificates share a status-list index"))
+		default:
+			errs = append(errs, internal(err, "bulk load: build index"))
 		}
-		for _, p := range []string{`PRAGMA cache_size = -2000`, `PRAGMA synchronous = FULL`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
-			if _, err := conn.ExecContext(end, p); err != nil {
-				return internal(err, "bulk load: %s", p)
-			}
+	}
+	for _, p := range []string{`PRAGMA cache_size = -2000`, `PRAGMA synchronous = FULL`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		if _, err := conn.ExecContext(end, p); err != nil {
+			// A connection that may keep the bulk settings must not
+			// serve other writes.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			errs = append(errs, internal(err, "bulk load: %s", p))
+			break
 		}
-		return nil
 	}
-	if err := restore(); err != nil {
-		// A connection that may keep the bulk settings must not serve
-		// other writes.
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		return errors.Join(loadErr, err)
+	if loadErr != nil {
+		return loadErr
 	}
-	return loadErr
+	return errors.Join(errs...)
 }
 
 // bulkCacheMiB is the write connection's page cache during BulkLoad.
