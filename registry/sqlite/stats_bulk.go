@@ -123,6 +123,11 @@ func (s *Store) ImportSerials(ctx context.Context, serials map[string]int) error
 //     the unique index also checks that the loaded status-list indexes are
 //     distinct. The index by holder stays: the counters read it.
 //
+//   - if no statistics op or marker is stored, the ops, markers and
+//     counter deltas of the load's statistics steps are kept in memory
+//     (bulkJournal) and written once, summed, at the end; the counters
+//     read during the load do not show them yet.
+//
 // At the end the WAL is checkpointed into the database file and the file
 // is flushed, so that the load is on disk when BulkLoad returns nil.
 func (s *Store) BulkLoad(ctx context.Context, load func() error) (err error) {
@@ -173,6 +178,16 @@ func (s *Store) BulkLoad(ctx context.Context, load func() error) (err error) {
 			return internal(err, "bulk load: %s", p)
 		}
 	}
+	// The statistics journal moves to memory if its tables are empty.
+	var journaled bool
+	if err := conn.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM stats_ops) AND NOT EXISTS (SELECT 1 FROM stats_pending)`).Scan(&journaled); err != nil {
+		conn.Close()
+		return internal(err, "bulk load")
+	}
+	j := newBulkJournal()
+	if journaled {
+		s.journal.Store(j)
+	}
 	// The connection goes back to the pool (the pool's only one, so the
 	// load's writes run on it) with the bulk settings; the statistics
 	// transactions leave synchronous alone while s.bulk is set.
@@ -181,8 +196,15 @@ func (s *Store) BulkLoad(ctx context.Context, load func() error) (err error) {
 
 	loadErr := load()
 
-	s.bulk.Store(false)
 	end := context.WithoutCancel(ctx)
+	var errs []error
+	if journaled {
+		s.journal.Store(nil)
+		if err := s.flushJournal(end, j); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.bulk.Store(false)
 	conn, err = s.write.Conn(end)
 	if err != nil {
 		return errors.Join(loadErr, internal(err, "bulk load: connection"))
@@ -190,7 +212,9 @@ func (s *Store) BulkLoad(ctx context.Context, load func() error) (err error) {
 	defer conn.Close()
 	// Every index is built that can be, and the settings are restored,
 	// whatever failed before.
-	var errs []error
+	if _, err := conn.ExecContext(end, `PRAGMA cache_size = -2000`); err != nil {
+		errs = append(errs, internal(err, "bulk load: cache size"))
+	}
 	for _, def := range later {
 		_, err := conn.ExecContext(end, def)
 		switch {
@@ -202,7 +226,7 @@ func (s *Store) BulkLoad(ctx context.Context, load func() error) (err error) {
 			errs = append(errs, internal(err, "bulk load: build index"))
 		}
 	}
-	for _, p := range []string{`PRAGMA cache_size = -2000`, `PRAGMA synchronous = FULL`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+	for _, p := range []string{`PRAGMA synchronous = FULL`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
 		if _, err := conn.ExecContext(end, p); err != nil {
 			// A connection that may keep the bulk settings must not
 			// serve other writes.

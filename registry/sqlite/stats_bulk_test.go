@@ -48,6 +48,8 @@ func TestBulkLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := certificateIndexes(t, s)
+	cell := registry.StatsCell{Kind: registry.CellIssued, Province: registry.CellAll, Category: registry.CellAll,
+		Channel: registry.CellAll, Level: 3, Year: registry.CellAllYears}.ID()
 	certs := func(from, n int, index func(i int) int) []*registry.Certificate {
 		var out []*registry.Certificate
 		for i := from; i < from+n; i++ {
@@ -80,6 +82,25 @@ func TestBulkLoad(t *testing.T) {
 		if err := s.ReleaseStatsMarker(ctx, "none"); err != nil {
 			t.Fatal(err)
 		}
+		// Statistics steps: two markers applied (one of them twice),
+		// one released; two ops stored, one deleted.
+		for _, m := range []string{"m1", "m2", "m1"} {
+			if err := s.ApplyStatsDeltas(ctx, m, []registry.StatsDelta{{Cell: cell, N: 5}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.ReleaseStatsMarker(ctx, "m1"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.CreateStatsOps(ctx, []*registry.StatsOp{{ID: "op1", Hash: "h1"}, {ID: "op2", Hash: "h2"}, {ID: "op1", Hash: "h1"}}); err != nil || !reflect.DeepEqual(got, []bool{true, true, false}) {
+			t.Errorf("CreateStatsOps = %v, %v", got, err)
+		}
+		if err := s.DeleteStatsOps(ctx, []string{"op1"}); err != nil {
+			t.Fatal(err)
+		}
+		if ms, err := s.StatsPendingMarkers(ctx); err != nil || !reflect.DeepEqual(ms, []string{"m2"}) {
+			t.Errorf("during the load: pending markers %v (%v), want [m2]", ms, err)
+		}
 		if err := s.write.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil || sync != 0 {
 			t.Errorf("after a statistics step: synchronous = %d (%v), want 0 (OFF)", sync, err)
 		}
@@ -92,6 +113,16 @@ func TestBulkLoad(t *testing.T) {
 		t.Errorf("indexes after the load:\n%v\nwant\n%v", after, before)
 	}
 	checkFullSync(t, s, "after the load")
+	if ms, err := s.StatsPendingMarkers(ctx); err != nil || !reflect.DeepEqual(ms, []string{"m2"}) {
+		t.Errorf("after the load: pending markers %v (%v), want [m2]", ms, err)
+	}
+	if ops, err := s.StatsOps(ctx); err != nil || len(ops) != 1 || ops[0].ID != "op2" || ops[0].Hash != "h2" {
+		t.Errorf("after the load: ops %v (%v), want op2 alone", ops, err)
+	}
+	cells, err := s.AllStatsCells(ctx)
+	if err != nil || len(cells) != 1 || cells[0].ID() != cell || cells[0].N != 10 {
+		t.Errorf("after the load: counters %+v (%v), want %s at 10", cells, err, cell)
+	}
 	var n int
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM certificates INDEXED BY certificates_status_index WHERE status_index > 0`).Scan(&n); err != nil || n != 500 {
 		t.Errorf("certificates by status index after the load: %d (%v), want 500", n, err)

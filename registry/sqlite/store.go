@@ -57,6 +57,9 @@ type Store struct {
 	read  *sql.DB     // many connections, read-only
 	stmts sync.Map    // query -> *sql.Stmt on read: the verification path's (prepared.go)
 	bulk  atomic.Bool // set during BulkLoad: the write connection runs at synchronous=OFF
+	// journal, during a BulkLoad, holds the statistics ops, markers and
+	// deltas in memory (stats_journal.go).
+	journal atomic.Pointer[bulkJournal]
 }
 
 // Open opens the database at path, creating it and its parent directory if
