@@ -242,7 +242,7 @@ func (s *Store) BulkLoad(ctx context.Context, load func() error) (err error) {
 }
 
 // bulkCacheMiB is the write connection's page cache during BulkLoad.
-const bulkCacheMiB = 64
+const bulkCacheMiB = 16
 
 // bulkLateIndexes are the certificates indexes BulkLoad builds after the
 // load instead of row by row.
