@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // Skill-tier statistics for officials: three read routes, each
@@ -165,7 +166,7 @@ func (s *Server) listPlans(c echo.Context) error {
 		return err
 	}
 	if list == nil {
-		list = []*registry.Plan{}
+		list = []*stats.Plan{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": list})
 }
@@ -173,11 +174,11 @@ func (s *Server) listPlans(c echo.Context) error {
 // planInput is what an admin sends to add a plan: the fields a plan is
 // made of, without the ones the registry sets (built_in, created_at).
 type planInput struct {
-	ID      string               `json:"id"`
-	Name    string               `json:"name"`
-	EndDate string               `json:"end_date"`
-	Targets registry.PlanTargets `json:"targets"`
-	Default bool                 `json:"default"`
+	ID      string            `json:"id"`
+	Name    string            `json:"name"`
+	EndDate string            `json:"end_date"`
+	Targets stats.PlanTargets `json:"targets"`
+	Default bool              `json:"default"`
 }
 
 // createPlan answers POST /api/v1/plans (admin).
@@ -186,7 +187,7 @@ func (s *Server) createPlan(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	p := &registry.Plan{ID: in.ID, Name: in.Name, EndDate: in.EndDate, Targets: in.Targets, Default: in.Default}
+	p := &stats.Plan{ID: in.ID, Name: in.Name, EndDate: in.EndDate, Targets: in.Targets, Default: in.Default}
 	if err := s.reg.CreatePlan(c.Request().Context(), actor(c), p); err != nil {
 		return err
 	}
@@ -197,9 +198,9 @@ func (s *Server) createPlan(c echo.Context) error {
 // registry lets change (the ID is in the path; the default is chosen
 // with POST /api/v1/plans/:id/default).
 type planUpdate struct {
-	Name    string               `json:"name"`
-	EndDate string               `json:"end_date"`
-	Targets registry.PlanTargets `json:"targets"`
+	Name    string            `json:"name"`
+	EndDate string            `json:"end_date"`
+	Targets stats.PlanTargets `json:"targets"`
 }
 
 // updatePlan answers PUT /api/v1/plans/:id (admin).
@@ -208,7 +209,7 @@ func (s *Server) updatePlan(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	p := &registry.Plan{ID: c.Param("id"), Name: in.Name, EndDate: in.EndDate, Targets: in.Targets}
+	p := &stats.Plan{ID: c.Param("id"), Name: in.Name, EndDate: in.EndDate, Targets: in.Targets}
 	if err := s.reg.UpdatePlan(c.Request().Context(), actor(c), p); err != nil {
 		return err
 	}

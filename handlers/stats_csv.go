@@ -8,6 +8,7 @@ import (
 
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/refdata"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // The CSV exports are for Excel as officials in China use it: UTF-8 with
@@ -121,7 +122,7 @@ func figuresHeader(levels []registry.Level) []string {
 	)
 }
 
-func figuresRecord(code, name string, q registry.StatsQuery, f registry.TierFigures, levels []registry.Level, t registry.PlanTargets, plan *registry.Plan) []string {
+func figuresRecord(code, name string, q registry.StatsQuery, f registry.TierFigures, levels []registry.Level, t stats.PlanTargets, plan *stats.Plan) []string {
 	r := []string{code, name, occupationLabel(q.Occupation), channelLabel(q.Channel), itoa(f.SkilledWorkers)}
 	for _, l := range levels {
 		r = append(r, itoa(f.ByLevel[l]))
@@ -215,7 +216,7 @@ func writeTrendCSV(q registry.StatsQuery, rows []registry.TrendRow) []byte {
 // per value of each breakdown (target group, training type, province,
 // start year) with its records (人次), completions and certifications.
 // The pre-employment share and the plan's target are on the total row.
-func writeTrainingCSV(st *registry.TrainingStats) []byte {
+func writeTrainingCSV(st *stats.TrainingStats) []byte {
 	buf, w := newCSV()
 	_ = w.Write([]string{
 		col("分组", "breakdown"), col("代码", "key"), col("名称", "name"),
@@ -223,7 +224,7 @@ func writeTrainingCSV(st *registry.TrainingStats) []byte {
 		col("结业率%", "completion_rate"), col("取证率%", "certification_rate"),
 		col("就业前培训率%", "pre_employment_rate"), col("规划目标%", "pre_employment_target"), col("达标", "pre_employment_met"),
 	})
-	share := func(r registry.Rate) string {
+	share := func(r stats.Rate) string {
 		if r.Value == nil {
 			return ""
 		}
@@ -243,7 +244,7 @@ func writeTrainingCSV(st *registry.TrainingStats) []byte {
 		share(st.Completion), share(st.Certification), share(st.PreEmployment), pct(st.Plan.PreEmploymentShare), yesNo(st.PreEmploymentMet)})
 	for _, part := range []struct {
 		name    string
-		buckets []registry.TrainingBucket
+		buckets []stats.TrainingBucket
 	}{{"target_group", st.ByTargetGroup}, {"training_type", st.ByType}, {"province", st.ByProvince}, {"year", st.ByYear}} {
 		for _, b := range part.buckets {
 			_ = w.Write([]string{part.name, b.Key, textCell(b.Name), strconv.Itoa(b.Records), strconv.Itoa(b.Completed), strconv.Itoa(b.Certified),

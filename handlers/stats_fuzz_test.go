@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // FuzzStatsRequest: any query string of a stats route either gives a
@@ -73,7 +74,7 @@ func FuzzStatsCSVText(f *testing.F) {
 		}
 		st := &registry.TierStats{
 			TierFigures: registry.TierFigures{ByLevel: map[registry.Level]int64{1: 1, 2: 0, 3: 0, 4: 0, 5: 0}},
-			Plan:        &registry.Plan{Name: name},
+			Plan:        &stats.Plan{Name: name},
 		}
 		out := writeTiersCSV(st)
 		body, ok := bytes.CutPrefix(out, []byte(csvBOM))

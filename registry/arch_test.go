@@ -35,13 +35,23 @@ func parseDir(t *testing.T, dir string) []*ast.File {
 	return files
 }
 
+// domainDirs are the domain's packages: registry and the statistics it
+// calls (registry/stats). The rules below hold in each.
+var domainDirs = []string{".", "stats"}
+
 // TestStoreInterfacesAreSmall keeps every interface the domain declares
 // readable at a glance: Store is made of interfaces by concern, each with
 // at most a dozen methods of its own.
 func TestStoreInterfacesAreSmall(t *testing.T) {
+	for _, dir := range domainDirs {
+		testInterfacesSmall(t, dir)
+	}
+}
+
+func testInterfacesSmall(t *testing.T, dir string) {
 	const max = 12
 	seen := 0
-	for _, f := range parseDir(t, ".") {
+	for _, f := range parseDir(t, dir) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			ts, ok := n.(*ast.TypeSpec)
 			if !ok {
@@ -59,26 +69,33 @@ func TestStoreInterfacesAreSmall(t *testing.T) {
 				}
 			}
 			if methods > max {
-				t.Errorf("interface %s declares %d methods; split it by concern (at most %d)", ts.Name.Name, methods, max)
+				t.Errorf("%s: interface %s declares %d methods; split it by concern (at most %d)", dir, ts.Name.Name, methods, max)
 			}
 			return true
 		})
 	}
-	if seen < 8 {
-		t.Fatalf("found only %d interfaces in registry; is the test reading the right folder?", seen)
+	if least := map[string]int{".": 8, "stats": 5}[dir]; seen < least {
+		t.Fatalf("found only %d interfaces in %s; is the test reading the right folder?", seen, dir)
 	}
 }
 
 // TestDomainImportsNoStorage keeps database drivers, bson and the web
-// framework out of the domain package.
+// framework out of the domain packages, and registry out of
+// registry/stats, so that the domain calls the statistics and not the
+// other way round.
 func TestDomainImportsNoStorage(t *testing.T) {
 	banned := []string{"database/sql", "go.mongodb.org/", "modernc.org/sqlite", "github.com/labstack/echo", "github.com/golang-jwt/jwt"}
-	for _, f := range parseDir(t, ".") {
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			for _, b := range banned {
-				if strings.HasPrefix(path, b) {
-					t.Errorf("registry imports %s", path)
+	for _, dir := range domainDirs {
+		for _, f := range parseDir(t, dir) {
+			for _, imp := range f.Imports {
+				path, _ := strconv.Unquote(imp.Path.Value)
+				for _, b := range banned {
+					if strings.HasPrefix(path, b) {
+						t.Errorf("%s imports %s", dir, path)
+					}
+				}
+				if dir == "stats" && path == "github.com/skillreg/skillreg/registry" {
+					t.Errorf("registry/stats imports registry; the domain calls the statistics, not the reverse")
 				}
 			}
 		}
@@ -110,10 +127,16 @@ func TestCommandsUseCapabilities(t *testing.T) {
 }
 
 // TestDomainHasNoStorageTags keeps storage shapes in the store packages:
-// no struct in registry carries a bson tag; the MongoDB store converts
+// no struct in registry or registry/stats carries a bson tag; the MongoDB store converts
 // domain types to its own documents.
 func TestDomainHasNoStorageTags(t *testing.T) {
-	for _, f := range parseDir(t, ".") {
+	for _, dir := range domainDirs {
+		testNoStorageTags(t, dir)
+	}
+}
+
+func testNoStorageTags(t *testing.T, dir string) {
+	for _, f := range parseDir(t, dir) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			field, ok := n.(*ast.Field)
 			if !ok || field.Tag == nil {
@@ -128,7 +151,7 @@ func TestDomainHasNoStorageTags(t *testing.T) {
 				if len(field.Names) > 0 {
 					name = field.Names[0].Name
 				}
-				t.Errorf("registry field %s has the storage tag %q; put the stored shape in the store package", name, tag)
+				t.Errorf("%s: field %s has the storage tag %q; put the stored shape in the store package", dir, name, tag)
 			}
 			return true
 		})

@@ -270,7 +270,7 @@ func (r *Registry) Revoke(ctx context.Context, actor *User, number, reason strin
 	if actor.Role == RoleIssuer && actor.IssuerID != c.IssuerID {
 		return nil, Errorf(ENOTFOUND, "no certificate %s", number)
 	}
-	mark, err := r.statsBegin(ctx, c.HolderIDHash) // statistics: see stats_sync.go
+	mark, err := r.stats.Begin(ctx, c.HolderIDHash) // statistics: see registry/stats/sync.go
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +279,7 @@ func (r *Registry) Revoke(ctx context.Context, actor *User, number, reason strin
 		return nil, err
 	}
 	r.status.changed()
-	r.statsEnd(ctx, mark) // statistics: never fails the revocation
+	r.stats.End(ctx, mark) // statistics: never fails the revocation
 	r.audit(ctx, "certificate.revoked", actor, "number", c.Number, "issuer", c.IssuerID, "reason", reason)
 	if r.hooks.Revoked != nil {
 		r.hooks.Revoked(c)

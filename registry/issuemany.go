@@ -6,8 +6,8 @@ package registry
 // the guarantees of one Issue per input, but writes their bookkeeping
 // together. In order:
 //
-//  1. marks: one store write holds a StatsMark for every holder of the
-//     chunk, before any certificate is written (step 0 of stats_sync.go,
+//  1. marks: one store write holds a stats.Mark for every holder of the
+//     chunk, before any certificate is written (step 0 of registry/stats/sync.go,
 //     for all of them at once);
 //  2. certificates: each in its own durable transaction, so serials stay
 //     gap-free (the store allocates them) and each certificate is on disk
@@ -15,7 +15,7 @@ package registry
 //     certificate's audit entry is appended in that same transaction;
 //  3. counters: one op per holder whose counted state changed, all
 //     sharing one marker, run as `stats check --repair` runs its batches
-//     (runBatch: one op write, one apply, one holder write, one delete,
+//     (one op write, one apply, one holder write, one delete,
 //     one release for the whole chunk); a holder whose next transition
 //     another writer holds is synced alone, as Issue would;
 //  4. the marks are set done, in one write;
@@ -36,7 +36,7 @@ package registry
 //     those holders from their certificates: the counters end exact
 //     whichever certificates were committed. Ops left behind are the same
 //     ops Issue and the repair use; recovery finishes or discards them by
-//     the rules in stats_sync.go.
+//     the rules in registry/stats/sync.go.
 //   - After 4: the counters are exact.
 //   - Token MACs not written: those certificates verify by signature,
 //     which stores their MAC again (verification.go).
@@ -55,6 +55,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // IssueOutcome is the result of one input of IssueMany: the certificate
@@ -94,7 +96,7 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 		in     IssueInput
 	}
 	var todo []pending
-	var marks []*StatsMark
+	var marks []*stats.Mark
 	stop := func(from int, err error) {
 		for i := from; i < len(out); i++ {
 			if out[i].Certificate == nil && out[i].Err == nil {
@@ -109,7 +111,7 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 			c, prefix, err2 := r.newCertificate(ctx, is, id, day, kid, &in)
 			if err2 == nil {
 				todo = append(todo, pending{i, c, prefix, id, in})
-				marks = append(marks, &StatsMark{ID: newID(), Hash: c.HolderIDHash, At: statsNow()})
+				marks = append(marks, stats.NewMark(c.HolderIDHash))
 				continue
 			}
 			err = err2
@@ -123,11 +125,7 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 	if len(todo) == 0 {
 		return out, nil
 	}
-	if err := r.fault("mark"); err != nil {
-		stop(0, err)
-		return out, nil
-	}
-	if err := r.store.PutStatsMarks(ctx, marks...); err != nil { // statistics: see stats_sync.go
+	if err := r.stats.BeginMany(ctx, marks); err != nil { // statistics: see registry/stats/sync.go
 		stop(0, err)
 		return out, nil
 	}
@@ -181,7 +179,7 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 				"previous_name", MaskName(prev.HolderName), "name", MaskName(p.c.HolderName), "reason", p.in.NameChangeReason)
 		}
 	}
-	r.statsEndMany(ctx, marks) // statistics: never fails the issuance
+	r.stats.EndMany(ctx, marks) // statistics: never fails the issuance
 	if len(created) > 0 {
 		r.sealTokens(ctx, created)
 		r.appendAudit(ctx, unlogged)
@@ -242,80 +240,6 @@ func (r *Registry) newCertificate(ctx context.Context, is *Issuer, id string, da
 		TrainingRecordID: in.TrainingRecordID,
 	}
 	return c, NumberPrefix(is.ID, day.Year(), in.Level), nil
-}
-
-// statsEndMany is statsEnd for the marks of a chunk: the holders' counters
-// in one batch of ops, then every mark set done in one write. It never
-// fails the caller: what it cannot finish is left to recovery.
-func (r *Registry) statsEndMany(ctx context.Context, marks []*StatsMark) {
-	if len(marks) == 1 {
-		r.statsEnd(ctx, marks[0])
-		return
-	}
-	fail := func(err error) {
-		r.log.LogAttrs(ctx, slog.LevelWarn, "stats: counters of a chunk left to recovery", slog.Int("holders", len(marks)), slog.String("error", err.Error()))
-	}
-	var hashes []string
-	seen := map[string]bool{}
-	for _, m := range marks {
-		if !seen[m.Hash] {
-			seen[m.Hash] = true
-			hashes = append(hashes, m.Hash)
-		}
-	}
-	sts, err := r.store.StatsHolders(ctx, hashes)
-	if err != nil {
-		fail(err)
-		return
-	}
-	marker := "batch-" + newID()
-	var ops []*StatsOp
-	for i, hash := range hashes {
-		certs, err := r.store.CertificatesByHolder(ctx, hash)
-		if err != nil {
-			fail(err)
-			return
-		}
-		next := holderCertsOf(certs)
-		if st := sts[i]; !sameCerts(st.Certs, next) {
-			ops = append(ops, &StatsOp{ID: statsOpID(hash, st.Version+1), Hash: hash, From: st.Version, Certs: next,
-				Deltas: deltasBetween(st.Certs, next), Batch: marker, CreatedAt: statsNow()})
-		}
-	}
-	if len(ops) > 0 {
-		if err := r.fault("op"); err != nil {
-			return
-		}
-		applied, err := r.runBatch(ctx, ops)
-		if err != nil {
-			fail(err)
-			return
-		}
-		done := map[string]bool{}
-		for _, op := range applied {
-			done[op.Hash] = true
-		}
-		// Holders whose transition another writer held or made meanwhile:
-		// one at a time, waiting as Issue does.
-		for _, op := range ops {
-			if !done[op.Hash] {
-				if err := r.syncHolder(ctx, op.Hash, true); err != nil {
-					fail(err)
-					return
-				}
-			}
-		}
-	}
-	if err := r.fault("done"); err != nil {
-		return
-	}
-	now := statsNow()
-	for _, m := range marks {
-		m.Done, m.DoneAt = true, now
-	}
-	if err := r.store.PutStatsMarks(ctx, marks...); err != nil {
-		r.log.LogAttrs(ctx, slog.LevelWarn, "stats: marks not set done", slog.Int("count", len(marks)), slog.String("error", err.Error()))
-	}
 }
 
 // appendAudit appends entries already logged, in one write; a failure is

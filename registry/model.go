@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"time"
+
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // Roles a user can have.
@@ -142,6 +144,12 @@ type CertificateStore interface {
 	// ID-number hash is given, newest first.
 	CertificatesByHolder(ctx context.Context, holderHash string) ([]*Certificate, error)
 
+	// CertificatesByHolders returns, for each of the given ID-number
+	// hashes, every certificate of that holder, newest first, as
+	// CertificatesByHolder would, read at once; a holder with no
+	// certificate has no entry in the map.
+	CertificatesByHolders(ctx context.Context, holderHashes []string) (map[string][]*Certificate, error)
+
 	// RevokeCertificate marks a valid certificate revoked. ENOTFOUND if
 	// there is none, ECONFLICT if it is already revoked.
 	RevokeCertificate(ctx context.Context, number, reason string, at time.Time) (*Certificate, error)
@@ -272,10 +280,6 @@ type TrainingStore interface {
 	// has none (or the same one already). ENOTFOUND if there is no such
 	// record, ECONFLICT if it names another certificate.
 	LinkTrainingCertificate(ctx context.Context, id, number string) error
-
-	// TrainingCounts groups the records matching f by province, start
-	// year, target group, training type, completed, certified and employed.
-	TrainingCounts(ctx context.Context, f TrainingCountFilter) ([]TrainingCount, error)
 }
 
 // AuditStore keeps the hash-chained audit log and its signed checkpoints
@@ -310,74 +314,14 @@ type AuditStore interface {
 	AuditCheckpoints(ctx context.Context, after int64, limit int) ([]*AuditCheckpoint, error)
 }
 
-// StatsStore keeps the statistics counters behind Registry.TierStats and
-// the ops and marks of their crash-safe upkeep; registry/stats_sync.go
-// gives the design. Every write is idempotent, so a step may be repeated
-// after a crash; none needs a multi-document transaction.
-type StatsStore interface {
-	// StatsCells returns the non-zero counters of one rollup.
-	StatsCells(ctx context.Context, f StatsCellFilter) ([]StatsCell, error)
-
-	// AllStatsCells returns every non-zero counter.
-	AllStatsCells(ctx context.Context) ([]StatsCell, error)
-
-	// CreateStatsOps stores each op unless one with its ID is stored, and
-	// reports per op whether it stored it.
-	CreateStatsOps(ctx context.Context, ops []*StatsOp) ([]bool, error)
-
-	// StatsOps returns every stored op, oldest first.
-	StatsOps(ctx context.Context) ([]*StatsOp, error)
-
-	// DeleteStatsOps deletes the ops with the given IDs; missing ones are
-	// no error.
-	DeleteStatsOps(ctx context.Context, ids []string) error
-
-	// ApplyStatsDeltas adds each delta to its counter (creating it at 0)
-	// and records marker in the counter's pending list, atomically per
-	// counter at least; a counter whose pending list already holds marker
-	// is left alone, so applying the same deltas under one marker twice
-	// (or after a partial first attempt) counts once.
-	ApplyStatsDeltas(ctx context.Context, marker string, deltas []StatsDelta) error
-
-	// StatsPendingMarkers returns every marker some counter's pending
-	// list holds.
-	StatsPendingMarkers(ctx context.Context) ([]string, error)
-
-	// ReleaseStatsMarker removes marker from every pending list.
-	ReleaseStatsMarker(ctx context.Context, marker string) error
-
-	// PutStatsMarks stores each mark, replacing a mark with its ID. A
-	// backend may store them in one write; each mark is stored whole or
-	// not at all.
-	PutStatsMarks(ctx context.Context, ms ...*StatsMark) error
-
-	// StatsMarks returns the marks that are not done, or were made or
-	// done at or after since.
-	StatsMarks(ctx context.Context, since time.Time) ([]*StatsMark, error)
-
-	// DeleteStatsMarks deletes the done marks made before the given time.
-	DeleteStatsMarks(ctx context.Context, before time.Time) error
-}
-
-// StatsHolderStore keeps each holder's counted state, which the statistics
-// upkeep reads and replaces and `stats check` walks.
-type StatsHolderStore interface {
-	// StatsHolders returns the counted state of each holder, in the order
-	// asked; a holder never counted has Version 0 and no certificates.
-	StatsHolders(ctx context.Context, hashes []string) ([]*StatsHolder, error)
-
-	// SetStatsHolders stores each holder state whose stored version is
-	// its Version-1 (absent counts as 0) and skips the others.
-	SetStatsHolders(ctx context.Context, hs []*StatsHolder) error
-
-	// StatsHoldersAfter returns up to limit holder states whose hashes
-	// sort after the given one, in hash order.
-	StatsHoldersAfter(ctx context.Context, after string, limit int) ([]*StatsHolder, error)
-
-	// HolderCertificatesAfter returns the certificates of the holders
-	// whose hashes sort after the given one, in hash order, about limit
-	// of them but always every certificate of each holder it includes.
-	HolderCertificatesAfter(ctx context.Context, after string, limit int) ([]*Certificate, error)
+// CertificateScanStore gives the statistics' walk over every certificate
+// (registry/stats groups it by holder).
+type CertificateScanStore interface {
+	// CertificatesInHolderOrder returns up to limit certificates of the
+	// holders whose ID-number hashes sort after the given one ("" for
+	// all), ordered by that hash; the order within one holder is not
+	// given, and the last holder may be cut off at limit.
+	CertificatesInHolderOrder(ctx context.Context, after string, limit int) ([]*Certificate, error)
 }
 
 // IDCheckStore counts, per holder and day, the ID-number checks of
@@ -396,26 +340,6 @@ type IDCheckStore interface {
 	RefundIDCheck(ctx context.Context, holderHash, day string) error
 }
 
-// PlanStore keeps the plans (targets) statistics are compared against.
-type PlanStore interface {
-	// CreatePlan stores a plan. ECONFLICT if its ID is taken.
-	CreatePlan(ctx context.Context, p *Plan) error
-
-	// Plans returns the stored plans (not the built-in one), by ID.
-	Plans(ctx context.Context) ([]*Plan, error)
-	// UpdatePlan replaces the name, end date, targets and default mark of
-	// the stored plan with p's ID, keeping its creation time. ENOTFOUND
-	// if there is none.
-	UpdatePlan(ctx context.Context, p *Plan) error
-	// DeletePlan deletes the stored plan with the ID. ENOTFOUND if there
-	// is none.
-	DeletePlan(ctx context.Context, id string) error
-	// SetDefaultPlan marks the stored plan with the ID as the default and
-	// unmarks every other; "" unmarks all. ENOTFOUND if a non-empty ID
-	// names no stored plan.
-	SetDefaultPlan(ctx context.Context, id string) error
-}
-
 // Store keeps the registry's records. It is declared here, by its user, as
 // one interface per concern; registry/sqlite and registry/mongo implement
 // it, and registry/storetest is the contract every implementation passes.
@@ -427,9 +351,8 @@ type Store interface {
 	SigningKeyStore
 	TrainingStore
 	AuditStore
-	StatsStore
-	StatsHolderStore
-	PlanStore
+	CertificateScanStore
+	stats.Store // counters, their upkeep's ops and marks, holder states, plans
 	IDCheckStore
 
 	// Ping reports whether the store is reachable.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // ChinaTime is the zone in which issue dates are reckoned (UTC+8, no DST).
@@ -18,7 +20,8 @@ type Registry struct {
 	now    func() time.Time
 	log    *slog.Logger
 	hooks  Hooks
-	status statusState // the revocation status-list allocator and cache
+	status statusState   // the revocation status-list allocator and cache
+	stats  *stats.Keeper // the statistics: counters kept on every certificate write
 }
 
 // Hooks are optional callbacks for metrics; any may be nil.
@@ -50,6 +53,7 @@ func New(cfg Config) *Registry {
 	if r.log == nil {
 		r.log = slog.Default()
 	}
+	r.stats = stats.NewKeeper(cfg.Store, statsCerts{cfg.Store}, r.log)
 	return r
 }
 

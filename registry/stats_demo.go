@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry/refdata"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // DemoOptions describe a synthetic population.
@@ -175,7 +176,7 @@ func (r *Registry) LoadDemo(ctx context.Context, actor *User, opts DemoOptions) 
 	// holders are new people, whose certificates are all in it, unless the
 	// store had certificates before or a generated ID number repeats; those
 	// holders are counted from all their stored certificates.
-	existing, err := r.store.HolderCertificatesAfter(ctx, "", 1)
+	existing, err := r.store.CertificatesInHolderOrder(ctx, "", 1)
 	if err != nil {
 		return nil, err
 	}
@@ -418,57 +419,17 @@ func (g *demoGenerator) person(limit int) ([]*Certificate, int64, error) {
 }
 
 // countBatch brings the counters up to date with a batch of certificates
-// just stored in bulk: one op per holder, all sharing one marker, run as
-// the repair of stats check runs its batches. When fresh (the store had
+// just stored in bulk (stats.Keeper.CountBatch): when fresh (the store had
 // no certificate before the load) a holder that was never counted has
 // exactly its certificates of the batch; any other holder is counted from
 // all its stored certificates. It returns the number of holders.
 func (r *Registry) countBatch(ctx context.Context, batch []*Certificate, fresh bool) (int, error) {
-	byHolder := map[string][]*Certificate{}
-	var hashes []string
+	byHolder := map[string][]stats.HolderCert{}
 	for _, c := range batch {
-		if _, ok := byHolder[c.HolderIDHash]; !ok {
-			hashes = append(hashes, c.HolderIDHash)
-		}
-		byHolder[c.HolderIDHash] = append(byHolder[c.HolderIDHash], c)
+		byHolder[c.HolderIDHash] = append(byHolder[c.HolderIDHash], holderCertOf(c))
 	}
-	sts, err := r.store.StatsHolders(ctx, hashes)
-	if err != nil {
-		return 0, err
+	for _, certs := range byHolder {
+		stats.SortCerts(certs)
 	}
-	marker := "batch-" + newID()
-	ops := make([]*StatsOp, 0, len(hashes))
-	for i, hash := range hashes {
-		st, certs := sts[i], byHolder[hash]
-		if !fresh || st.Version > 0 || len(st.Certs) > 0 {
-			if certs, err = r.store.CertificatesByHolder(ctx, hash); err != nil {
-				return 0, err
-			}
-		}
-		next := holderCertsOf(certs)
-		if !sameCerts(st.Certs, next) {
-			ops = append(ops, &StatsOp{ID: statsOpID(hash, st.Version+1), Hash: hash, From: st.Version, Certs: next,
-				Deltas: deltasBetween(st.Certs, next), Batch: marker, CreatedAt: statsNow()})
-		}
-	}
-	if len(ops) == 0 {
-		return len(hashes), nil
-	}
-	applied, err := r.runBatch(ctx, ops)
-	if err != nil {
-		return 0, err
-	}
-	done := make(map[string]bool, len(applied))
-	for _, op := range applied {
-		done[op.Hash] = true
-	}
-	for _, op := range ops {
-		if !done[op.Hash] {
-			// Another writer held or made this holder's transition.
-			if err := r.syncHolder(ctx, op.Hash, true); err != nil {
-				return 0, err
-			}
-		}
-	}
-	return len(hashes), nil
+	return r.stats.CountBatch(ctx, byHolder, fresh)
 }

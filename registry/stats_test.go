@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // statsWorld is a registry with issuers in three provinces, all allowed
@@ -74,7 +75,7 @@ func levels(m map[registry.Level]int64) [5]int64 {
 // requireNoDrift runs stats check and fails on any difference.
 func requireNoDrift(t *testing.T, r *registry.Registry) {
 	t.Helper()
-	res, err := r.CheckStats(context.Background(), registry.CheckOptions{})
+	res, err := r.CheckStats(context.Background(), stats.CheckOptions{})
 	if err != nil {
 		t.Fatalf("CheckStats: %v", err)
 	}
@@ -323,12 +324,12 @@ func TestStatsPlans(t *testing.T) {
 	ctx := context.Background()
 	national := &registry.User{ID: "n", Username: "n", Role: registry.RoleOfficial}
 	plans, err := w.reg.Plans(ctx, national)
-	if err != nil || len(plans) != 1 || plans[0].ID != registry.ElevenFiveYearPlanID || !plans[0].Default ||
-		plans[0].Targets != (registry.PlanTargets{SkilledWorkers: 110_000_000, Technician: 0.05, SeniorWorker: 0.2, HighSkilled: 0.25}) {
+	if err != nil || len(plans) != 1 || plans[0].ID != stats.ElevenFiveYearPlanID || !plans[0].Default ||
+		plans[0].Targets != (stats.PlanTargets{SkilledWorkers: 110_000_000, Technician: 0.05, SeniorWorker: 0.2, HighSkilled: 0.25}) {
 		t.Fatalf("built-in plan: %v %+v", err, plans)
 	}
-	later := &registry.Plan{ID: "14th-five-year", Name: "“十四五”职业技能培训规划", EndDate: "2025-12-31",
-		Targets: registry.PlanTargets{SkilledWorkers: 200_000_000, Technician: 0.1, SeniorWorker: 0.233, HighSkilled: 1.0 / 3}}
+	later := &stats.Plan{ID: "14th-five-year", Name: "“十四五”职业技能培训规划", EndDate: "2025-12-31",
+		Targets: stats.PlanTargets{SkilledWorkers: 200_000_000, Technician: 0.1, SeniorWorker: 0.233, HighSkilled: 1.0 / 3}}
 	if err := w.reg.CreatePlan(ctx, national, later); registry.ErrorCode(err) != registry.EFORBIDDEN {
 		t.Fatalf("official creates a plan: %v", err)
 	}
@@ -343,14 +344,14 @@ func TestStatsPlans(t *testing.T) {
 	if err := w.reg.CreatePlan(ctx, w.admin, later); registry.ErrorCode(err) != registry.ECONFLICT {
 		t.Fatalf("same id twice: %v", err)
 	}
-	if ts := w.tiers(t, registry.StatsQuery{}); ts.Plan.ID != registry.ElevenFiveYearPlanID {
+	if ts := w.tiers(t, registry.StatsQuery{}); ts.Plan.ID != stats.ElevenFiveYearPlanID {
 		t.Fatalf("default changed without asking: %s", ts.Plan.ID)
 	}
 	if ts := w.tiers(t, registry.StatsQuery{Plan: "14th-five-year"}); ts.Targets.HighSkilled != 1.0/3 {
 		t.Fatalf("plan param: %+v", ts.Targets)
 	}
-	newer := &registry.Plan{ID: "2030", Name: "2030 目标", EndDate: "2030-12-31", Default: true,
-		Targets: registry.PlanTargets{SkilledWorkers: 250_000_000, Technician: 0.1, SeniorWorker: 0.25, HighSkilled: 0.35}}
+	newer := &stats.Plan{ID: "2030", Name: "2030 目标", EndDate: "2030-12-31", Default: true,
+		Targets: stats.PlanTargets{SkilledWorkers: 250_000_000, Technician: 0.1, SeniorWorker: 0.25, HighSkilled: 0.35}}
 	if err := w.reg.CreatePlan(ctx, w.admin, newer); err != nil {
 		t.Fatal(err)
 	}
@@ -372,15 +373,15 @@ func TestStatsPlanChanges(t *testing.T) {
 	w := newStatsWorld(t)
 	ctx := context.Background()
 	national := &registry.User{ID: "n", Username: "n", Role: registry.RoleOfficial}
-	p := &registry.Plan{ID: "14th-five-year", Name: "“十四五”职业技能培训规划", EndDate: "2025-12-31", Default: true,
-		Targets: registry.PlanTargets{SkilledWorkers: 200_000_000, Technician: 0.1, SeniorWorker: 0.2, HighSkilled: 0.3}}
+	p := &stats.Plan{ID: "14th-five-year", Name: "“十四五”职业技能培训规划", EndDate: "2025-12-31", Default: true,
+		Targets: stats.PlanTargets{SkilledWorkers: 200_000_000, Technician: 0.1, SeniorWorker: 0.2, HighSkilled: 0.3}}
 	if err := w.reg.CreatePlan(ctx, w.admin, p); err != nil {
 		t.Fatal(err)
 	}
 	created := p.CreatedAt
 
-	change := &registry.Plan{ID: "14th-five-year", Name: "“十四五”规划（修订）", EndDate: "2026-06-30",
-		Targets: registry.PlanTargets{SkilledWorkers: 210_000_000, Technician: 0.1, SeniorWorker: 0.2, HighSkilled: 0.3}}
+	change := &stats.Plan{ID: "14th-five-year", Name: "“十四五”规划（修订）", EndDate: "2026-06-30",
+		Targets: stats.PlanTargets{SkilledWorkers: 210_000_000, Technician: 0.1, SeniorWorker: 0.2, HighSkilled: 0.3}}
 	if err := w.reg.UpdatePlan(ctx, national, change); registry.ErrorCode(err) != registry.EFORBIDDEN {
 		t.Fatalf("an official changes a plan: %v", err)
 	}
@@ -390,7 +391,7 @@ func TestStatsPlanChanges(t *testing.T) {
 		t.Fatalf("a bad end date: %v", err)
 	}
 	builtIn := *change
-	builtIn.ID = registry.ElevenFiveYearPlanID
+	builtIn.ID = stats.ElevenFiveYearPlanID
 	if err := w.reg.UpdatePlan(ctx, w.admin, &builtIn); registry.ErrorCode(err) != registry.EFORBIDDEN {
 		t.Fatalf("changing the built-in plan: %v", err)
 	}
@@ -407,13 +408,13 @@ func TestStatsPlanChanges(t *testing.T) {
 		t.Fatalf("after the change the default is %+v", ts.Plan)
 	}
 
-	if err := w.reg.SetDefaultPlan(ctx, national, registry.ElevenFiveYearPlanID); registry.ErrorCode(err) != registry.EFORBIDDEN {
+	if err := w.reg.SetDefaultPlan(ctx, national, stats.ElevenFiveYearPlanID); registry.ErrorCode(err) != registry.EFORBIDDEN {
 		t.Fatalf("an official chooses the default: %v", err)
 	}
-	if err := w.reg.SetDefaultPlan(ctx, w.admin, registry.ElevenFiveYearPlanID); err != nil {
+	if err := w.reg.SetDefaultPlan(ctx, w.admin, stats.ElevenFiveYearPlanID); err != nil {
 		t.Fatal(err)
 	}
-	if ts := w.tiers(t, registry.StatsQuery{}); ts.Plan.ID != registry.ElevenFiveYearPlanID {
+	if ts := w.tiers(t, registry.StatsQuery{}); ts.Plan.ID != stats.ElevenFiveYearPlanID {
 		t.Fatalf("after choosing the built-in plan the default is %s", ts.Plan.ID)
 	}
 	if err := w.reg.SetDefaultPlan(ctx, w.admin, "nope"); registry.ErrorCode(err) != registry.ENOTFOUND {
@@ -423,7 +424,7 @@ func TestStatsPlanChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := w.reg.DeletePlan(ctx, w.admin, registry.ElevenFiveYearPlanID); registry.ErrorCode(err) != registry.EFORBIDDEN {
+	if err := w.reg.DeletePlan(ctx, w.admin, stats.ElevenFiveYearPlanID); registry.ErrorCode(err) != registry.EFORBIDDEN {
 		t.Fatalf("deleting the built-in plan: %v", err)
 	}
 	if err := w.reg.DeletePlan(ctx, national, "14th-five-year"); registry.ErrorCode(err) != registry.EFORBIDDEN {
@@ -436,7 +437,7 @@ func TestStatsPlanChanges(t *testing.T) {
 		t.Fatalf("deleting twice: %v", err)
 	}
 	plans, err := w.reg.Plans(ctx, w.admin)
-	if err != nil || len(plans) != 1 || plans[0].ID != registry.ElevenFiveYearPlanID || !plans[0].Default {
+	if err != nil || len(plans) != 1 || plans[0].ID != stats.ElevenFiveYearPlanID || !plans[0].Default {
 		t.Fatalf("after deleting the default: %v %+v", err, plans)
 	}
 }
@@ -541,14 +542,14 @@ func TestStatsCheckRepairsDrift(t *testing.T) {
 	w.issue(t, w.bj, 1, 3, "6-18-01-01", registry.ChannelSocial, "2010-05-01")
 	w.issue(t, w.gd, 2, 2, "4-04-05-05", registry.ChannelSchool, "2011-05-01")
 	// Damage: a counter bumped outside any op, and a holder state lost.
-	cell := registry.StatsCell{Kind: registry.CellWorkers, Province: "11", Category: "6", Channel: "social", Level: 3, Year: 2010}.ID()
-	if err := w.store.ApplyStatsDeltas(ctx, "vandal", []registry.StatsDelta{{Cell: cell, N: 5}}); err != nil {
+	cell := stats.Cell{Kind: stats.CellWorkers, Province: "11", Category: "6", Channel: "social", Level: 3, Year: 2010}.ID()
+	if err := w.store.ApplyStatsDeltas(ctx, "vandal", []stats.Delta{{Cell: cell, N: 5}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.store.ReleaseStatsMarker(ctx, "vandal"); err != nil {
 		t.Fatal(err)
 	}
-	res, err := w.reg.CheckStats(ctx, registry.CheckOptions{})
+	res, err := w.reg.CheckStats(ctx, stats.CheckOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -558,7 +559,7 @@ func TestStatsCheckRepairsDrift(t *testing.T) {
 	if res.Holders != 2 || res.Certificates != 2 {
 		t.Fatalf("walked %d holders %d certificates", res.Holders, res.Certificates)
 	}
-	res, err = w.reg.CheckStats(ctx, registry.CheckOptions{Repair: true})
+	res, err = w.reg.CheckStats(ctx, stats.CheckOptions{Repair: true})
 	if err != nil || !res.Repaired || len(res.CellDiffs) != 1 {
 		t.Fatalf("repair: %v %+v", err, res)
 	}
@@ -604,7 +605,7 @@ func TestStatsConcurrentWritesAndCheck(t *testing.T) {
 	checks := make(chan error, 1)
 	go func() {
 		for i := 0; i < 3; i++ {
-			res, err := w.reg.CheckStats(ctx, registry.CheckOptions{Repair: true, Passes: 1})
+			res, err := w.reg.CheckStats(ctx, stats.CheckOptions{Repair: true, Passes: 1})
 			if err != nil {
 				checks <- err
 				return

@@ -178,26 +178,6 @@ type TrainingFilter struct {
 	PerPage      int
 }
 
-// TrainingCountFilter selects the records TrainingCounts groups.
-type TrainingCountFilter struct {
-	Province string // "" for all
-	Year     string // "" for all
-}
-
-// TrainingCount is one group of records with the same province, start
-// year, target group, training type, completion, certification and
-// employment.
-type TrainingCount struct {
-	Province     string
-	Year         string
-	TargetGroup  string
-	TrainingType string
-	Completed    bool
-	Certified    bool  // has a certificate number
-	Employed     *bool // nil: not known
-	Records      int
-}
-
 // Problem is one thing wrong with an input, in English and Chinese, for
 // inputs that can have many (a training record's fields).
 type Problem struct {

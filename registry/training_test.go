@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // Clock of the fixture: 2026-03-01 (China time).
@@ -309,7 +310,7 @@ func TestTrainingStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	value := func(r registry.Rate) float64 {
+	value := func(r stats.Rate) float64 {
 		if r.Value == nil {
 			return -1
 		}
@@ -323,10 +324,10 @@ func TestTrainingStats(t *testing.T) {
 	if st.PreEmployment.Numerator != 2 || st.PreEmployment.Denominator != 3 || st.PreEmploymentMet || st.Plan.PreEmploymentShare != 0.9 {
 		t.Errorf("pre-employment %+v met %v plan %+v", st.PreEmployment, st.PreEmploymentMet, st.Plan)
 	}
-	bucket := func(list []registry.TrainingBucket, key string) registry.TrainingBucket {
-		i := slices.IndexFunc(list, func(b registry.TrainingBucket) bool { return b.Key == key })
+	bucket := func(list []stats.TrainingBucket, key string) stats.TrainingBucket {
+		i := slices.IndexFunc(list, func(b stats.TrainingBucket) bool { return b.Key == key })
 		if i < 0 {
-			return registry.TrainingBucket{}
+			return stats.TrainingBucket{}
 		}
 		return list[i]
 	}
@@ -352,7 +353,7 @@ func TestTrainingStats(t *testing.T) {
 		t.Errorf("province 44, 2026: %+v %v", st, err)
 	}
 	// Reaching the plan: the third new labour trainee completes.
-	st2 := registry.SumTrainingCounts([]registry.TrainingCount{
+	st2 := registry.SumTrainingCounts([]stats.TrainingCount{
 		{TargetGroup: registry.GroupNewLabour, Completed: true, Employed: ptr(true), Records: 9},
 		{TargetGroup: registry.GroupNewLabour, Completed: false, Employed: ptr(true), Records: 1},
 	}, "", "")

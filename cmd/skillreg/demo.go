@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // cmdDemo runs `skillreg demo --certificates N [--seed S]`: a synthetic
@@ -102,7 +103,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// A store with no certificates yet, in a data directory of its own,
 	// is filled in bulk; certificates already there are never put at risk.
-	some, err := e.store.HolderCertificatesAfter(ctx, "", 1)
+	some, err := e.store.CertificatesInHolderOrder(ctx, "", 1)
 	if err != nil {
 		return err
 	}
@@ -120,7 +121,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		res.Certificates, res.Revoked, res.People, res.Issuers, took.Round(time.Millisecond))
 	// The counters were built with the certificates; check that they
 	// match.
-	check, err := reg.CheckStats(ctx, registry.CheckOptions{})
+	check, err := reg.CheckStats(ctx, stats.CheckOptions{})
 	if err != nil {
 		return err
 	}

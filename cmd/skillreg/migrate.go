@@ -15,6 +15,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/mongo"
 	"github.com/skillreg/skillreg/registry/sqlite"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // migrationKinds are the record kinds a migration copies and checks, in
@@ -220,7 +221,7 @@ func (m *migration) run(ctx context.Context, stdout io.Writer) error {
 func (m *migration) statistics(ctx context.Context) error {
 	start := time.Now()
 	reg := registry.New(registry.Config{Store: m.dst, Logger: slog.New(slog.DiscardHandler)})
-	res, err := reg.CheckStats(ctx, registry.CheckOptions{Repair: true})
+	res, err := reg.CheckStats(ctx, stats.CheckOptions{Repair: true})
 	if err != nil {
 		return fmt.Errorf("building the target's statistics counters: %w (run skillreg stats check --repair on the target)", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/registry/mongo"
 	"github.com/skillreg/skillreg/registry/sqlite"
+	"github.com/skillreg/skillreg/registry/stats"
 	"github.com/skillreg/skillreg/verify"
 )
 
@@ -127,8 +128,8 @@ type migrateEnd struct {
 }
 
 // sortCells orders statistics counters by ID.
-func sortCells(cells []registry.StatsCell) {
-	slices.SortFunc(cells, func(a, b registry.StatsCell) int { return strings.Compare(a.ID(), b.ID()) })
+func sortCells(cells []stats.Cell) {
+	slices.SortFunc(cells, func(a, b stats.Cell) int { return strings.Compare(a.ID(), b.ID()) })
 }
 
 // issuersOf returns the issuers of st.
@@ -294,8 +295,8 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 			t.Fatalf("API key %d: %v", i, err)
 		}
 	}
-	if err := src.CreatePlan(ctx, &registry.Plan{ID: "p-2030", Name: "二〇三〇", EndDate: "2030-12-31", Default: true, CreatedAt: t0,
-		Targets: registry.PlanTargets{SkilledWorkers: 250_000_000, Technician: 0.1, SeniorWorker: 0.25, HighSkilled: 0.35}}); err != nil {
+	if err := src.CreatePlan(ctx, &stats.Plan{ID: "p-2030", Name: "二〇三〇", EndDate: "2030-12-31", Default: true, CreatedAt: t0,
+		Targets: stats.PlanTargets{SkilledWorkers: 250_000_000, Technician: 0.1, SeniorWorker: 0.25, HighSkilled: 0.35}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -378,8 +379,8 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 				t.Fatal(err)
 			}
 		}
-		if err := src.UpdatePlan(ctx, &registry.Plan{ID: "p-2030", Name: "二〇三〇 (修订)", EndDate: "2030-06-30",
-			Targets: registry.PlanTargets{SkilledWorkers: 260_000_000, Technician: 0.12, SeniorWorker: 0.25, HighSkilled: 0.37}}); err != nil {
+		if err := src.UpdatePlan(ctx, &stats.Plan{ID: "p-2030", Name: "二〇三〇 (修订)", EndDate: "2030-06-30",
+			Targets: stats.PlanTargets{SkilledWorkers: 260_000_000, Technician: 0.12, SeniorWorker: 0.25, HighSkilled: 0.37}}); err != nil {
 			t.Fatal(err)
 		}
 		outcome := *trs[0]
@@ -422,7 +423,7 @@ func testMigrateDirection(t *testing.T, from, to migrateEnd) {
 	same("plans", sp, dp, e1, e2)
 	// The target's statistics counters were built from the copied
 	// certificates: the same as building the source's.
-	if _, err := srcReg.CheckStats(ctx, registry.CheckOptions{Repair: true}); err != nil {
+	if _, err := srcReg.CheckStats(ctx, stats.CheckOptions{Repair: true}); err != nil {
 		t.Fatal(err)
 	}
 	sc, e1 := src.AllStatsCells(ctx)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // This file copies the records a migration writes through registry.Store
@@ -186,7 +187,7 @@ func (m *migration) plans(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var stored map[string]*registry.Plan
+	var stored map[string]*stats.Plan
 	updated := 0
 	for _, p := range plans {
 		c := *p
@@ -204,7 +205,7 @@ func (m *migration) plans(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			stored = map[string]*registry.Plan{}
+			stored = map[string]*stats.Plan{}
 			for _, q := range list {
 				stored[q.ID] = q
 			}
@@ -265,7 +266,7 @@ func sameUser(a, b *registry.User) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-func samePlan(a, b *registry.Plan) bool {
+func samePlan(a, b *stats.Plan) bool {
 	x, y := *a, *b
 	x.CreatedAt, y.CreatedAt = ms(x.CreatedAt), ms(y.CreatedAt)
 	return reflect.DeepEqual(x, y)

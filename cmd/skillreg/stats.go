@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // errDrift is returned when stats check found differences it did not
@@ -45,7 +46,7 @@ func cmdStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	reg := registry.New(registry.Config{Store: e.store, Vault: e.vault})
 	bar := newCountBar(stderr, "检查 check", *quiet)
 	start := time.Now()
-	res, err := reg.CheckStats(ctx, registry.CheckOptions{Repair: *repair, Progress: func(h, c int64) {
+	res, err := reg.CheckStats(ctx, stats.CheckOptions{Repair: *repair, Progress: func(h, c int64) {
 		bar.show(h, 0, fmt.Sprintf("holders, %d certificates", c))
 	}})
 	bar.done()
@@ -57,7 +58,7 @@ func cmdStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // reportCheck prints what a check found and returns errDrift when a
 // difference was left unrepaired.
-func reportCheck(w io.Writer, res *registry.StatsCheck, took time.Duration) error {
+func reportCheck(w io.Writer, res *stats.CheckResult, took time.Duration) error {
 	fmt.Fprintf(w, "walked %d holders, %d certificates in %s; finished %d unfinished updates first\n",
 		res.Holders, res.Certificates, took.Round(time.Millisecond), res.Recovered)
 	if res.Busy {

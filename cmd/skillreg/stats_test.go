@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // TestStatsCheckCommand: a demo store checks clean; a damaged counter
@@ -49,9 +49,9 @@ func TestStatsCheckCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cell := registry.StatsCell{Kind: registry.CellIssued, Province: registry.CellAll, Category: registry.CellAll,
-				Channel: registry.CellAll, Level: 3, Year: registry.CellAllYears}.ID()
-			if err := e.store.ApplyStatsDeltas(ctx, "damage", []registry.StatsDelta{{Cell: cell, N: 7}}); err != nil {
+			cell := stats.Cell{Kind: stats.CellIssued, Province: stats.CellAll, Category: stats.CellAll,
+				Channel: stats.CellAll, Level: 3, Year: stats.CellAllYears}.ID()
+			if err := e.store.ApplyStatsDeltas(ctx, "damage", []stats.Delta{{Cell: cell, N: 7}}); err != nil {
 				t.Fatal(err)
 			}
 			if err := e.store.ReleaseStatsMarker(ctx, "damage"); err != nil {

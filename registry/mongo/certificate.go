@@ -542,6 +542,30 @@ func (s *Store) CertificatesByHolder(ctx context.Context, holderHash string) ([]
 	return list, nil
 }
 
+// holdersPerFind is the most holder hashes one find of
+// CertificatesByHolders asks for.
+const holdersPerFind = 500
+
+// CertificatesByHolders returns the certificates of each holder whose
+// ID-number hash is given, newest first, a holder with none having no
+// entry: one find ($in on the holder index) per holdersPerFind hashes.
+func (s *Store) CertificatesByHolders(ctx context.Context, holderHashes []string) (map[string][]*registry.Certificate, error) {
+	out := make(map[string][]*registry.Certificate, len(holderHashes))
+	for len(holderHashes) > 0 {
+		part := holderHashes[:min(len(holderHashes), holdersPerFind)]
+		holderHashes = holderHashes[len(part):]
+		list, err := s.findCertificates(ctx, s.certs, bson.D{{Key: "holder_id_hash", Value: bson.D{{Key: "$in", Value: part}}}},
+			options.Find().SetSort(bson.D{{Key: "holder_id_hash", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}))
+		if err != nil {
+			return nil, internal(err, "list certificates of %d holders", len(part))
+		}
+		for _, c := range list {
+			out[c.HolderIDHash] = append(out[c.HolderIDHash], c)
+		}
+	}
+	return out, nil
+}
+
 func (s *Store) findCertificates(ctx context.Context, coll *mongo.Collection, filter any, opts *options.FindOptionsBuilder) ([]*registry.Certificate, error) {
 	cur, err := coll.Find(ctx, filter, opts)
 	if err != nil {

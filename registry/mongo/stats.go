@@ -1,7 +1,7 @@
 package mongo
 
 // The statistics counters: the single-document primitives of
-// the protocol in registry/stats_sync.go. No write here spans documents.
+// the protocol in registry/stats/sync.go. No write here spans documents.
 // A counter is {_id: cell ID, kind, province, category, channel, level,
 // year, n, pending: [marker...]}; applying a delta is one update that
 // matches only if the marker is not in pending, and increments n and
@@ -20,6 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // Collections of the statistics.
@@ -47,21 +48,21 @@ type cellDoc struct {
 	Pending  []string `bson:"pending"`
 }
 
-func (d *cellDoc) cell() registry.StatsCell {
-	return registry.StatsCell{Kind: d.Kind, Province: d.Province, Category: d.Category, Channel: d.Channel,
-		Level: registry.Level(d.Level), Year: d.Year, N: d.N}
+func (d *cellDoc) cell() stats.Cell {
+	return stats.Cell{Kind: d.Kind, Province: d.Province, Category: d.Category, Channel: d.Channel,
+		Level: d.Level, Year: d.Year, N: d.N}
 }
 
 // StatsCells returns the non-zero counters of one rollup.
-func (s *Store) StatsCells(ctx context.Context, f registry.StatsCellFilter) ([]registry.StatsCell, error) {
+func (s *Store) StatsCells(ctx context.Context, f stats.CellFilter) ([]stats.Cell, error) {
 	filter := bson.D{{Key: "category", Value: f.Category}, {Key: "channel", Value: f.Channel}}
 	if f.Years {
-		filter = append(filter, bson.E{Key: "year", Value: bson.D{{Key: "$ne", Value: registry.CellAllYears}}})
+		filter = append(filter, bson.E{Key: "year", Value: bson.D{{Key: "$ne", Value: stats.CellAllYears}}})
 	} else {
-		filter = append(filter, bson.E{Key: "year", Value: registry.CellAllYears})
+		filter = append(filter, bson.E{Key: "year", Value: stats.CellAllYears})
 	}
 	if f.PerProvince {
-		filter = append(filter, bson.E{Key: "province", Value: bson.D{{Key: "$ne", Value: registry.CellAll}}})
+		filter = append(filter, bson.E{Key: "province", Value: bson.D{{Key: "$ne", Value: stats.CellAll}}})
 	} else {
 		filter = append(filter, bson.E{Key: "province", Value: f.Province})
 	}
@@ -69,11 +70,11 @@ func (s *Store) StatsCells(ctx context.Context, f registry.StatsCellFilter) ([]r
 }
 
 // AllStatsCells returns every non-zero counter, in ID order.
-func (s *Store) AllStatsCells(ctx context.Context) ([]registry.StatsCell, error) {
+func (s *Store) AllStatsCells(ctx context.Context) ([]stats.Cell, error) {
 	return s.findCells(ctx, bson.D{})
 }
 
-func (s *Store) findCells(ctx context.Context, filter bson.D) ([]registry.StatsCell, error) {
+func (s *Store) findCells(ctx context.Context, filter bson.D) ([]stats.Cell, error) {
 	cur, err := s.statsColl(collStatsCells).Find(ctx, filter, options.Find().
 		SetProjection(bson.D{{Key: "pending", Value: 0}}).SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
@@ -83,7 +84,7 @@ func (s *Store) findCells(ctx context.Context, filter bson.D) ([]registry.StatsC
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, internal(err, "read counters")
 	}
-	out := make([]registry.StatsCell, 0, len(docs))
+	out := make([]stats.Cell, 0, len(docs))
 	for i := range docs {
 		if docs[i].N != 0 {
 			out = append(out, docs[i].cell())
@@ -92,21 +93,21 @@ func (s *Store) findCells(ctx context.Context, filter bson.D) ([]registry.StatsC
 	return out, nil
 }
 
-// holderCertDoc is the stored form of a registry.HolderCert, inside op
+// holderCertDoc is the stored form of a stats.HolderCert, inside op
 // and holder documents.
 type holderCertDoc struct {
-	Number    string         `bson:"number"`
-	Level     registry.Level `bson:"level"`
-	Province  string         `bson:"province"`
-	Category  string         `bson:"category"`
-	Channel   string         `bson:"channel"`
-	IssuedOn  string         `bson:"issued_on"`
-	CreatedMS int64          `bson:"created_ms"`
-	Revoked   bool           `bson:"revoked"`
+	Number    string `bson:"number"`
+	Level     int    `bson:"level"`
+	Province  string `bson:"province"`
+	Category  string `bson:"category"`
+	Channel   string `bson:"channel"`
+	IssuedOn  string `bson:"issued_on"`
+	CreatedMS int64  `bson:"created_ms"`
+	Revoked   bool   `bson:"revoked"`
 }
 
 // certDocs converts certificates to their stored form; nil stays nil.
-func certDocs(certs []registry.HolderCert) []holderCertDoc {
+func certDocs(certs []stats.HolderCert) []holderCertDoc {
 	if certs == nil {
 		return nil
 	}
@@ -118,18 +119,18 @@ func certDocs(certs []registry.HolderCert) []holderCertDoc {
 }
 
 // certsOf converts stored certificates back; nil stays nil.
-func certsOf(docs []holderCertDoc) []registry.HolderCert {
+func certsOf(docs []holderCertDoc) []stats.HolderCert {
 	if docs == nil {
 		return nil
 	}
-	out := make([]registry.HolderCert, len(docs))
+	out := make([]stats.HolderCert, len(docs))
 	for i, d := range docs {
-		out[i] = registry.HolderCert(d)
+		out[i] = stats.HolderCert(d)
 	}
 	return out
 }
 
-// deltaDoc is the stored form of a registry.StatsDelta, inside op
+// deltaDoc is the stored form of a stats.Delta, inside op
 // documents.
 type deltaDoc struct {
 	Cell string `bson:"cell"`
@@ -137,7 +138,7 @@ type deltaDoc struct {
 }
 
 // deltaDocs converts deltas to their stored form; nil stays nil.
-func deltaDocs(deltas []registry.StatsDelta) []deltaDoc {
+func deltaDocs(deltas []stats.Delta) []deltaDoc {
 	if deltas == nil {
 		return nil
 	}
@@ -149,13 +150,13 @@ func deltaDocs(deltas []registry.StatsDelta) []deltaDoc {
 }
 
 // deltasOf converts stored deltas back; nil stays nil.
-func deltasOf(docs []deltaDoc) []registry.StatsDelta {
+func deltasOf(docs []deltaDoc) []stats.Delta {
 	if docs == nil {
 		return nil
 	}
-	out := make([]registry.StatsDelta, len(docs))
+	out := make([]stats.Delta, len(docs))
 	for i, d := range docs {
-		out[i] = registry.StatsDelta(d)
+		out[i] = stats.Delta(d)
 	}
 	return out
 }
@@ -172,7 +173,7 @@ type opDoc struct {
 
 // CreateStatsOps stores each op unless one with its ID is stored (one
 // unordered insert; the unique _id decides) and reports which it stored.
-func (s *Store) CreateStatsOps(ctx context.Context, ops []*registry.StatsOp) ([]bool, error) {
+func (s *Store) CreateStatsOps(ctx context.Context, ops []*stats.Op) ([]bool, error) {
 	docs := make([]any, len(ops))
 	for i, op := range ops {
 		docs[i] = &opDoc{ID: op.ID, Hash: op.Hash, From: op.From, Certs: certDocs(nonNilCerts(op.Certs)), Deltas: deltaDocs(op.Deltas),
@@ -192,15 +193,15 @@ func (s *Store) CreateStatsOps(ctx context.Context, ops []*registry.StatsOp) ([]
 	return created, nil
 }
 
-func nonNilCerts(c []registry.HolderCert) []registry.HolderCert {
+func nonNilCerts(c []stats.HolderCert) []stats.HolderCert {
 	if c == nil {
-		return []registry.HolderCert{}
+		return []stats.HolderCert{}
 	}
 	return c
 }
 
 // StatsOps returns every stored op, oldest first.
-func (s *Store) StatsOps(ctx context.Context) ([]*registry.StatsOp, error) {
+func (s *Store) StatsOps(ctx context.Context) ([]*stats.Op, error) {
 	cur, err := s.statsColl(collStatsOps).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, internal(err, "list counter ops")
@@ -209,9 +210,9 @@ func (s *Store) StatsOps(ctx context.Context) ([]*registry.StatsOp, error) {
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, internal(err, "list counter ops")
 	}
-	out := make([]*registry.StatsOp, 0, len(docs))
+	out := make([]*stats.Op, 0, len(docs))
 	for _, d := range docs {
-		out = append(out, &registry.StatsOp{ID: d.ID, Hash: d.Hash, From: d.From, Certs: certsOf(d.Certs), Deltas: deltasOf(d.Deltas),
+		out = append(out, &stats.Op{ID: d.ID, Hash: d.Hash, From: d.From, Certs: certsOf(d.Certs), Deltas: deltasOf(d.Deltas),
 			Batch: d.Batch, CreatedAt: d.CreatedAt.UTC()})
 	}
 	return out, nil
@@ -236,13 +237,13 @@ func (s *Store) DeleteStatsOps(ctx context.Context, ids []string) error {
 // one, not as a bulk write: FerretDB, the test server, runs a bulk
 // update in time quadratic in its length (measured: 100 updates 2.7 s, 10
 // single ones 80 ms).
-func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []registry.StatsDelta) error {
+func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []stats.Delta) error {
 	coll := s.statsColl(collStatsCells)
 	for start := 0; start < len(deltas); start += 1000 {
 		chunk := deltas[start:min(start+1000, len(deltas))]
 		docs := make([]any, 0, len(chunk))
 		for _, d := range chunk {
-			c, err := registry.ParseCellID(d.Cell)
+			c, err := stats.ParseCellID(d.Cell)
 			if err != nil {
 				return err
 			}
@@ -297,8 +298,8 @@ type holderDoc struct {
 
 // StatsHolders returns the counted state of each holder, in the order
 // asked; a holder never counted has Version 0.
-func (s *Store) StatsHolders(ctx context.Context, hashes []string) ([]*registry.StatsHolder, error) {
-	found := make(map[string]*registry.StatsHolder, len(hashes))
+func (s *Store) StatsHolders(ctx context.Context, hashes []string) ([]*stats.Holder, error) {
+	found := make(map[string]*stats.Holder, len(hashes))
 	for start := 0; start < len(hashes); start += 1000 {
 		chunk := hashes[start:min(start+1000, len(hashes))]
 		list, err := s.findHolders(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: chunk}}}}, options.Find())
@@ -309,17 +310,17 @@ func (s *Store) StatsHolders(ctx context.Context, hashes []string) ([]*registry.
 			found[h.Hash] = h
 		}
 	}
-	return registry.HoldersInOrder(hashes, found), nil
+	return stats.HoldersInOrder(hashes, found), nil
 }
 
 // StatsHoldersAfter returns up to limit holder states whose hashes sort
 // after the given one, in hash order.
-func (s *Store) StatsHoldersAfter(ctx context.Context, after string, limit int) ([]*registry.StatsHolder, error) {
+func (s *Store) StatsHoldersAfter(ctx context.Context, after string, limit int) ([]*stats.Holder, error) {
 	return s.findHolders(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}},
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 }
 
-func (s *Store) findHolders(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]*registry.StatsHolder, error) {
+func (s *Store) findHolders(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]*stats.Holder, error) {
 	cur, err := s.statsColl(collStatsHolders).Find(ctx, filter, opts)
 	if err != nil {
 		return nil, internal(err, "read holder states")
@@ -328,13 +329,13 @@ func (s *Store) findHolders(ctx context.Context, filter bson.D, opts *options.Fi
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, internal(err, "read holder states")
 	}
-	out := make([]*registry.StatsHolder, 0, len(docs))
+	out := make([]*stats.Holder, 0, len(docs))
 	for _, d := range docs {
 		certs := certsOf(d.Certs)
 		if len(certs) == 0 {
 			certs = nil
 		}
-		out = append(out, &registry.StatsHolder{Hash: d.Hash, Version: d.Version, Certs: certs})
+		out = append(out, &stats.Holder{Hash: d.Hash, Version: d.Version, Certs: certs})
 	}
 	return out, nil
 }
@@ -342,10 +343,10 @@ func (s *Store) findHolders(ctx context.Context, filter bson.D, opts *options.Fi
 // SetStatsHolders stores each state whose stored version is its
 // Version-1 and skips the others: version 1 is an insert (a taken _id
 // means someone stored it first), later versions a conditional update.
-func (s *Store) SetStatsHolders(ctx context.Context, hs []*registry.StatsHolder) error {
+func (s *Store) SetStatsHolders(ctx context.Context, hs []*stats.Holder) error {
 	coll := s.statsColl(collStatsHolders)
 	var inserts []any
-	var updates []*registry.StatsHolder
+	var updates []*stats.Holder
 	for _, h := range hs {
 		if h.Version == 1 {
 			inserts = append(inserts, &holderDoc{Hash: h.Hash, Version: 1, Certs: certDocs(nonNilCerts(h.Certs))})
@@ -369,27 +370,16 @@ func (s *Store) SetStatsHolders(ctx context.Context, hs []*registry.StatsHolder)
 	return nil
 }
 
-// HolderCertificatesAfter returns the certificates of the holders whose
-// hashes sort after the given one, in hash order: about limit of them,
-// every certificate of each holder included.
-func (s *Store) HolderCertificatesAfter(ctx context.Context, after string, limit int) ([]*registry.Certificate, error) {
+// CertificatesInHolderOrder returns up to limit certificates of the
+// holders whose hashes sort after the given one, ordered by hash (on the
+// holder index); the last holder may be cut off.
+func (s *Store) CertificatesInHolderOrder(ctx context.Context, after string, limit int) ([]*registry.Certificate, error) {
 	list, err := s.findCertificates(ctx, s.certsLocal, bson.D{{Key: "holder_id_hash", Value: bson.D{{Key: "$gt", Value: after}}}},
 		options.Find().SetSort(bson.D{{Key: "holder_id_hash", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, internal(err, "list certificates by holder")
 	}
-	if len(list) < limit || len(list) == 0 {
-		return list, nil
-	}
-	last := list[len(list)-1].HolderIDHash
-	for len(list) > 0 && list[len(list)-1].HolderIDHash == last {
-		list = list[:len(list)-1]
-	}
-	whole, err := s.CertificatesByHolder(ctx, last)
-	if err != nil {
-		return nil, err
-	}
-	return append(list, whole...), nil
+	return list, nil
 }
 
 type markDoc struct {
@@ -402,7 +392,7 @@ type markDoc struct {
 
 // PutStatsMarks stores each mark, replacing a mark with its ID: one
 // single-document upsert each, in order.
-func (s *Store) PutStatsMarks(ctx context.Context, ms ...*registry.StatsMark) error {
+func (s *Store) PutStatsMarks(ctx context.Context, ms ...*stats.Mark) error {
 	for _, m := range ms {
 		_, err := s.statsColl(collStatsMarks).ReplaceOne(ctx, bson.D{{Key: "_id", Value: m.ID}},
 			&markDoc{ID: m.ID, Hash: m.Hash, At: msTime(m.At), Done: m.Done, DoneAt: msTime(m.DoneAt)},
@@ -416,7 +406,7 @@ func (s *Store) PutStatsMarks(ctx context.Context, ms ...*registry.StatsMark) er
 
 // StatsMarks returns the marks that are not done, or were made or done at
 // or after since.
-func (s *Store) StatsMarks(ctx context.Context, since time.Time) ([]*registry.StatsMark, error) {
+func (s *Store) StatsMarks(ctx context.Context, since time.Time) ([]*stats.Mark, error) {
 	cur, err := s.statsColl(collStatsMarks).Find(ctx, bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: "done", Value: false}},
 		bson.D{{Key: "at", Value: bson.D{{Key: "$gte", Value: since}}}},
@@ -429,9 +419,9 @@ func (s *Store) StatsMarks(ctx context.Context, since time.Time) ([]*registry.St
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, internal(err, "list counter marks")
 	}
-	out := make([]*registry.StatsMark, 0, len(docs))
+	out := make([]*stats.Mark, 0, len(docs))
 	for _, d := range docs {
-		out = append(out, &registry.StatsMark{ID: d.ID, Hash: d.Hash, At: d.At.UTC(), Done: d.Done, DoneAt: d.DoneAt.UTC()})
+		out = append(out, &stats.Mark{ID: d.ID, Hash: d.Hash, At: d.At.UTC(), Done: d.Done, DoneAt: d.DoneAt.UTC()})
 	}
 	return out, nil
 }
@@ -446,16 +436,16 @@ func (s *Store) DeleteStatsMarks(ctx context.Context, before time.Time) error {
 }
 
 type planDoc struct {
-	ID        string               `bson:"_id"`
-	Name      string               `bson:"name"`
-	EndDate   string               `bson:"end_date"`
-	Targets   registry.PlanTargets `bson:"targets"`
-	Default   bool                 `bson:"default"`
-	CreatedAt time.Time            `bson:"created_at"`
+	ID        string            `bson:"_id"`
+	Name      string            `bson:"name"`
+	EndDate   string            `bson:"end_date"`
+	Targets   stats.PlanTargets `bson:"targets"`
+	Default   bool              `bson:"default"`
+	CreatedAt time.Time         `bson:"created_at"`
 }
 
 // CreatePlan stores a plan. ECONFLICT if its ID is taken.
-func (s *Store) CreatePlan(ctx context.Context, p *registry.Plan) error {
+func (s *Store) CreatePlan(ctx context.Context, p *stats.Plan) error {
 	_, err := s.statsColl(collStatsPlans).InsertOne(ctx, &planDoc{ID: p.ID, Name: p.Name, EndDate: p.EndDate, Targets: p.Targets,
 		Default: p.Default, CreatedAt: msTime(p.CreatedAt)})
 	switch {
@@ -469,7 +459,7 @@ func (s *Store) CreatePlan(ctx context.Context, p *registry.Plan) error {
 }
 
 // Plans returns the stored plans by ID.
-func (s *Store) Plans(ctx context.Context) ([]*registry.Plan, error) {
+func (s *Store) Plans(ctx context.Context) ([]*stats.Plan, error) {
 	cur, err := s.statsColl(collStatsPlans).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, internal(err, "list plans")
@@ -478,9 +468,9 @@ func (s *Store) Plans(ctx context.Context) ([]*registry.Plan, error) {
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, internal(err, "list plans")
 	}
-	out := make([]*registry.Plan, 0, len(docs))
+	out := make([]*stats.Plan, 0, len(docs))
 	for _, d := range docs {
-		out = append(out, &registry.Plan{ID: d.ID, Name: d.Name, EndDate: d.EndDate, Targets: d.Targets, Default: d.Default, CreatedAt: d.CreatedAt.UTC()})
+		out = append(out, &stats.Plan{ID: d.ID, Name: d.Name, EndDate: d.EndDate, Targets: d.Targets, Default: d.Default, CreatedAt: d.CreatedAt.UTC()})
 	}
 	return out, nil
 }
@@ -488,7 +478,7 @@ func (s *Store) Plans(ctx context.Context) ([]*registry.Plan, error) {
 // UpdatePlan replaces the stored plan with p's ID (its name, end date,
 // targets and default mark; the creation time stays). ENOTFOUND if there
 // is none.
-func (s *Store) UpdatePlan(ctx context.Context, p *registry.Plan) error {
+func (s *Store) UpdatePlan(ctx context.Context, p *stats.Plan) error {
 	res, err := s.statsColl(collStatsPlans).UpdateOne(ctx, bson.D{{Key: "_id", Value: p.ID}}, bson.D{{Key: "$set", Value: bson.D{
 		{Key: "name", Value: p.Name}, {Key: "end_date", Value: p.EndDate}, {Key: "targets", Value: p.Targets}, {Key: "default", Value: p.Default},
 	}}})

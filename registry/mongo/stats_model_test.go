@@ -8,7 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // TestStatsDocumentFieldNames pins the field names of stored counter ops
@@ -18,14 +18,14 @@ func TestStatsDocumentFieldNames(t *testing.T) {
 	testURI(t)
 	ctx := context.Background()
 	s := openTest(t)
-	cert := registry.HolderCert{Number: "N1", Level: 3, Province: "11", Category: "6", Channel: "social",
+	cert := stats.HolderCert{Number: "N1", Level: 3, Province: "11", Category: "6", Channel: "social",
 		IssuedOn: "2010-01-02", CreatedMS: 5, Revoked: true}
-	op := &registry.StatsOp{ID: "h#1", Hash: "h", From: 0, Certs: []registry.HolderCert{cert},
-		Deltas: []registry.StatsDelta{{Cell: "c", N: 1}}, CreatedAt: time.Now()}
-	if _, err := s.CreateStatsOps(ctx, []*registry.StatsOp{op}); err != nil {
+	op := &stats.Op{ID: "h#1", Hash: "h", From: 0, Certs: []stats.HolderCert{cert},
+		Deltas: []stats.Delta{{Cell: "c", N: 1}}, CreatedAt: time.Now()}
+	if _, err := s.CreateStatsOps(ctx, []*stats.Op{op}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetStatsHolders(ctx, []*registry.StatsHolder{{Hash: "h", Version: 1, Certs: []registry.HolderCert{cert}}}); err != nil {
+	if err := s.SetStatsHolders(ctx, []*stats.Holder{{Hash: "h", Version: 1, Certs: []stats.HolderCert{cert}}}); err != nil {
 		t.Fatal(err)
 	}
 	certKeys := []string{"category", "channel", "created_ms", "issued_on", "level", "number", "province", "revoked"}

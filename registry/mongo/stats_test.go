@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 	"github.com/skillreg/skillreg/verify"
 )
 
@@ -74,23 +75,23 @@ func TestStatsThroughRegistry(t *testing.T) {
 	if got := figures("11"); got != "w1 c2 r0 0/0/0/1/0" {
 		t.Fatalf("11 after revoking: %s", got)
 	}
-	res, err := reg.CheckStats(ctx, registry.CheckOptions{})
+	res, err := reg.CheckStats(ctx, stats.CheckOptions{})
 	if err != nil || res.Drift() || res.Busy {
 		t.Fatalf("check: %v %+v", err, res)
 	}
 	// Damage a counter; the check finds it and the repair fixes it.
-	cell := registry.StatsCell{Kind: registry.CellWorkers, Province: "44", Category: "6", Channel: "social", Level: 3, Year: registry.CellAllYears}.ID()
-	if err := s.ApplyStatsDeltas(ctx, "damage", []registry.StatsDelta{{Cell: cell, N: -1}}); err != nil {
+	cell := stats.Cell{Kind: stats.CellWorkers, Province: "44", Category: "6", Channel: "social", Level: 3, Year: stats.CellAllYears}.ID()
+	if err := s.ApplyStatsDeltas(ctx, "damage", []stats.Delta{{Cell: cell, N: -1}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ReleaseStatsMarker(ctx, "damage"); err != nil {
 		t.Fatal(err)
 	}
-	res, err = reg.CheckStats(ctx, registry.CheckOptions{Repair: true})
+	res, err = reg.CheckStats(ctx, stats.CheckOptions{Repair: true})
 	if err != nil || len(res.CellDiffs) != 1 || !res.Repaired {
 		t.Fatalf("repair: %v %+v", err, res)
 	}
-	res, err = reg.CheckStats(ctx, registry.CheckOptions{})
+	res, err = reg.CheckStats(ctx, stats.CheckOptions{})
 	if err != nil || res.Drift() {
 		t.Fatalf("after repair: %v %+v", err, res)
 	}

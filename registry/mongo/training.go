@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // trainingDoc is a training record as stored; _id is the record's derived
@@ -254,7 +255,7 @@ func (s *Store) LinkTrainingCertificate(ctx context.Context, id, number string) 
 
 // TrainingCounts groups the records matching f with one aggregation
 // ($match, $group with $sum), which both MongoDB and FerretDB run.
-func (s *Store) TrainingCounts(ctx context.Context, f registry.TrainingCountFilter) ([]registry.TrainingCount, error) {
+func (s *Store) TrainingCounts(ctx context.Context, f stats.TrainingCountFilter) ([]stats.TrainingCount, error) {
 	match := bson.D{}
 	if f.Province != "" {
 		match = append(match, bson.E{Key: "province", Value: f.Province})
@@ -288,9 +289,9 @@ func (s *Store) TrainingCounts(ctx context.Context, f registry.TrainingCountFilt
 	if err := cur.All(ctx, &groups); err != nil {
 		return nil, internal(err, "count training records")
 	}
-	out := make([]registry.TrainingCount, len(groups))
+	out := make([]stats.TrainingCount, len(groups))
 	for i, g := range groups {
-		out[i] = registry.TrainingCount{Province: g.ID.P, Year: g.ID.Y, TargetGroup: g.ID.G, TrainingType: g.ID.T,
+		out[i] = stats.TrainingCount{Province: g.ID.P, Year: g.ID.Y, TargetGroup: g.ID.G, TrainingType: g.ID.T,
 			Completed: g.ID.C, Certified: g.ID.K, Employed: g.ID.E, Records: g.N}
 	}
 	return out, nil

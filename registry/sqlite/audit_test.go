@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // TestAuditAppendRestoresFullSync: an audit append commits with
@@ -42,7 +43,7 @@ func TestStatsStepsRestoreFullSync(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	check := func(when string) { t.Helper(); checkFullSync(t, s, when) }
-	mark := &registry.StatsMark{ID: "m1", Hash: "h1", At: time.Now()}
+	mark := &stats.Mark{ID: "m1", Hash: "h1", At: time.Now()}
 	if err := s.PutStatsMarks(ctx, mark); err != nil {
 		t.Fatal(err)
 	}

@@ -238,13 +238,51 @@ func (s *Store) Certificates(ctx context.Context, f registry.CertificateFilter) 
 // CertificatesByHolder returns every certificate of the holder whose
 // ID-number hash is given, newest first.
 func (s *Store) CertificatesByHolder(ctx context.Context, holderHash string) ([]*registry.Certificate, error) {
-	list, err := queryCertificates(ctx, s.read,
+	list, err := queryCertificates(ctx, readQuerier{s},
 		`SELECT `+certificateColumns+` FROM certificates WHERE holder_id_hash = ? ORDER BY created_at DESC, number DESC`,
 		holderHash)
 	if err != nil {
 		return nil, internal(err, "list certificates of a holder")
 	}
 	return list, nil
+}
+
+// holdersPerQuery is the most holder hashes one query of
+// CertificatesByHolders asks for. The list is padded (with its first
+// hash again) to a power of two of at least 8, so that a handful of
+// prepared statements serve every call.
+const holdersPerQuery = 256
+
+// CertificatesByHolders returns the certificates of each holder whose
+// ID-number hash is given, newest first, a holder with none having no
+// entry. One query per holdersPerQuery hashes (IN on the holder index).
+func (s *Store) CertificatesByHolders(ctx context.Context, holderHashes []string) (map[string][]*registry.Certificate, error) {
+	out := make(map[string][]*registry.Certificate, len(holderHashes))
+	for len(holderHashes) > 0 {
+		part := holderHashes[:min(len(holderHashes), holdersPerQuery)]
+		holderHashes = holderHashes[len(part):]
+		n := 8
+		for n < len(part) {
+			n *= 2
+		}
+		args := make([]any, n)
+		for i := range args {
+			args[i] = part[0]
+			if i < len(part) {
+				args[i] = part[i]
+			}
+		}
+		list, err := queryCertificates(ctx, readQuerier{s},
+			`SELECT `+certificateColumns+` FROM certificates WHERE holder_id_hash IN (?`+strings.Repeat(`, ?`, n-1)+`)
+			ORDER BY holder_id_hash, created_at DESC, number DESC`, args...)
+		if err != nil {
+			return nil, internal(err, "list certificates of %d holders", len(part))
+		}
+		for _, c := range list {
+			out[c.HolderIDHash] = append(out[c.HolderIDHash], c)
+		}
+	}
+	return out, nil
 }
 
 // RevokeCertificate marks a valid certificate revoked. ENOTFOUND if there

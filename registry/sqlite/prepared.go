@@ -13,16 +13,44 @@ import (
 // statement cannot be prepared, the query runs unprepared and reports its
 // own error.
 func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.read.QueryRowContext(ctx, query, args...)
+}
+
+// readRows is readRow for a query of many rows: the reads of a holder's
+// certificates that every issuance makes (the identity check, the
+// statistics upkeep), where parsing the long column list cost more than
+// the index lookup.
+func (s *Store) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.read.QueryContext(ctx, query, args...)
+}
+
+// prepared returns the statement of query on the read pool, preparing it
+// the first time; nil if it cannot be prepared.
+func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
 	if st, ok := s.stmts.Load(query); ok {
-		return st.(*sql.Stmt).QueryRowContext(ctx, args...)
+		return st.(*sql.Stmt)
 	}
 	st, err := s.read.PrepareContext(ctx, query)
 	if err != nil {
-		return s.read.QueryRowContext(ctx, query, args...)
+		return nil
 	}
 	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
 		st.Close()
 		st = prev.(*sql.Stmt)
 	}
-	return st.QueryRowContext(ctx, args...)
+	return st
+}
+
+// readQuerier runs queries through the store's prepared statements on the
+// read pool.
+type readQuerier struct{ s *Store }
+
+func (q readQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.s.readRows(ctx, query, args...)
 }

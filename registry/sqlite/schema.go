@@ -160,10 +160,10 @@ CREATE TABLE audit_checkpoints (
 ) STRICT;
 `,
 	// 5: the statistics counters, their pending markers, ops, holder
-	// states, marks and plans; registry/stats_sync.go gives the design.
+	// states, marks and plans; registry/stats/sync.go gives the design.
 	`
 CREATE TABLE stats_cells (
-	id       TEXT PRIMARY KEY, -- registry.StatsCell.ID
+	id       TEXT PRIMARY KEY, -- stats.Cell.ID
 	kind     TEXT NOT NULL,
 	province TEXT NOT NULL,
 	category TEXT NOT NULL,
@@ -183,12 +183,12 @@ CREATE TABLE stats_pending (
 CREATE TABLE stats_ops (
 	id         TEXT PRIMARY KEY,
 	created_at TEXT NOT NULL,
-	body       TEXT NOT NULL -- JSON of registry.StatsOp
+	body       TEXT NOT NULL -- JSON of stats.Op
 ) STRICT;
 CREATE TABLE stats_holders (
 	hash    TEXT PRIMARY KEY,
 	version INTEGER NOT NULL,
-	certs   TEXT NOT NULL -- JSON of []registry.HolderCert
+	certs   TEXT NOT NULL -- JSON of []stats.HolderCert
 ) STRICT;
 CREATE TABLE stats_marks (
 	id      TEXT PRIMARY KEY,
@@ -201,7 +201,7 @@ CREATE INDEX stats_marks_done ON stats_marks (done, at);
 CREATE TABLE stats_plans (
 	id         TEXT PRIMARY KEY,
 	created_at TEXT NOT NULL,
-	body       TEXT NOT NULL -- JSON of registry.Plan
+	body       TEXT NOT NULL -- JSON of stats.Plan
 ) STRICT;
 `,
 	// 6: ID checks of lookups that did not answer a match, per holder and

@@ -1,7 +1,7 @@
 package sqlite
 
 // The statistics counters. The SQLite store runs the same
-// single-step protocol as the MongoDB store (registry/stats_sync.go), one
+// single-step protocol as the MongoDB store (registry/stats/sync.go), one
 // small transaction per primitive, so that there is one code path to test
 // and to reason about. An apply of deltas is one transaction, so the
 // pending lists of all counters it moves are one row per marker in
@@ -16,10 +16,11 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // StatsCells returns the non-zero counters of one rollup.
-func (s *Store) StatsCells(ctx context.Context, f registry.StatsCellFilter) ([]registry.StatsCell, error) {
+func (s *Store) StatsCells(ctx context.Context, f stats.CellFilter) ([]stats.Cell, error) {
 	q, args := statsCellsQuery(f)
 	return s.queryCells(ctx, q, args...)
 }
@@ -29,7 +30,7 @@ func (s *Store) StatsCells(ctx context.Context, f registry.StatsCellFilter) ([]r
 // for the years of one rollup, (category, channel, year, province) for
 // every province in the all-years rollup; the query-plan test holds it
 // to that.
-func statsCellsQuery(f registry.StatsCellFilter) (string, []any) {
+func statsCellsQuery(f stats.CellFilter) (string, []any) {
 	q := `SELECT kind, province, category, channel, level, year, n FROM stats_cells WHERE category = ? AND channel = ? AND n <> 0 AND `
 	args := []any{f.Category, f.Channel}
 	if f.Years {
@@ -39,7 +40,7 @@ func statsCellsQuery(f registry.StatsCellFilter) (string, []any) {
 	}
 	if f.PerProvince {
 		q += `province <> ?`
-		args = append(args, registry.CellAll)
+		args = append(args, stats.CellAll)
 	} else {
 		q += `province = ?`
 		args = append(args, f.Province)
@@ -48,24 +49,24 @@ func statsCellsQuery(f registry.StatsCellFilter) (string, []any) {
 }
 
 // AllStatsCells returns every non-zero counter, in ID order.
-func (s *Store) AllStatsCells(ctx context.Context) ([]registry.StatsCell, error) {
+func (s *Store) AllStatsCells(ctx context.Context) ([]stats.Cell, error) {
 	return s.queryCells(ctx, `SELECT kind, province, category, channel, level, year, n FROM stats_cells WHERE n <> 0 ORDER BY id`)
 }
 
-func (s *Store) queryCells(ctx context.Context, q string, args ...any) ([]registry.StatsCell, error) {
+func (s *Store) queryCells(ctx context.Context, q string, args ...any) ([]stats.Cell, error) {
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, internal(err, "read counters")
 	}
 	defer rows.Close()
-	var out []registry.StatsCell
+	var out []stats.Cell
 	for rows.Next() {
-		var c registry.StatsCell
+		var c stats.Cell
 		var level int
 		if err := rows.Scan(&c.Kind, &c.Province, &c.Category, &c.Channel, &level, &c.Year, &c.N); err != nil {
 			return nil, internal(err, "read counters")
 		}
-		c.Level = registry.Level(level)
+		c.Level = level
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -76,7 +77,7 @@ func (s *Store) queryCells(ctx context.Context, q string, args ...any) ([]regist
 
 // CreateStatsOps stores each op unless one with its ID is stored, all in
 // one transaction, and reports per op whether it stored it.
-func (s *Store) CreateStatsOps(ctx context.Context, ops []*registry.StatsOp) ([]bool, error) {
+func (s *Store) CreateStatsOps(ctx context.Context, ops []*stats.Op) ([]bool, error) {
 	if j := s.journal.Load(); j != nil {
 		return j.create(ops), nil
 	}
@@ -111,19 +112,19 @@ func (s *Store) CreateStatsOps(ctx context.Context, ops []*registry.StatsOp) ([]
 }
 
 // StatsOps returns every stored op, oldest first.
-func (s *Store) StatsOps(ctx context.Context) ([]*registry.StatsOp, error) {
+func (s *Store) StatsOps(ctx context.Context) ([]*stats.Op, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT body FROM stats_ops ORDER BY created_at, id`)
 	if err != nil {
 		return nil, internal(err, "list counter ops")
 	}
 	defer rows.Close()
-	var out []*registry.StatsOp
+	var out []*stats.Op
 	for rows.Next() {
 		var body string
 		if err := rows.Scan(&body); err != nil {
 			return nil, internal(err, "list counter ops")
 		}
-		var op registry.StatsOp
+		var op stats.Op
 		if err := json.Unmarshal([]byte(body), &op); err != nil {
 			return nil, internal(err, "decode counter op")
 		}
@@ -158,7 +159,7 @@ func (s *Store) DeleteStatsOps(ctx context.Context, ids []string) error {
 // ApplyStatsDeltas adds the deltas to their counters in one transaction
 // that also records the marker; if the marker is recorded already, the
 // deltas were applied and nothing changes.
-func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []registry.StatsDelta) error {
+func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []stats.Delta) error {
 	if j := s.journal.Load(); j != nil {
 		return j.apply(marker, deltas)
 	}
@@ -178,7 +179,7 @@ func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []re
 		}
 		defer add.Close()
 		for _, d := range deltas {
-			c, err := registry.ParseCellID(d.Cell)
+			c, err := stats.ParseCellID(d.Cell)
 			if err != nil {
 				return err
 			}
@@ -227,8 +228,8 @@ func (s *Store) ReleaseStatsMarker(ctx context.Context, marker string) error {
 
 // StatsHolders returns the counted state of each holder, in the order
 // asked; a holder never counted has Version 0.
-func (s *Store) StatsHolders(ctx context.Context, hashes []string) ([]*registry.StatsHolder, error) {
-	found := make(map[string]*registry.StatsHolder, len(hashes))
+func (s *Store) StatsHolders(ctx context.Context, hashes []string) ([]*stats.Holder, error) {
+	found := make(map[string]*stats.Holder, len(hashes))
 	for start := 0; start < len(hashes); start += 500 {
 		chunk := hashes[start:min(start+500, len(hashes))]
 		args := make([]any, len(chunk))
@@ -243,24 +244,24 @@ func (s *Store) StatsHolders(ctx context.Context, hashes []string) ([]*registry.
 			found[h.Hash] = h
 		}
 	}
-	return registry.HoldersInOrder(hashes, found), nil
+	return stats.HoldersInOrder(hashes, found), nil
 }
 
 // StatsHoldersAfter returns up to limit holder states whose hashes sort
 // after the given one, in hash order.
-func (s *Store) StatsHoldersAfter(ctx context.Context, after string, limit int) ([]*registry.StatsHolder, error) {
+func (s *Store) StatsHoldersAfter(ctx context.Context, after string, limit int) ([]*stats.Holder, error) {
 	return s.queryHolders(ctx, `SELECT hash, version, certs FROM stats_holders WHERE hash > ? ORDER BY hash LIMIT ?`, after, limit)
 }
 
-func (s *Store) queryHolders(ctx context.Context, q string, args ...any) ([]*registry.StatsHolder, error) {
+func (s *Store) queryHolders(ctx context.Context, q string, args ...any) ([]*stats.Holder, error) {
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, internal(err, "read holder states")
 	}
 	defer rows.Close()
-	var out []*registry.StatsHolder
+	var out []*stats.Holder
 	for rows.Next() {
-		var h registry.StatsHolder
+		var h stats.Holder
 		var certs string
 		if err := rows.Scan(&h.Hash, &h.Version, &certs); err != nil {
 			return nil, internal(err, "read holder states")
@@ -278,7 +279,7 @@ func (s *Store) queryHolders(ctx context.Context, q string, args ...any) ([]*reg
 
 // SetStatsHolders stores each state whose stored version is its
 // Version-1 (absent counts as 0) and skips the others.
-func (s *Store) SetStatsHolders(ctx context.Context, hs []*registry.StatsHolder) error {
+func (s *Store) SetStatsHolders(ctx context.Context, hs []*stats.Holder) error {
 	return s.inStatsTx(ctx, "store holder states", func(tx *sql.Tx) error {
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO stats_holders (hash, version, certs) VALUES (?, 1, ?) ON CONFLICT (hash) DO NOTHING`)
 		if err != nil {
@@ -308,40 +309,28 @@ func (s *Store) SetStatsHolders(ctx context.Context, hs []*registry.StatsHolder)
 	})
 }
 
-func nonNilCerts(c []registry.HolderCert) []registry.HolderCert {
+func nonNilCerts(c []stats.HolderCert) []stats.HolderCert {
 	if c == nil {
-		return []registry.HolderCert{}
+		return []stats.HolderCert{}
 	}
 	return c
 }
 
-// HolderCertificatesAfter returns the certificates of the holders whose
-// hashes sort after the given one, in hash order: about limit of them,
-// every certificate of each holder included.
-func (s *Store) HolderCertificatesAfter(ctx context.Context, after string, limit int) ([]*registry.Certificate, error) {
+// CertificatesInHolderOrder returns up to limit certificates of the
+// holders whose hashes sort after the given one, ordered by hash (on the
+// certificates_holder index); the last holder may be cut off.
+func (s *Store) CertificatesInHolderOrder(ctx context.Context, after string, limit int) ([]*registry.Certificate, error) {
 	list, err := queryCertificates(ctx, s.read,
 		`SELECT `+certificateColumns+` FROM certificates WHERE holder_id_hash > ? ORDER BY holder_id_hash LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, internal(err, "list certificates by holder")
 	}
-	if len(list) < limit || len(list) == 0 {
-		return list, nil
-	}
-	// The last holder may be cut off: take it whole.
-	last := list[len(list)-1].HolderIDHash
-	for len(list) > 0 && list[len(list)-1].HolderIDHash == last {
-		list = list[:len(list)-1]
-	}
-	whole, err := s.CertificatesByHolder(ctx, last)
-	if err != nil {
-		return nil, err
-	}
-	return append(list, whole...), nil
+	return list, nil
 }
 
 // PutStatsMarks stores each mark, replacing a mark with its ID, in one
 // transaction.
-func (s *Store) PutStatsMarks(ctx context.Context, ms ...*registry.StatsMark) error {
+func (s *Store) PutStatsMarks(ctx context.Context, ms ...*stats.Mark) error {
 	if len(ms) == 0 {
 		return nil
 	}
@@ -368,7 +357,7 @@ func boolInt(b bool) int {
 
 // StatsMarks returns the marks that are not done, or were made or done at
 // or after since.
-func (s *Store) StatsMarks(ctx context.Context, since time.Time) ([]*registry.StatsMark, error) {
+func (s *Store) StatsMarks(ctx context.Context, since time.Time) ([]*stats.Mark, error) {
 	rows, err := s.read.QueryContext(ctx, `
 		SELECT id, hash, at, done, done_at FROM stats_marks WHERE done = 0 OR at >= ? OR done_at >= ? ORDER BY at, id`,
 		formatTime(since), formatTime(since))
@@ -376,10 +365,10 @@ func (s *Store) StatsMarks(ctx context.Context, since time.Time) ([]*registry.St
 		return nil, internal(err, "list counter marks")
 	}
 	defer rows.Close()
-	var out []*registry.StatsMark
+	var out []*stats.Mark
 	for rows.Next() {
 		var (
-			m          registry.StatsMark
+			m          stats.Mark
 			at, doneAt string
 			done       int
 		)
@@ -410,7 +399,7 @@ func (s *Store) DeleteStatsMarks(ctx context.Context, before time.Time) error {
 }
 
 // CreatePlan stores a plan. ECONFLICT if its ID is taken.
-func (s *Store) CreatePlan(ctx context.Context, p *registry.Plan) error {
+func (s *Store) CreatePlan(ctx context.Context, p *stats.Plan) error {
 	body, err := json.Marshal(p)
 	if err != nil {
 		return internal(err, "encode plan %s", p.ID)
@@ -426,19 +415,19 @@ func (s *Store) CreatePlan(ctx context.Context, p *registry.Plan) error {
 }
 
 // Plans returns the stored plans by ID.
-func (s *Store) Plans(ctx context.Context) ([]*registry.Plan, error) {
+func (s *Store) Plans(ctx context.Context) ([]*stats.Plan, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT body FROM stats_plans ORDER BY id`)
 	if err != nil {
 		return nil, internal(err, "list plans")
 	}
 	defer rows.Close()
-	var out []*registry.Plan
+	var out []*stats.Plan
 	for rows.Next() {
 		var body string
 		if err := rows.Scan(&body); err != nil {
 			return nil, internal(err, "list plans")
 		}
-		var p registry.Plan
+		var p stats.Plan
 		if err := json.Unmarshal([]byte(body), &p); err != nil {
 			return nil, internal(err, "decode plan")
 		}
@@ -453,7 +442,7 @@ func (s *Store) Plans(ctx context.Context) ([]*registry.Plan, error) {
 // UpdatePlan replaces the stored plan with p's ID (its name, end date,
 // targets and default mark; the creation time stays). ENOTFOUND if there
 // is none.
-func (s *Store) UpdatePlan(ctx context.Context, p *registry.Plan) error {
+func (s *Store) UpdatePlan(ctx context.Context, p *stats.Plan) error {
 	body, err := json.Marshal(p)
 	if err != nil {
 		return internal(err, "encode plan %s", p.ID)

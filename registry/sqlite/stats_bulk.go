@@ -114,9 +114,11 @@ func (s *Store) ImportSerials(ctx context.Context, serials map[string]int) error
 //     process still leaves a consistent database (WAL), but a crash of the
 //     machine may lose or corrupt the load; the caller must treat a load
 //     that did not return as lost.
+//
 //   - a page cache of bulkCacheMiB on the write connection, so that the
 //     random-order index inserts of a large load do not spill dirty pages
 //     to the WAL and read them back, transaction after transaction.
+//
 //   - if the certificates table is empty, its secondary indexes that no
 //     load step reads (listings by date and issuer, the status-list
 //     indexes) are dropped and built again, sorted, at the end; building

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // certificateIndexes returns the definitions of the certificates table's
@@ -48,8 +49,8 @@ func TestBulkLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := certificateIndexes(t, s)
-	cell := registry.StatsCell{Kind: registry.CellIssued, Province: registry.CellAll, Category: registry.CellAll,
-		Channel: registry.CellAll, Level: 3, Year: registry.CellAllYears}.ID()
+	cell := stats.Cell{Kind: stats.CellIssued, Province: stats.CellAll, Category: stats.CellAll,
+		Channel: stats.CellAll, Level: 3, Year: stats.CellAllYears}.ID()
 	certs := func(from, n int, index func(i int) int) []*registry.Certificate {
 		var out []*registry.Certificate
 		for i := from; i < from+n; i++ {
@@ -85,14 +86,14 @@ func TestBulkLoad(t *testing.T) {
 		// Statistics steps: two markers applied (one of them twice),
 		// one released; two ops stored, one deleted.
 		for _, m := range []string{"m1", "m2", "m1"} {
-			if err := s.ApplyStatsDeltas(ctx, m, []registry.StatsDelta{{Cell: cell, N: 5}}); err != nil {
+			if err := s.ApplyStatsDeltas(ctx, m, []stats.Delta{{Cell: cell, N: 5}}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if err := s.ReleaseStatsMarker(ctx, "m1"); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := s.CreateStatsOps(ctx, []*registry.StatsOp{{ID: "op1", Hash: "h1"}, {ID: "op2", Hash: "h2"}, {ID: "op1", Hash: "h1"}}); err != nil || !reflect.DeepEqual(got, []bool{true, true, false}) {
+		if got, err := s.CreateStatsOps(ctx, []*stats.Op{{ID: "op1", Hash: "h1"}, {ID: "op2", Hash: "h2"}, {ID: "op1", Hash: "h1"}}); err != nil || !reflect.DeepEqual(got, []bool{true, true, false}) {
 			t.Errorf("CreateStatsOps = %v, %v", got, err)
 		}
 		if err := s.DeleteStatsOps(ctx, []string{"op1"}); err != nil {

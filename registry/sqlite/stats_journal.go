@@ -7,7 +7,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // bulkJournal holds, during a BulkLoad, what the statistics steps would
@@ -22,17 +22,17 @@ import (
 // ops and markers are exactly what the steps would have left.
 type bulkJournal struct {
 	mu      sync.Mutex
-	ops     map[string]*registry.StatsOp
+	ops     map[string]*stats.Op
 	pending map[string]bool
 	sum     map[string]int64
 }
 
 func newBulkJournal() *bulkJournal {
-	return &bulkJournal{ops: map[string]*registry.StatsOp{}, pending: map[string]bool{}, sum: map[string]int64{}}
+	return &bulkJournal{ops: map[string]*stats.Op{}, pending: map[string]bool{}, sum: map[string]int64{}}
 }
 
 // create is CreateStatsOps.
-func (j *bulkJournal) create(ops []*registry.StatsOp) []bool {
+func (j *bulkJournal) create(ops []*stats.Op) []bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	created := make([]bool, len(ops))
@@ -48,7 +48,7 @@ func (j *bulkJournal) create(ops []*registry.StatsOp) []bool {
 
 // list appends the journal's ops to stored and sorts them as StatsOps
 // does.
-func (j *bulkJournal) list(stored []*registry.StatsOp) []*registry.StatsOp {
+func (j *bulkJournal) list(stored []*stats.Op) []*stats.Op {
 	j.mu.Lock()
 	for _, op := range j.ops {
 		c := *op
@@ -81,9 +81,9 @@ func (j *bulkJournal) remove(ids []string) []string {
 }
 
 // apply is ApplyStatsDeltas.
-func (j *bulkJournal) apply(marker string, deltas []registry.StatsDelta) error {
+func (j *bulkJournal) apply(marker string, deltas []stats.Delta) error {
 	for _, d := range deltas {
-		if _, err := registry.ParseCellID(d.Cell); err != nil {
+		if _, err := stats.ParseCellID(d.Cell); err != nil {
 			return internal(err, "apply counter deltas")
 		}
 	}
@@ -138,7 +138,7 @@ func (s *Store) flushJournal(ctx context.Context, j *bulkJournal) error {
 		}
 		sort.Strings(cells)
 		for _, id := range cells {
-			c, err := registry.ParseCellID(id)
+			c, err := stats.ParseCellID(id)
 			if err != nil {
 				return err
 			}

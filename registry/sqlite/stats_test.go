@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // TestStatsCellsUseRollupIndexes: each read of the statistics searches one
@@ -21,14 +21,14 @@ func TestStatsCellsUseRollupIndexes(t *testing.T) {
 	defer st.Close()
 	tests := []struct {
 		name string
-		f    registry.StatsCellFilter
+		f    stats.CellFilter
 		want string
 	}{
-		{"one rollup, all years", registry.StatsCellFilter{Province: "44", Category: "6", Channel: "social"},
+		{"one rollup, all years", stats.CellFilter{Province: "44", Category: "6", Channel: "social"},
 			"stats_cells_by_year (category=? AND channel=? AND year=? AND province=?)"},
-		{"every province", registry.StatsCellFilter{Category: "*", Channel: "*", PerProvince: true},
+		{"every province", stats.CellFilter{Category: "*", Channel: "*", PerProvince: true},
 			"stats_cells_by_year (category=? AND channel=? AND year=?)"},
-		{"the years of one rollup", registry.StatsCellFilter{Province: "*", Category: "*", Channel: "*", Years: true},
+		{"the years of one rollup", stats.CellFilter{Province: "*", Category: "*", Channel: "*", Years: true},
 			"stats_cells_rollup (category=? AND channel=? AND province=? AND year>?)"},
 	}
 	for _, tt := range tests {

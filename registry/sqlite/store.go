@@ -55,7 +55,7 @@ type Store struct {
 	path  string
 	write *sql.DB     // one connection, BEGIN IMMEDIATE
 	read  *sql.DB     // many connections, read-only
-	stmts sync.Map    // query -> *sql.Stmt on read: the verification path's (prepared.go)
+	stmts sync.Map    // query -> *sql.Stmt on read: the hot reads (prepared.go)
 	bulk  atomic.Bool // set during BulkLoad: the write connection runs at synchronous=OFF
 	// journal, during a BulkLoad, holds the statistics ops, markers and
 	// deltas in memory (stats_journal.go).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // trainingTable is the training_records table as the store reads and
@@ -248,7 +249,7 @@ func (s *Store) LinkTrainingCertificate(ctx context.Context, id, number string) 
 }
 
 // TrainingCounts groups the records matching f in one aggregate query.
-func (s *Store) TrainingCounts(ctx context.Context, f registry.TrainingCountFilter) ([]registry.TrainingCount, error) {
+func (s *Store) TrainingCounts(ctx context.Context, f stats.TrainingCountFilter) ([]stats.TrainingCount, error) {
 	var (
 		where []string
 		args  []any
@@ -269,9 +270,9 @@ func (s *Store) TrainingCounts(ctx context.Context, f registry.TrainingCountFilt
 		return nil, internal(err, "count training records")
 	}
 	defer rows.Close()
-	var out []registry.TrainingCount
+	var out []stats.TrainingCount
 	for rows.Next() {
-		var c registry.TrainingCount
+		var c stats.TrainingCount
 		var employed sql.NullBool
 		if err := rows.Scan(&c.Province, &c.Year, &c.TargetGroup, &c.TrainingType, &c.Completed, &c.Certified, &employed, &c.Records); err != nil {
 			return nil, internal(err, "count training records")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // A store that forgets a field must fail loudly. The round trips below
@@ -236,24 +237,24 @@ func testEveryFieldKept(t *testing.T, s registry.Store) {
 
 	// BuiltIn marks the plan the registry carries in its code, which is
 	// never stored.
-	roundTrip(t, func(p *registry.Plan) { p.BuiltIn = false },
-		func(p *registry.Plan) error { return s.CreatePlan(ctx, p) },
-		func(*registry.Plan) (*registry.Plan, error) { return only(s.Plans(ctx)) }, nil, "BuiltIn")
+	roundTrip(t, func(p *stats.Plan) { p.BuiltIn = false },
+		func(p *stats.Plan) error { return s.CreatePlan(ctx, p) },
+		func(*stats.Plan) (*stats.Plan, error) { return only(s.Plans(ctx)) }, nil, "BuiltIn")
 
 	roundTrip(t, nil,
-		func(op *registry.StatsOp) error {
-			_, err := s.CreateStatsOps(ctx, []*registry.StatsOp{op})
+		func(op *stats.Op) error {
+			_, err := s.CreateStatsOps(ctx, []*stats.Op{op})
 			return err
 		},
-		func(*registry.StatsOp) (*registry.StatsOp, error) { return only(s.StatsOps(ctx)) }, nil)
+		func(*stats.Op) (*stats.Op, error) { return only(s.StatsOps(ctx)) }, nil)
 
-	roundTrip(t, func(h *registry.StatsHolder) { h.Version = 1 }, // a holder's first version
-		func(h *registry.StatsHolder) error { return s.SetStatsHolders(ctx, []*registry.StatsHolder{h}) },
-		func(h *registry.StatsHolder) (*registry.StatsHolder, error) {
+	roundTrip(t, func(h *stats.Holder) { h.Version = 1 }, // a holder's first version
+		func(h *stats.Holder) error { return s.SetStatsHolders(ctx, []*stats.Holder{h}) },
+		func(h *stats.Holder) (*stats.Holder, error) {
 			return only(s.StatsHolders(ctx, []string{h.Hash}))
 		}, nil)
 
 	roundTrip(t, nil,
-		func(m *registry.StatsMark) error { return s.PutStatsMarks(ctx, m) },
-		func(*registry.StatsMark) (*registry.StatsMark, error) { return only(s.StatsMarks(ctx, time.Time{})) }, nil)
+		func(m *stats.Mark) error { return s.PutStatsMarks(ctx, m) },
+		func(*stats.Mark) (*stats.Mark, error) { return only(s.StatsMarks(ctx, time.Time{})) }, nil)
 }

@@ -9,34 +9,35 @@ import (
 	"time"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // The statistics primitives: each must be idempotent in the way
-// registry/stats_sync.go relies on.
+// registry/stats/sync.go relies on.
 
-func cellID(kind, prov, cat, ch string, level registry.Level, year int) string {
-	return registry.StatsCell{Kind: kind, Province: prov, Category: cat, Channel: ch, Level: level, Year: year}.ID()
+func cellID(kind, prov, cat, ch string, level, year int) string {
+	return stats.Cell{Kind: kind, Province: prov, Category: cat, Channel: ch, Level: level, Year: year}.ID()
 }
 
 func testStatsCells(t *testing.T, s registry.Store) {
 	ctx := context.Background()
-	a := cellID(registry.CellWorkers, "11", "6", "social", 3, 2010)
-	aAll := cellID(registry.CellWorkers, registry.CellAll, "6", "social", 3, 2010)
-	b := cellID(registry.CellIssued, "44", "6", "social", 2, 2011)
-	c := cellID(registry.CellIssued, "44", registry.CellAll, registry.CellAll, 2, 2011)
-	if err := s.ApplyStatsDeltas(ctx, "m1", []registry.StatsDelta{{Cell: a, N: 2}, {Cell: aAll, N: 2}, {Cell: b, N: 1}, {Cell: c, N: 1}}); err != nil {
+	a := cellID(stats.CellWorkers, "11", "6", "social", 3, 2010)
+	aAll := cellID(stats.CellWorkers, stats.CellAll, "6", "social", 3, 2010)
+	b := cellID(stats.CellIssued, "44", "6", "social", 2, 2011)
+	c := cellID(stats.CellIssued, "44", stats.CellAll, stats.CellAll, 2, 2011)
+	if err := s.ApplyStatsDeltas(ctx, "m1", []stats.Delta{{Cell: a, N: 2}, {Cell: aAll, N: 2}, {Cell: b, N: 1}, {Cell: c, N: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	// The same deltas under the same marker again count nothing.
-	if err := s.ApplyStatsDeltas(ctx, "m1", []registry.StatsDelta{{Cell: a, N: 2}, {Cell: aAll, N: 2}, {Cell: b, N: 1}, {Cell: c, N: 1}}); err != nil {
+	if err := s.ApplyStatsDeltas(ctx, "m1", []stats.Delta{{Cell: a, N: 2}, {Cell: aAll, N: 2}, {Cell: b, N: 1}, {Cell: c, N: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	d := cellID(registry.CellRevoked, "44", "6", "social", 2, 2011)
-	if err := s.ApplyStatsDeltas(ctx, "m1b", []registry.StatsDelta{{Cell: d, N: 1}}); err != nil {
+	d := cellID(stats.CellRevoked, "44", "6", "social", 2, 2011)
+	if err := s.ApplyStatsDeltas(ctx, "m1b", []stats.Delta{{Cell: d, N: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	// Another marker counts.
-	if err := s.ApplyStatsDeltas(ctx, "m2", []registry.StatsDelta{{Cell: a, N: -1}}); err != nil {
+	if err := s.ApplyStatsDeltas(ctx, "m2", []stats.Delta{{Cell: a, N: -1}}); err != nil {
 		t.Fatal(err)
 	}
 	got := cellMap(t, s)
@@ -62,32 +63,32 @@ func testStatsCells(t *testing.T, s registry.Store) {
 		t.Fatalf("after release: %v", markers)
 	}
 	// Rollup reads.
-	rollup, err := s.StatsCells(ctx, registry.StatsCellFilter{Province: "11", Category: "6", Channel: "social", Years: true})
+	rollup, err := s.StatsCells(ctx, stats.CellFilter{Province: "11", Category: "6", Channel: "social", Years: true})
 	if err != nil || len(rollup) != 1 || rollup[0].ID() != a || rollup[0].N != 1 {
 		t.Fatalf("rollup 11/6/social: %v %+v", err, rollup)
 	}
-	per, err := s.StatsCells(ctx, registry.StatsCellFilter{Category: "6", Channel: "social", PerProvince: true, Years: true})
+	per, err := s.StatsCells(ctx, stats.CellFilter{Category: "6", Channel: "social", PerProvince: true, Years: true})
 	if err != nil || len(per) != 3 {
 		t.Fatalf("per province 6/social: %v %+v", err, per)
 	}
-	all, err := s.StatsCells(ctx, registry.StatsCellFilter{Province: registry.CellAll, Category: registry.CellAll, Channel: registry.CellAll, Years: true})
+	all, err := s.StatsCells(ctx, stats.CellFilter{Province: stats.CellAll, Category: stats.CellAll, Channel: stats.CellAll, Years: true})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("empty rollup: %v %+v", err, all)
 	}
 	// The all-years rollup is apart from the years.
-	e := cellID(registry.CellWorkers, "11", "6", "social", 3, registry.CellAllYears)
-	if err := s.ApplyStatsDeltas(ctx, "m4", []registry.StatsDelta{{Cell: e, N: 4}}); err != nil {
+	e := cellID(stats.CellWorkers, "11", "6", "social", 3, stats.CellAllYears)
+	if err := s.ApplyStatsDeltas(ctx, "m4", []stats.Delta{{Cell: e, N: 4}}); err != nil {
 		t.Fatal(err)
 	}
-	years, err := s.StatsCells(ctx, registry.StatsCellFilter{Province: "11", Category: "6", Channel: "social"})
+	years, err := s.StatsCells(ctx, stats.CellFilter{Province: "11", Category: "6", Channel: "social"})
 	if err != nil || len(years) != 1 || years[0].ID() != e || years[0].N != 4 {
 		t.Fatalf("all-years rollup 11/6/social: %v %+v", err, years)
 	}
-	if err := s.ApplyStatsDeltas(ctx, "m5", []registry.StatsDelta{{Cell: e, N: -4}}); err != nil {
+	if err := s.ApplyStatsDeltas(ctx, "m5", []stats.Delta{{Cell: e, N: -4}}); err != nil {
 		t.Fatal(err)
 	}
 	// A counter back at zero is not listed.
-	if err := s.ApplyStatsDeltas(ctx, "m3", []registry.StatsDelta{{Cell: b, N: -1}}); err != nil {
+	if err := s.ApplyStatsDeltas(ctx, "m3", []stats.Delta{{Cell: b, N: -1}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := cellMap(t, s)[b]; ok {
@@ -110,17 +111,17 @@ func cellMap(t *testing.T, s registry.Store) map[string]int64 {
 
 func testStatsOps(t *testing.T, s registry.Store) {
 	ctx := context.Background()
-	op1 := &registry.StatsOp{ID: "h1#1", Hash: "h1", From: 0,
-		Certs:  []registry.HolderCert{{Number: "S1", Level: 3, Province: "11", Category: "6", Channel: "social", IssuedOn: "2010-01-02", CreatedMS: 5}},
-		Deltas: []registry.StatsDelta{{Cell: "w|11|6|social|3|2010", N: 1}}, CreatedAt: at(1)}
-	op2 := &registry.StatsOp{ID: "h2#4", Hash: "h2", From: 3, Batch: "batch-x", Deltas: []registry.StatsDelta{}, CreatedAt: at(2)}
-	created, err := s.CreateStatsOps(ctx, []*registry.StatsOp{op1, op2})
+	op1 := &stats.Op{ID: "h1#1", Hash: "h1", From: 0,
+		Certs:  []stats.HolderCert{{Number: "S1", Level: 3, Province: "11", Category: "6", Channel: "social", IssuedOn: "2010-01-02", CreatedMS: 5}},
+		Deltas: []stats.Delta{{Cell: "w|11|6|social|3|2010", N: 1}}, CreatedAt: at(1)}
+	op2 := &stats.Op{ID: "h2#4", Hash: "h2", From: 3, Batch: "batch-x", Deltas: []stats.Delta{}, CreatedAt: at(2)}
+	created, err := s.CreateStatsOps(ctx, []*stats.Op{op1, op2})
 	if err != nil || !reflect.DeepEqual(created, []bool{true, true}) {
 		t.Fatalf("create: %v %v", created, err)
 	}
 	again := *op1
 	again.From = 9
-	created, err = s.CreateStatsOps(ctx, []*registry.StatsOp{&again, {ID: "h3#1", Hash: "h3", CreatedAt: at(3)}})
+	created, err = s.CreateStatsOps(ctx, []*stats.Op{&again, {ID: "h3#1", Hash: "h3", CreatedAt: at(3)}})
 	if err != nil || !reflect.DeepEqual(created, []bool{false, true}) {
 		t.Fatalf("create again: %v %v", created, err)
 	}
@@ -142,23 +143,23 @@ func testStatsOps(t *testing.T, s registry.Store) {
 
 func testStatsHolders(t *testing.T, s registry.Store) {
 	ctx := context.Background()
-	certs := []registry.HolderCert{{Number: "S1", Level: 2, Province: "44", Category: "4", Channel: "school", IssuedOn: "2012-03-04", CreatedMS: 77, Revoked: true}}
+	certs := []stats.HolderCert{{Number: "S1", Level: 2, Province: "44", Category: "4", Channel: "school", IssuedOn: "2012-03-04", CreatedMS: 77, Revoked: true}}
 	sts, err := s.StatsHolders(ctx, []string{"hb", "ha"})
 	if err != nil || len(sts) != 2 || sts[0].Hash != "hb" || sts[0].Version != 0 || len(sts[0].Certs) != 0 {
 		t.Fatalf("never counted: %v %+v", err, sts)
 	}
-	if err := s.SetStatsHolders(ctx, []*registry.StatsHolder{{Hash: "ha", Version: 1, Certs: certs}, {Hash: "hb", Version: 1}}); err != nil {
+	if err := s.SetStatsHolders(ctx, []*stats.Holder{{Hash: "ha", Version: 1, Certs: certs}, {Hash: "hb", Version: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	// Wrong versions are skipped: 1 again, 3 over 1.
-	if err := s.SetStatsHolders(ctx, []*registry.StatsHolder{{Hash: "ha", Version: 1}, {Hash: "hb", Version: 3, Certs: certs}}); err != nil {
+	if err := s.SetStatsHolders(ctx, []*stats.Holder{{Hash: "ha", Version: 1}, {Hash: "hb", Version: 3, Certs: certs}}); err != nil {
 		t.Fatal(err)
 	}
 	sts, err = s.StatsHolders(ctx, []string{"ha", "hb"})
 	if err != nil || sts[0].Version != 1 || !reflect.DeepEqual(sts[0].Certs, certs) || sts[1].Version != 1 || len(sts[1].Certs) != 0 {
 		t.Fatalf("after skipped sets: %v %+v %+v", err, sts[0], sts[1])
 	}
-	if err := s.SetStatsHolders(ctx, []*registry.StatsHolder{{Hash: "hb", Version: 2, Certs: certs}}); err != nil {
+	if err := s.SetStatsHolders(ctx, []*stats.Holder{{Hash: "hb", Version: 2, Certs: certs}}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.StatsHoldersAfter(ctx, "", 10)
@@ -173,7 +174,7 @@ func testStatsHolders(t *testing.T, s registry.Store) {
 	}
 }
 
-func testHolderCertificatesAfter(t *testing.T, s registry.Store) {
+func testCertificatesInHolderOrder(t *testing.T, s registry.Store) {
 	ctx := context.Background()
 	seedIssuers(t, s, issuerA)
 	// Holders hash-0 (3 certificates), hash-1 (1), hash-2 (2).
@@ -182,33 +183,42 @@ func testHolderCertificatesAfter(t *testing.T, s registry.Store) {
 		c.HolderIDHash = []string{"hash-0", "hash-1", "hash-2"}[h]
 		mustCreate(t, s, c)
 	}
-	var seen []string
-	after := ""
-	for range 10 {
-		list, err := s.HolderCertificatesAfter(ctx, after, 2)
+	hashes := func(after string, limit int) []string {
+		t.Helper()
+		list, err := s.CertificatesInHolderOrder(ctx, after, limit)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(list) == 0 {
-			break
-		}
+		var out []string
 		for _, c := range list {
-			seen = append(seen, c.HolderIDHash)
+			out = append(out, c.HolderIDHash)
 		}
-		after = list[len(list)-1].HolderIDHash
+		return out
 	}
-	want := []string{"hash-0", "hash-0", "hash-0", "hash-1", "hash-2", "hash-2"}
-	if !slices.Equal(seen, want) {
-		t.Fatalf("walk %v, want %v (holders whole, in hash order)", seen, want)
+	for _, tc := range []struct {
+		after string
+		limit int
+		want  []string
+	}{
+		{"", 10, []string{"hash-0", "hash-0", "hash-0", "hash-1", "hash-2", "hash-2"}},
+		{"", 2, []string{"hash-0", "hash-0"}}, // cut inside a holder
+		{"", 4, []string{"hash-0", "hash-0", "hash-0", "hash-1"}},
+		{"hash-0", 10, []string{"hash-1", "hash-2", "hash-2"}}, // strictly after
+		{"hash-1", 1, []string{"hash-2"}},
+		{"hash-2", 10, nil},
+	} {
+		if got := hashes(tc.after, tc.limit); !slices.Equal(got, tc.want) {
+			t.Errorf("after %q limit %d: %v, want %v (hash order, after the hash, at most limit)", tc.after, tc.limit, got, tc.want)
+		}
 	}
 }
 
 func testStatsMarks(t *testing.T, s registry.Store) {
 	ctx := context.Background()
-	m1 := &registry.StatsMark{ID: "m1", Hash: "h1", At: at(0)}
-	m2 := &registry.StatsMark{ID: "m2", Hash: "h2", At: at(10), Done: true, DoneAt: at(11)}
-	m3 := &registry.StatsMark{ID: "m3", Hash: "h3", At: at(100), Done: true, DoneAt: at(101)}
-	for _, m := range []*registry.StatsMark{m1, m2, m3} {
+	m1 := &stats.Mark{ID: "m1", Hash: "h1", At: at(0)}
+	m2 := &stats.Mark{ID: "m2", Hash: "h2", At: at(10), Done: true, DoneAt: at(11)}
+	m3 := &stats.Mark{ID: "m3", Hash: "h3", At: at(100), Done: true, DoneAt: at(101)}
+	for _, m := range []*stats.Mark{m1, m2, m3} {
 		if err := s.PutStatsMarks(ctx, m); err != nil {
 			t.Fatal(err)
 		}
@@ -249,13 +259,13 @@ func testStatsMarks(t *testing.T, s registry.Store) {
 
 func testPlans(t *testing.T, s registry.Store) {
 	ctx := context.Background()
-	p := &registry.Plan{ID: "p-2030", Name: "二〇三〇", EndDate: "2030-12-31", Default: true, CreatedAt: at(3),
-		Targets: registry.PlanTargets{SkilledWorkers: 250_000_000, Technician: 0.1, SeniorWorker: 0.25, HighSkilled: 0.35}}
+	p := &stats.Plan{ID: "p-2030", Name: "二〇三〇", EndDate: "2030-12-31", Default: true, CreatedAt: at(3),
+		Targets: stats.PlanTargets{SkilledWorkers: 250_000_000, Technician: 0.1, SeniorWorker: 0.25, HighSkilled: 0.35}}
 	if err := s.CreatePlan(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	wantCode(t, "same plan twice", s.CreatePlan(ctx, p), registry.ECONFLICT)
-	q := &registry.Plan{ID: "a-first", Name: "A", EndDate: "2020-01-01", CreatedAt: at(4)}
+	q := &stats.Plan{ID: "a-first", Name: "A", EndDate: "2020-01-01", CreatedAt: at(4)}
 	if err := s.CreatePlan(ctx, q); err != nil {
 		t.Fatal(err)
 	}
@@ -265,12 +275,12 @@ func testPlans(t *testing.T, s registry.Store) {
 	}
 
 	// Update: every field but the creation time is replaced.
-	upd := &registry.Plan{ID: "p-2030", Name: "二〇三〇（修订）", EndDate: "2031-06-30", Default: true, CreatedAt: at(99),
-		Targets: registry.PlanTargets{SkilledWorkers: 260_000_000, Technician: 0.12, SeniorWorker: 0.24, HighSkilled: 0.36}}
+	upd := &stats.Plan{ID: "p-2030", Name: "二〇三〇（修订）", EndDate: "2031-06-30", Default: true, CreatedAt: at(99),
+		Targets: stats.PlanTargets{SkilledWorkers: 260_000_000, Technician: 0.12, SeniorWorker: 0.24, HighSkilled: 0.36}}
 	if err := s.UpdatePlan(ctx, upd); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, "update a missing plan", s.UpdatePlan(ctx, &registry.Plan{ID: "nope", Name: "x", EndDate: "2030-01-01"}), registry.ENOTFOUND)
+	wantCode(t, "update a missing plan", s.UpdatePlan(ctx, &stats.Plan{ID: "nope", Name: "x", EndDate: "2030-01-01"}), registry.ENOTFOUND)
 	want := *upd
 	want.CreatedAt = p.CreatedAt
 	list, err = s.Plans(ctx)

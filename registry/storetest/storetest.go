@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"ListFilters", testListFilters},
 		{"ListPagination", testListPagination},
 		{"CertificatesByHolder", testCertificatesByHolder},
+		{"CertificatesByHolders", testCertificatesByHolders},
 		{"SigningKeys", testSigningKeys},
 		{"EveryFieldKept", testEveryFieldKept},
 		{"Restorer", testRestorer},
@@ -65,7 +66,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"StatsCells", testStatsCells},
 		{"StatsOps", testStatsOps},
 		{"StatsHolders", testStatsHolders},
-		{"HolderCertificatesAfter", testHolderCertificatesAfter},
+		{"CertificatesInHolderOrder", testCertificatesInHolderOrder},
 		{"StatsMarks", testStatsMarks},
 		{"Plans", testPlans},
 		// ID checks of lookups: idcheck.go
@@ -834,6 +835,70 @@ func testCertificatesByHolder(t *testing.T, s registry.Store) {
 	}
 	if got, err := s.CertificatesByHolder(ctx, "holder-404"); err != nil || len(got) != 0 {
 		t.Errorf("CertificatesByHolder of an unknown holder = %v, %v; want none", got, err)
+	}
+}
+
+func testCertificatesByHolders(t *testing.T, s registry.Store) {
+	ctx := context.Background()
+	seedIssuers(t, s, issuerA, issuerB)
+	n := 0
+	mk := func(issuer, hash string, level registry.Level) *registry.Certificate {
+		n++
+		c := newCert(issuer, n)
+		c.HolderIDHash, c.Level = hash, level
+		return mustCreate(t, s, c)
+	}
+	mk(issuerA, "holder-1", 4)
+	mk(issuerA, "holder-2", 4)
+	mk(issuerB, "holder-1", 2)
+	h4 := mk(issuerA, "holder-1", 3)
+	mk(issuerA, "holder-3", 1)
+	if _, err := s.RevokeCertificate(ctx, h4.Number, "error", at(10)); err != nil {
+		t.Fatal(err)
+	}
+	// More holders than one query takes, so that the parts are joined.
+	var many []string
+	for i := range 600 {
+		h := fmt.Sprintf("many-%03d", i)
+		many = append(many, h)
+		if i%150 == 0 {
+			mk(issuerA, h, 2)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		hashes []string
+	}{
+		{"none", nil},
+		{"one", []string{"holder-1"}},
+		{"several, unknown and repeated", []string{"holder-2", "holder-404", "holder-1", "holder-2"}},
+		{"many", append(many, "holder-3")},
+	} {
+		got, err := s.CertificatesByHolders(ctx, tc.hashes)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		want := map[string][]*registry.Certificate{}
+		for _, h := range tc.hashes {
+			list, err := s.CertificatesByHolder(ctx, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) > 0 {
+				want[h] = list
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: CertificatesByHolders returned %d holders, want %d (the same as CertificatesByHolder one by one)", tc.name, len(got), len(want))
+			for h, list := range want {
+				if !reflect.DeepEqual(got[h], list) {
+					t.Errorf("%s: holder %s: %v, want %v", tc.name, h, numbers(got[h]), numbers(list))
+				}
+			}
+		}
+	}
+	if got, _ := s.CertificatesByHolders(ctx, []string{"holder-1"}); len(got["holder-1"]) != 3 {
+		t.Errorf("holder-1 has %d certificates, want 3 (both issuers, the revoked one too)", len(got["holder-1"]))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/skillreg/skillreg/registry"
+	"github.com/skillreg/skillreg/registry/stats"
 )
 
 // Training records (实名制培训).
@@ -181,7 +182,7 @@ func testTrainingCounts(t *testing.T, s registry.Store) {
 		mustTrain(t, s, r)
 	}
 	mustTrain(t, s, newTraining(issuerB, "c", 9))
-	counts, err := s.TrainingCounts(ctx, registry.TrainingCountFilter{})
+	counts, err := s.TrainingCounts(ctx, stats.TrainingCountFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func testTrainingCounts(t *testing.T, s registry.Store) {
 	if st.Records != 4 || st.Completion.Numerator != 2 || st.Certification.Numerator != 1 || len(st.ByProvince) != 2 || st.PreEmployment.Denominator != 0 {
 		t.Errorf("all provinces: %+v from %+v", st, counts)
 	}
-	counts, err = s.TrainingCounts(ctx, registry.TrainingCountFilter{Province: "11", Year: "2024"})
+	counts, err = s.TrainingCounts(ctx, stats.TrainingCountFilter{Province: "11", Year: "2024"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func testTrainingCounts(t *testing.T, s registry.Store) {
 	if total != 3 || employed != 1 {
 		t.Errorf("province 11: %d records, %d employed; want 3, 1", total, employed)
 	}
-	counts, err = s.TrainingCounts(ctx, registry.TrainingCountFilter{Year: "2023"})
+	counts, err = s.TrainingCounts(ctx, stats.TrainingCountFilter{Year: "2023"})
 	if err != nil || len(counts) != 0 {
 		t.Errorf("year 2023: %+v, %v; want none", counts, err)
 	}

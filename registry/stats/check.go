@@ -1,4 +1,4 @@
-package registry
+package stats
 
 import (
 	"context"
@@ -24,12 +24,12 @@ type CheckOptions struct {
 
 // CellDiff is a counter that differs from what the records say.
 type CellDiff struct {
-	Cell    StatsCell // N is the stored value
-	Records int64     // what the certificates give
+	Cell    Cell  // N is the stored value
+	Records int64 // what the certificates give
 }
 
-// StatsCheck is what CheckStats found.
-type StatsCheck struct {
+// CheckResult is what CheckStats found.
+type CheckResult struct {
 	Holders      int64      // holders walked
 	Certificates int64      // certificates walked
 	Recovered    int        // unfinished ops and marks finished first
@@ -44,14 +44,14 @@ type StatsCheck struct {
 }
 
 // Drift reports whether the check found any difference.
-func (c *StatsCheck) Drift() bool { return c.HolderDiffs > 0 || len(c.CellDiffs) > 0 }
+func (c *CheckResult) Drift() bool { return c.HolderDiffs > 0 || len(c.CellDiffs) > 0 }
 
 // CheckStats recomputes every counter and every holder's counted state
 // from the certificates and compares. It is safe while the registry
 // serves:
 //
-//   - it first finishes ops and marks left for longer than StatsLease,
-//     and waits (up to StatsLease) for younger ones to go;
+//   - it first finishes ops and marks left for longer than Lease,
+//     and waits (up to Lease) for younger ones to go;
 //   - a write that ran during a pass (a mark made, done or pending since
 //     it started, or an op stored at its end) makes the counters of its
 //     holder's certificates unconfirmed for that pass: their differences
@@ -66,23 +66,23 @@ func (c *StatsCheck) Drift() bool { return c.HolderDiffs > 0 || len(c.CellDiffs)
 //
 // The bulk build of `skillreg demo` is this repair over a store whose
 // counters are empty.
-func (r *Registry) CheckStats(ctx context.Context, opts CheckOptions) (*StatsCheck, error) {
+func (k *Keeper) Check(ctx context.Context, opts CheckOptions) (*CheckResult, error) {
 	if opts.Batch <= 0 {
 		opts.Batch = 5000
 	}
 	if opts.Passes <= 0 {
 		opts.Passes = 3
 	}
-	var res *StatsCheck
+	var res *CheckResult
 	for pass := 0; pass < opts.Passes; pass++ {
-		rec, err := r.RecoverStats(ctx, StatsLease)
+		rec, err := k.Recover(ctx, Lease)
 		if err != nil {
 			return nil, err
 		}
-		if err := r.awaitQuiet(ctx); err != nil {
+		if err := k.awaitQuiet(ctx); err != nil {
 			return nil, err
 		}
-		res, err = r.checkPass(ctx, opts)
+		res, err = k.checkPass(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -95,15 +95,15 @@ func (r *Registry) CheckStats(ctx context.Context, opts CheckOptions) (*StatsChe
 }
 
 // awaitQuiet waits until no op is stored and every mark is done, for at
-// most StatsLease.
-func (r *Registry) awaitQuiet(ctx context.Context) error {
-	deadline := time.Now().Add(StatsLease)
+// most Lease.
+func (k *Keeper) awaitQuiet(ctx context.Context) error {
+	deadline := time.Now().Add(Lease)
 	for {
-		ops, err := r.store.StatsOps(ctx)
+		ops, err := k.store.StatsOps(ctx)
 		if err != nil {
 			return err
 		}
-		marks, err := r.store.StatsMarks(ctx, statsNow().Add(time.Hour))
+		marks, err := k.store.StatsMarks(ctx, now().Add(time.Hour))
 		if err != nil {
 			return err
 		}
@@ -118,34 +118,67 @@ func (r *Registry) awaitQuiet(ctx context.Context) error {
 	}
 }
 
-// holderWalk merges the certificates by holder and the holder states,
-// both in hash order.
+// holderWalk merges the certificates, grouped by holder, and the holder
+// states, both in hash order. It is the one place that groups the
+// certificate scan by holder.
 type holderWalk struct {
-	r      *Registry
+	k      *Keeper
 	batch  int
-	certs  []*Certificate
-	states []*StatsHolder
+	certs  []ScannedCert // whole holders, in hash order, not yet returned
+	states []*Holder
 	cAfter string
 	sAfter string
 	cDone  bool
 	sDone  bool
 }
 
-// next returns the next holder's certificates and counted state; ok is
-// false at the end.
-func (w *holderWalk) next(ctx context.Context) (hash string, certs []*Certificate, st *StatsHolder, ok bool, err error) {
-	if len(w.certs) == 0 && !w.cDone {
-		if w.certs, err = w.r.store.HolderCertificatesAfter(ctx, w.cAfter, w.batch); err != nil {
-			return "", nil, nil, false, err
+// fill reads the next holders' certificates when none are buffered. The
+// scan may cut its last holder off at the limit: that holder is left to
+// the next scan, or, when it is the only one (it has more certificates
+// than the limit), read whole.
+func (w *holderWalk) fill(ctx context.Context) error {
+	if len(w.certs) > 0 || w.cDone {
+		return nil
+	}
+	list, err := w.k.certs.ScanCerts(ctx, w.cAfter, w.batch)
+	if err != nil {
+		return err
+	}
+	if len(list) < w.batch {
+		w.cDone = true
+		w.certs = list
+	} else {
+		last := list[len(list)-1].Hash
+		i := len(list)
+		for i > 0 && list[i-1].Hash == last {
+			i--
 		}
-		if len(w.certs) == 0 {
-			w.cDone = true
+		if i > 0 {
+			w.certs = list[:i]
 		} else {
-			w.cAfter = w.certs[len(w.certs)-1].HolderIDHash
+			whole, err := w.k.certs.HolderCerts(ctx, []string{last})
+			if err != nil {
+				return err
+			}
+			for _, c := range whole[last] {
+				w.certs = append(w.certs, ScannedCert{Hash: last, HolderCert: c})
+			}
 		}
 	}
+	if len(w.certs) > 0 {
+		w.cAfter = w.certs[len(w.certs)-1].Hash
+	}
+	return nil
+}
+
+// next returns the next holder's counted certificates (sorted by number)
+// and counted state; ok is false at the end.
+func (w *holderWalk) next(ctx context.Context) (hash string, certs []HolderCert, st *Holder, ok bool, err error) {
+	if err := w.fill(ctx); err != nil {
+		return "", nil, nil, false, err
+	}
 	if len(w.states) == 0 && !w.sDone {
-		if w.states, err = w.r.store.StatsHoldersAfter(ctx, w.sAfter, w.batch); err != nil {
+		if w.states, err = w.k.store.StatsHoldersAfter(ctx, w.sAfter, w.batch); err != nil {
 			return "", nil, nil, false, err
 		}
 		if len(w.states) == 0 {
@@ -157,44 +190,46 @@ func (w *holderWalk) next(ctx context.Context) (hash string, certs []*Certificat
 	switch {
 	case len(w.certs) == 0 && len(w.states) == 0:
 		return "", nil, nil, false, nil
-	case len(w.states) == 0 || (len(w.certs) > 0 && w.certs[0].HolderIDHash < w.states[0].Hash):
-		hash = w.certs[0].HolderIDHash
-		st = &StatsHolder{Hash: hash}
-	case len(w.certs) == 0 || w.states[0].Hash < w.certs[0].HolderIDHash:
+	case len(w.states) == 0 || (len(w.certs) > 0 && w.certs[0].Hash < w.states[0].Hash):
+		hash = w.certs[0].Hash
+		st = &Holder{Hash: hash}
+	case len(w.certs) == 0 || w.states[0].Hash < w.certs[0].Hash:
 		hash, st = w.states[0].Hash, w.states[0]
 		w.states = w.states[1:]
 		return hash, nil, st, true, nil
 	default:
-		hash, st = w.certs[0].HolderIDHash, w.states[0]
+		hash, st = w.certs[0].Hash, w.states[0]
 		w.states = w.states[1:]
 	}
 	i := 0
-	for i < len(w.certs) && w.certs[i].HolderIDHash == hash {
+	for i < len(w.certs) && w.certs[i].Hash == hash {
+		certs = append(certs, w.certs[i].HolderCert)
 		i++
 	}
-	certs, w.certs = w.certs[:i], w.certs[i:]
+	w.certs = w.certs[i:]
+	SortCerts(certs)
 	return hash, certs, st, true, nil
 }
 
 // checkPass walks every holder once.
-func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsCheck, error) {
+func (k *Keeper) checkPass(ctx context.Context, opts CheckOptions) (*CheckResult, error) {
 	// Marks of the last minute before and after the walk: any mark made,
 	// finished or pending in between means a write ran during the walk.
-	since := statsNow().Add(-time.Minute)
-	marksBefore, err := r.store.StatsMarks(ctx, since)
+	since := now().Add(-time.Minute)
+	marksBefore, err := k.store.StatsMarks(ctx, since)
 	if err != nil {
 		return nil, err
 	}
-	res := &StatsCheck{}
-	walk, err := r.walkHolders(ctx, opts, res)
+	res := &CheckResult{}
+	walk, err := k.walkHolders(ctx, opts, res)
 	if err != nil {
 		return nil, err
 	}
-	cells, err := r.store.AllStatsCells(ctx)
+	cells, err := k.store.AllStatsCells(ctx)
 	if err != nil {
 		return nil, err
 	}
-	unsure, err := r.cellsWrittenDuringWalk(ctx, since, marksBefore, walk.mismatched, res)
+	unsure, err := k.cellsWrittenDuringWalk(ctx, since, marksBefore, walk.mismatched, res)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +257,7 @@ func (r *Registry) checkPass(ctx context.Context, opts CheckOptions) (*StatsChec
 	if !opts.Repair {
 		return res, nil
 	}
-	if err := r.repairCells(ctx, walk.truth, stored, unsure); err != nil {
+	if err := k.repairCells(ctx, walk.truth, stored, unsure); err != nil {
 		return nil, err
 	}
 	res.Repaired = res.Drift()
@@ -239,14 +274,14 @@ type checkWalk struct {
 // walkHolders compares every holder's counted state with their
 // certificates, counting holders, certificates and differences into res,
 // and with opts.Repair stores the corrected states in batches of ops.
-func (r *Registry) walkHolders(ctx context.Context, opts CheckOptions, res *StatsCheck) (*checkWalk, error) {
+func (k *Keeper) walkHolders(ctx context.Context, opts CheckOptions, res *CheckResult) (*checkWalk, error) {
 	walk := &checkWalk{truth: map[string]int64{}, repaired: map[string]int64{}, mismatched: map[string]bool{}}
-	var batch []*StatsOp
+	var batch []*Op
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		applied, err := r.runBatch(ctx, batch)
+		applied, err := k.runBatch(ctx, batch)
 		if err != nil {
 			return err
 		}
@@ -258,7 +293,7 @@ func (r *Registry) walkHolders(ctx context.Context, opts CheckOptions, res *Stat
 		batch = batch[:0]
 		return nil
 	}
-	w := &holderWalk{r: r, batch: opts.Batch}
+	w := &holderWalk{k: k, batch: opts.Batch}
 	marker := "batch-" + newID()
 	for {
 		hash, certs, st, ok, err := w.next(ctx)
@@ -270,7 +305,7 @@ func (r *Registry) walkHolders(ctx context.Context, opts CheckOptions, res *Stat
 		}
 		res.Holders++
 		res.Certificates += int64(len(certs))
-		want := holderCertsOf(certs)
+		want := certs
 		contributions(want, 1, walk.truth)
 		if !sameCerts(st.Certs, want) {
 			res.HolderDiffs++
@@ -278,8 +313,8 @@ func (r *Registry) walkHolders(ctx context.Context, opts CheckOptions, res *Stat
 				walk.mismatched[hash] = true
 			}
 			if opts.Repair {
-				batch = append(batch, &StatsOp{ID: statsOpID(hash, st.Version+1), Hash: hash, From: st.Version, Certs: want,
-					Deltas: deltasBetween(st.Certs, want), Batch: marker, CreatedAt: statsNow()})
+				batch = append(batch, &Op{ID: opID(hash, st.Version+1), Hash: hash, From: st.Version, Certs: want,
+					Deltas: DeltasBetween(st.Certs, want), Batch: marker, CreatedAt: now()})
 				if len(batch) >= 20000 {
 					if err := flush(); err != nil {
 						return nil, err
@@ -306,25 +341,31 @@ func (r *Registry) walkHolders(ctx context.Context, opts CheckOptions, res *Stat
 // written meanwhile. Their differences are not confirmed in this pass;
 // the others are. A holder written during the walk was seen mid-write,
 // not drifted, so it is taken out of res.HolderDiffs.
-func (r *Registry) cellsWrittenDuringWalk(ctx context.Context, since time.Time, marksBefore []*StatsMark, mismatched map[string]bool, res *StatsCheck) (map[string]bool, error) {
-	marksAfter, err := r.store.StatsMarks(ctx, since)
+func (k *Keeper) cellsWrittenDuringWalk(ctx context.Context, since time.Time, marksBefore []*Mark, mismatched map[string]bool, res *CheckResult) (map[string]bool, error) {
+	marksAfter, err := k.store.StatsMarks(ctx, since)
 	if err != nil {
 		return nil, err
 	}
-	ops, err := r.store.StatsOps(ctx)
+	ops, err := k.store.StatsOps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	touched := touchedHolders(marksBefore, marksAfter, ops)
+	hashes := make([]string, 0, len(touched))
+	for hash := range touched {
+		hashes = append(hashes, hash)
+	}
+	sort.Strings(hashes)
+	certs, err := k.certs.HolderCerts(ctx, hashes)
 	if err != nil {
 		return nil, err
 	}
 	unsure := map[string]bool{}
-	for hash := range touchedHolders(marksBefore, marksAfter, ops) {
+	for _, hash := range hashes {
 		if mismatched[hash] {
 			res.HolderDiffs--
 		}
-		certs, err := r.store.CertificatesByHolder(ctx, hash)
-		if err != nil {
-			return nil, err
-		}
-		for _, hc := range holderCertsOf(certs) {
+		for _, hc := range certs[hash] {
 			for _, kind := range []string{CellWorkers, CellIssued, CellRevoked} {
 				rollups(kind, hc.Province, hc.Category, hc.Channel, hc.Level, yearOf(hc.IssuedOn), func(id string) { unsure[id] = true })
 			}
@@ -335,7 +376,7 @@ func (r *Registry) cellsWrittenDuringWalk(ctx context.Context, since time.Time, 
 
 // repairCells sets every counter that differs from the truth, except the
 // unsure ones, through one repair op.
-func (r *Registry) repairCells(ctx context.Context, truth, stored map[string]int64, unsure map[string]bool) error {
+func (k *Keeper) repairCells(ctx context.Context, truth, stored map[string]int64, unsure map[string]bool) error {
 	m := map[string]int64{}
 	for _, d := range cellDiffs(truth, stored) {
 		if !unsure[d.Cell.ID()] {
@@ -345,17 +386,17 @@ func (r *Registry) repairCells(ctx context.Context, truth, stored map[string]int
 	if len(m) == 0 {
 		return nil
 	}
-	op := &StatsOp{ID: "repair-" + newID(), Deltas: deltasOf(m), CreatedAt: statsNow()}
-	if _, err := r.store.CreateStatsOps(ctx, []*StatsOp{op}); err != nil {
+	op := &Op{ID: "repair-" + newID(), Deltas: deltasOf(m), CreatedAt: now()}
+	if _, err := k.store.CreateStatsOps(ctx, []*Op{op}); err != nil {
 		return err
 	}
-	return r.finishOps(ctx, op.ID, []*StatsOp{op})
+	return k.finishOps(ctx, op.ID, []*Op{op})
 }
 
 // touchedHolders returns the holders that a write may have touched
 // between two listings of marks: marks new, newly done or not done in the
 // second listing, and the holders of ops still stored.
-func touchedHolders(before, after []*StatsMark, ops []*StatsOp) map[string]bool {
+func touchedHolders(before, after []*Mark, ops []*Op) map[string]bool {
 	done := map[string]bool{}
 	for _, m := range before {
 		done[m.ID] = m.Done
@@ -377,12 +418,12 @@ func touchedHolders(before, after []*StatsMark, ops []*StatsOp) map[string]bool 
 // runBatch stores ops sharing one marker, drops those whose transition
 // another writer holds or made, and finishes the rest. It returns the ops
 // it applied.
-func (r *Registry) runBatch(ctx context.Context, ops []*StatsOp) ([]*StatsOp, error) {
-	created, err := r.store.CreateStatsOps(ctx, ops)
+func (k *Keeper) runBatch(ctx context.Context, ops []*Op) ([]*Op, error) {
+	created, err := k.store.CreateStatsOps(ctx, ops)
 	if err != nil {
 		return nil, err
 	}
-	var mine []*StatsOp
+	var mine []*Op
 	for i, op := range ops {
 		if created[i] {
 			mine = append(mine, op)
@@ -391,14 +432,14 @@ func (r *Registry) runBatch(ctx context.Context, ops []*StatsOp) ([]*StatsOp, er
 	if len(mine) == 0 {
 		return nil, nil
 	}
-	fresh, err := r.verifyOps(ctx, mine)
+	fresh, err := k.verifyOps(ctx, mine)
 	if err != nil {
 		return nil, err
 	}
 	if len(fresh) == 0 {
 		return nil, nil
 	}
-	if err := r.finishOps(ctx, fresh[0].Marker(), fresh); err != nil {
+	if err := k.finishOps(ctx, fresh[0].Marker(), fresh); err != nil {
 		return nil, err
 	}
 	return fresh, nil
@@ -420,7 +461,7 @@ func cellDiffs(want, got map[string]int64) []CellDiff {
 		}
 		c, err := ParseCellID(id)
 		if err != nil {
-			c = StatsCell{Kind: id}
+			c = Cell{Kind: id}
 		}
 		c.N = got[id]
 		out = append(out, CellDiff{Cell: c, Records: want[id]})

@@ -1,10 +1,10 @@
-package registry
+package stats
 
 // The counters behind the statistics, and the pure rules that say what
 // each holder contributes to them. Everything here is a function of the
-// data it is given: the live path (stats_sync.go), `stats check` and the
-// bulk build of the demo all count through holderStateOf and
-// contributions, so they cannot disagree about a rule.
+// data it is given: the live path (sync.go), the check and the bulk
+// counting of the demo all count through TierCert and contributions, so
+// they cannot disagree about a rule.
 
 import (
 	"fmt"
@@ -27,48 +27,52 @@ const CellAll = "*"
 // CellAllYears is the Year of the rollup counter that covers every year.
 const CellAllYears = 0
 
-// StatsCell is one counter: the number N of workers or certificates of
-// one kind, level and year in one province, occupation major category and
+// Levels are the certificate levels the figures report, highest first
+// (1 is 一级/高级技师, 5 is 五级/初级工).
+var Levels = []int{1, 2, 3, 4, 5}
+
+// Cell is one counter: the number N of workers or certificates of one
+// kind, level and year in one province, occupation major category and
 // channel. Every event is counted in sixteen rollups: each of province,
 // category and channel either itself or CellAll, and the year either
-// itself or CellAllYears, so that any query of the API reads exactly one
-// rollup of at most 3 kinds x 5 levels counters (per province, or per
-// year for the trend) and never sums over a dimension.
-type StatsCell struct {
+// itself or CellAllYears, so that any query reads exactly one rollup of
+// at most 3 kinds x 5 levels counters (per province, or per year for the
+// trend) and never sums over a dimension.
+type Cell struct {
 	Kind     string // CellWorkers, CellIssued or CellRevoked
 	Province string // 2-digit code or CellAll
 	Category string // "1".."8" or CellAll
-	Channel  string // a Channel or CellAll
-	Level    Level
+	Channel  string // an evaluation channel or CellAll
+	Level    int
 	Year     int // workers: the year of their tier certificate; CellAllYears in the all-years rollup
 	N        int64
 }
 
 // ID is the cell's key as stored: kind|province|category|channel|level|year.
-func (c StatsCell) ID() string {
-	return c.Kind + "|" + c.Province + "|" + c.Category + "|" + c.Channel + "|" + strconv.Itoa(int(c.Level)) + "|" + strconv.Itoa(c.Year)
+func (c Cell) ID() string {
+	return c.Kind + "|" + c.Province + "|" + c.Category + "|" + c.Channel + "|" + strconv.Itoa(c.Level) + "|" + strconv.Itoa(c.Year)
 }
 
-// ParseCellID is the inverse of StatsCell.ID, with N zero.
-func ParseCellID(id string) (StatsCell, error) {
+// ParseCellID is the inverse of Cell.ID, with N zero.
+func ParseCellID(id string) (Cell, error) {
 	p := strings.Split(id, "|")
 	if len(p) != 6 {
-		return StatsCell{}, fmt.Errorf("stats: bad cell id %q", id)
+		return Cell{}, fmt.Errorf("stats: bad cell id %q", id)
 	}
 	l, err1 := strconv.Atoi(p[4])
 	y, err2 := strconv.Atoi(p[5])
 	if err1 != nil || err2 != nil {
-		return StatsCell{}, fmt.Errorf("stats: bad cell id %q", id)
+		return Cell{}, fmt.Errorf("stats: bad cell id %q", id)
 	}
-	return StatsCell{Kind: p[0], Province: p[1], Category: p[2], Channel: p[3], Level: Level(l), Year: y}, nil
+	return Cell{Kind: p[0], Province: p[1], Category: p[2], Channel: p[3], Level: l, Year: y}, nil
 }
 
-// StatsCellFilter selects the cells of one rollup. Province, Category and
+// CellFilter selects the cells of one rollup. Province, Category and
 // Channel are matched exactly (CellAll selects the rollup over that
 // dimension). With PerProvince, Province is ignored and the cells of every
 // single province (not the CellAll rollup) are returned. With Years, the
 // cells of single years are returned, otherwise the all-years rollup.
-type StatsCellFilter struct {
+type CellFilter struct {
 	Province    string
 	Category    string
 	Channel     string
@@ -76,29 +80,36 @@ type StatsCellFilter struct {
 	Years       bool
 }
 
-// StatsDelta is a change of one counter.
-type StatsDelta struct {
-	Cell string `json:"cell"` // StatsCell.ID
+// Delta is a change of one counter.
+type Delta struct {
+	Cell string `json:"cell"` // Cell.ID
 	N    int64  `json:"n"`
 }
 
 // HolderCert is what the counters need to know of one certificate of a
-// holder.
+// holder: the counted facts, nothing that names the person.
 type HolderCert struct {
 	Number    string `json:"number"`
-	Level     Level  `json:"level"`
-	Province  string `json:"province"`
-	Category  string `json:"category"`
+	Level     int    `json:"level"`
+	Province  string `json:"province"` // of the issuer, 2 digits
+	Category  string `json:"category"` // occupation major category, "1".."8"
 	Channel   string `json:"channel"`
-	IssuedOn  string `json:"issued_on"`
+	IssuedOn  string `json:"issued_on"`  // YYYY-MM-DD
 	CreatedMS int64  `json:"created_ms"` // creation, Unix milliseconds: the tie-break after IssuedOn
 	Revoked   bool   `json:"revoked"`
 }
 
-// StatsHolder is the counted state of one holder: the certificates the
+// ScannedCert is one certificate of the ordered scan of every
+// certificate: its holder's ID-number hash and its counted facts.
+type ScannedCert struct {
+	Hash string
+	HolderCert
+}
+
+// Holder is the counted state of one holder: the certificates the
 // counters include, as they were counted. Version grows by one with every
 // change; 0 is a holder never counted.
-type StatsHolder struct {
+type Holder struct {
 	Hash    string       `json:"hash"`
 	Version int64        `json:"version"`
 	Certs   []HolderCert `json:"certs"` // sorted by number
@@ -107,46 +118,22 @@ type StatsHolder struct {
 // HoldersInOrder returns the states of hashes in that order from found
 // (by hash), with a never-counted state (Version 0) for a hash it lacks:
 // what every store's StatsHolders answers.
-func HoldersInOrder(hashes []string, found map[string]*StatsHolder) []*StatsHolder {
-	out := make([]*StatsHolder, len(hashes))
+func HoldersInOrder(hashes []string, found map[string]*Holder) []*Holder {
+	out := make([]*Holder, len(hashes))
 	for i, h := range hashes {
 		if st, ok := found[h]; ok {
 			out[i] = st
 		} else {
-			out[i] = &StatsHolder{Hash: h}
+			out[i] = &Holder{Hash: h}
 		}
 	}
 	return out
 }
 
-// holderCertOf extracts what the counters need from a certificate.
-func holderCertOf(c *Certificate) HolderCert {
-	hc := HolderCert{
-		Number:    c.Number,
-		Level:     c.Level,
-		Channel:   string(c.Channel),
-		IssuedOn:  c.IssuedOn,
-		CreatedMS: c.CreatedAt.UnixMilli(),
-		Revoked:   c.Status == StatusRevoked,
-	}
-	if len(c.IssuerID) >= 7 {
-		hc.Province = c.IssuerID[5:7]
-	}
-	if c.OccupationCode != "" {
-		hc.Category = c.OccupationCode[:1]
-	}
-	return hc
-}
-
-// holderCertsOf returns the counted form of one holder's certificates,
-// sorted by number.
-func holderCertsOf(certs []*Certificate) []HolderCert {
-	out := make([]HolderCert, 0, len(certs))
-	for _, c := range certs {
-		out = append(out, holderCertOf(c))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
-	return out
+// SortCerts sorts counted certificates by number, the order of a
+// Holder's Certs.
+func SortCerts(certs []HolderCert) {
+	sort.Slice(certs, func(i, j int) bool { return certs[i].Number < certs[j].Number })
 }
 
 // sameCerts reports whether two counted certificate lists are equal.
@@ -162,11 +149,11 @@ func sameCerts(a, b []HolderCert) bool {
 	return true
 }
 
-// tierCert returns the certificate that places the holder: the valid one
+// TierCert returns the certificate that places the holder: the valid one
 // of the highest level (lowest number), on a tie the most recent (latest
 // issue date, then latest creation, then highest number). ok is false when
 // no certificate is valid: the holder is not a skilled worker.
-func tierCert(certs []HolderCert) (HolderCert, bool) {
+func TierCert(certs []HolderCert) (HolderCert, bool) {
 	var best HolderCert
 	found := false
 	for _, c := range certs {
@@ -195,12 +182,12 @@ func better(a, b HolderCert) bool {
 
 // rollups calls fn with the ID of each of the sixteen rollups of one
 // event.
-func rollups(kind, province, category, channel string, level Level, year int, fn func(id string)) {
+func rollups(kind, province, category, channel string, level, year int, fn func(id string)) {
 	for _, p := range [2]string{province, CellAll} {
 		for _, c := range [2]string{category, CellAll} {
 			for _, ch := range [2]string{channel, CellAll} {
 				for _, y := range [2]int{year, CellAllYears} {
-					fn(StatsCell{Kind: kind, Province: p, Category: c, Channel: ch, Level: level, Year: y}.ID())
+					fn(Cell{Kind: kind, Province: p, Category: c, Channel: ch, Level: level, Year: y}.ID())
 				}
 			}
 		}
@@ -217,14 +204,14 @@ func contributions(certs []HolderCert, sign int64, m map[string]int64) {
 			rollups(CellRevoked, c.Province, c.Category, c.Channel, c.Level, y, func(id string) { m[id] += sign })
 		}
 	}
-	if t, ok := tierCert(certs); ok {
+	if t, ok := TierCert(certs); ok {
 		rollups(CellWorkers, t.Province, t.Category, t.Channel, t.Level, yearOf(t.IssuedOn), func(id string) { m[id] += sign })
 	}
 }
 
-// deltasBetween returns the counter changes that move a holder from the
+// DeltasBetween returns the counter changes that move a holder from the
 // counted certificates old to new, sorted by cell, zeros left out.
-func deltasBetween(old, new []HolderCert) []StatsDelta {
+func DeltasBetween(old, new []HolderCert) []Delta {
 	m := map[string]int64{}
 	contributions(old, -1, m)
 	contributions(new, +1, m)
@@ -232,45 +219,25 @@ func deltasBetween(old, new []HolderCert) []StatsDelta {
 }
 
 // deltasOf turns a map of changes into a sorted list without zeros.
-func deltasOf(m map[string]int64) []StatsDelta {
-	out := make([]StatsDelta, 0, len(m))
+func deltasOf(m map[string]int64) []Delta {
+	out := make([]Delta, 0, len(m))
 	for id, n := range m {
 		if n != 0 {
-			out = append(out, StatsDelta{Cell: id, N: n})
+			out = append(out, Delta{Cell: id, N: n})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Cell < out[j].Cell })
 	return out
 }
 
-// cellsOf turns a map of counts into cells, zeros left out.
-func cellsOf(m map[string]int64) ([]StatsCell, error) {
-	out := make([]StatsCell, 0, len(m))
-	for id, n := range m {
-		if n == 0 {
-			continue
-		}
-		c, err := ParseCellID(id)
-		if err != nil {
-			return nil, err
-		}
-		c.N = n
-		out = append(out, c)
+// yearOf returns the year of a YYYY-MM-DD date, 0 if it has none.
+func yearOf(day string) int {
+	if len(day) < 4 {
+		return 0
 	}
-	return out, nil
-}
-
-// matches reports whether cell c belongs to the rollup f selects.
-func (f StatsCellFilter) matches(c StatsCell) bool {
-	if f.PerProvince {
-		if c.Province == CellAll {
-			return false
-		}
-	} else if c.Province != f.Province {
-		return false
+	y, err := strconv.Atoi(day[:4])
+	if err != nil {
+		return 0
 	}
-	if (c.Year != CellAllYears) != f.Years {
-		return false
-	}
-	return c.Category == f.Category && c.Channel == f.Channel
+	return y
 }
