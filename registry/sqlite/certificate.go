@@ -174,6 +174,49 @@ func (s *Store) Certificate(ctx context.Context, number string) (*registry.Certi
 	return c, nil
 }
 
+// verificationQuery reads the columns of a certificate that a token
+// verification needs (registry.VerificationReader), through the primary
+// key's index: not the holder's sealed ID number, its hash, the channel,
+// the external reference, the creation time or the training record.
+const verificationQuery = `SELECT issuer_id, holder_name, occupation_code, level, issued_on, status,
+	revoked_at, revoke_reason, key_id, status_index, token_mac FROM certificates WHERE number = ?`
+
+// VerificationRecord returns the fields of the certificate numbered number
+// that verification reads, converted as Certificate converts them (the
+// columns of certificateTable), and leaves the others zero. ENOTFOUND if
+// there is none. The number is matched exactly (BINARY collation), so the
+// record's Number is the one asked for.
+func (s *Store) VerificationRecord(ctx context.Context, number string) (*registry.Certificate, error) {
+	var (
+		c           = &registry.Certificate{Number: number}
+		level       int64
+		revokedAt   sql.NullString
+		statusIndex sql.NullInt64
+		mac         []byte
+	)
+	err := s.readRow(ctx, verificationQuery, number).Scan(&c.IssuerID, &c.HolderName, &c.OccupationCode,
+		&level, &c.IssuedOn, &c.Status, &revokedAt, &c.RevokeReason, &c.KeyID, &statusIndex, &mac)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, registry.Errorf(registry.ENOTFOUND, "no certificate %s", number)
+	case err != nil:
+		return nil, internal(err, "read certificate %s", number)
+	}
+	c.Level = registry.Level(level)
+	if revokedAt.Valid {
+		t, err := parseTime(revokedAt.String)
+		if err != nil {
+			return nil, internal(err, "read certificate %s", number)
+		}
+		c.RevokedAt = &t
+	}
+	c.StatusIndex = int(statusIndex.Int64)
+	if len(mac) > 0 {
+		c.TokenMAC = mac
+	}
+	return c, nil
+}
+
 // Certificates lists certificates matching f, newest first (ties by number,
 // highest first), with the total number of matches. Page counts from 1;
 // PerPage defaults to DefaultPerPage and is capped at MaxPerPage. The page

@@ -63,7 +63,6 @@ var (
 		ON CONFLICT (prefix) DO UPDATE SET last = last + 1
 		RETURNING last`
 	selectAuditHead = `SELECT ` + auditColumns + ` FROM audit_log ORDER BY seq DESC LIMIT 1`
-	insertAudit     = `INSERT INTO audit_log (` + auditColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?)`
 )
 
 // prepareWrites prepares the statements of issuing a certificate on the
