@@ -29,10 +29,18 @@
     return p.toString();
   }
 
+  // Each list draws only the answer to its latest load, so that a slower
+  // earlier answer never draws over a later one; its tbody says
+  // data-state="loading" until that answer is drawn, then "ready".
+  var loads = 0;
   function load() {
+    var mine = ++loads;
+    $("cert-rows").dataset.state = "loading";
     return api("GET", "/api/v1/certificates?" + query()).then(function (r) {
-      if (!r.ok) { show(flash, errorText(r.body), true); return; }
+      if (mine !== loads) { return; } // a later load draws the list
       var rows = $("cert-rows");
+      rows.dataset.state = "ready";
+      if (!r.ok) { show(flash, errorText(r.body), true); return; }
       rows.textContent = "";
       r.body.items.forEach(function (c) { rows.appendChild(row(c)); });
       $("cert-empty").hidden = r.body.items.length > 0;
@@ -119,10 +127,15 @@
     p.set("per_page", 20);
     return p.toString();
   }
+  var tloads = 0;
   function loadTraining() {
+    var mine = ++tloads;
+    $("training-rows").dataset.state = "loading";
     return api("GET", "/api/v1/training-records?" + trainingQuery()).then(function (r) {
-      if (!r.ok) { show(flash, errorText(r.body), true); return; }
+      if (mine !== tloads) { return; } // a later load draws the list
       var rows = $("training-rows");
+      rows.dataset.state = "ready";
+      if (!r.ok) { show(flash, errorText(r.body), true); return; }
       rows.textContent = "";
       r.body.items.forEach(function (rec) { rows.appendChild(trainingRow(rec)); });
       $("training-empty").hidden = r.body.items.length > 0;
@@ -210,10 +223,15 @@
   // --- plans (the admin): create, change, delete, choose the default ------
   var editing = "";
   function pctOf(f) { return String(Math.round(f * 100000) / 1000); }
+  var ploads = 0;
   function loadPlans() {
+    var mine = ++ploads;
+    $("plan-rows").dataset.state = "loading";
     return api("GET", "/api/v1/plans").then(function (r) {
-      if (!r.ok) { show(flash, errorText(r.body), true); return; }
+      if (mine !== ploads) { return; } // a later load draws the list
       var rows = $("plan-rows");
+      rows.dataset.state = "ready";
+      if (!r.ok) { show(flash, errorText(r.body), true); return; }
       rows.textContent = "";
       r.body.items.forEach(function (p) { rows.appendChild(planRow(p)); });
     });
@@ -347,13 +365,17 @@
       code.value = "";
       chosen.textContent = t("issue.occupation_none");
     }
+    // The list's data-q is the text its suggestions are drawn for; it is
+    // removed while suggestions for a newer text are on their way.
     function suggest() {
       var q = search.value.trim(), mine = ++seq;
       clear();
+      delete list.dataset.q;
       if (!q) { list.hidden = true; return; }
       api("GET", "/api/v1/occupations?limit=12&q=" + encodeURIComponent(q)).then(function (r) {
         if (mine !== seq || !r.ok) { return; }
         list.textContent = "";
+        list.dataset.q = q;
         if (r.body.items.length === 0) {
           list.appendChild(el("li", { "class": "none" }, t("issue.no_match")));
         }

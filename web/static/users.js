@@ -44,7 +44,13 @@
   $("new-role").addEventListener("change", roleChanged);
 
   // --- the list ---------------------------------------------------------
+  // The list draws only the answer to its latest load, so that a slower
+  // earlier answer never draws over a later one; #user-rows says
+  // data-state="loading" until that answer is drawn, then "ready".
+  var loads = 0;
   function load() {
+    var mine = ++loads;
+    $("user-rows").dataset.state = "loading";
     var p = new URLSearchParams();
     ["role", "status"].forEach(function (n) {
       var v = $("filter-" + n).value;
@@ -52,8 +58,10 @@
     });
     var qs = p.toString();
     return api("GET", "/api/v1/users" + (qs ? "?" + qs : "")).then(function (r) {
-      if (!r.ok) { show(errorText(r.body), true); return; }
+      if (mine !== loads) { return; } // a later load draws the list
       var rows = $("user-rows");
+      rows.dataset.state = "ready";
+      if (!r.ok) { show(errorText(r.body), true); return; }
       rows.textContent = "";
       r.body.items.forEach(function (u) { rows.appendChild(row(u)); });
       $("user-empty").hidden = r.body.items.length > 0;
