@@ -397,8 +397,10 @@ func TestTrainingInBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("tr-group"), "unemployed"),
 		chromedp.SetValue(chromedp.ID("tr-type"), "employment"),
 		chromedp.SendKeys(chromedp.ID("tr-occ-search"), "车工"),
-		chromedp.WaitVisible(chromedp.CSS(`#tr-occ-list li[data-code="6-18-01-01"]`)),
-		chromedp.Click(chromedp.CSS(`#tr-occ-list li[data-code="6-18-01-01"]`)),
+		// The suggestions are redrawn as each character arrives: pick from
+		// those drawn for the whole text.
+		chromedp.WaitVisible(chromedp.CSS(`#tr-occ-list[data-q="车工"] li[data-code="6-18-01-01"]`)),
+		chromedp.Click(chromedp.CSS(`#tr-occ-list[data-q="车工"] li[data-code="6-18-01-01"]`)),
 		chromedp.SetValue(chromedp.ID("tr-level"), "4"),
 		chromedp.SendKeys(chromedp.ID("tr-hours"), "160"),
 		chromedp.SendKeys(chromedp.ID("tr-start"), "2026-02-02"),
@@ -446,8 +448,10 @@ func TestTrainingInBrowser(t *testing.T) {
 		t.Fatalf("training real run: %q", s)
 	}
 
-	// Filters: the class, then a target group.
+	// Filters: the class, then a target group. The real run reloads the
+	// list: wait until that reload is drawn.
 	do(t, ctx, console, "filter by class",
+		chromedp.WaitReady(chromedp.CSS(`#training-rows[data-state="ready"]`)),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#training-rows tr[data-id="%s"]`, recID))),
 		chromedp.SendKeys(chromedp.ID("training-class"), "2026-车工-03"),
 		chromedp.Click(chromedp.ID("training-search-submit")),

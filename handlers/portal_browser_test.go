@@ -83,14 +83,16 @@ func TestPortalInBrowser(t *testing.T) {
 
 	// Issue one: type part of an occupation's name, pick the suggestion.
 	// The ID number is typed after the screenshot, which never shows one.
+	// The suggestions are redrawn as each character arrives: wait for
+	// those drawn for the whole text before picking one.
 	run("issue",
 		chromedp.SendKeys(chromedp.CSS("#issue-name"), "王小明"),
 		chromedp.SendKeys(chromedp.CSS("#occ-search"), "车工"),
-		chromedp.WaitVisible(chromedp.CSS(`#occ-list li[data-code="6-18-01-01"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#occ-list[data-q="车工"] li[data-code="6-18-01-01"]`)),
 	)
 	shotAt(t, ctx, "portal-occupation-picker-1280x800.png", deskWidth)
 	run("pick and submit",
-		chromedp.Click(chromedp.CSS(`#occ-list li[data-code="6-18-01-01"]`)),
+		chromedp.Click(chromedp.CSS(`#occ-list[data-q="车工"] li[data-code="6-18-01-01"]`)),
 		chromedp.SendKeys(chromedp.CSS("#issue-id"), "11010519491231002X"),
 		chromedp.SetValue(chromedp.CSS("#issue-level"), "3"),
 		chromedp.Click(chromedp.CSS("#issue-submit")),

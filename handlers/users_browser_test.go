@@ -93,6 +93,9 @@ func TestUserScreensInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#reset-confirm")),
 		chromedp.WaitNotVisible(chromedp.CSS("#reset-dialog")),
 		chromedp.Poll[chromedp.Void](`document.getElementById("flash").textContent.indexOf("已重置") === 0`),
+		// The page reloads the list after a reset (the load starts with
+		// the message): wait until it is drawn before using its buttons.
+		chromedp.WaitReady(chromedp.CSS(`#user-rows[data-state="ready"]`)),
 	)
 	if _, status := h.loginToken("Clerk.Li", userPassword); status != 401 {
 		t.Fatalf("the old password after a reset: %d", status)
