@@ -7,23 +7,35 @@
 #
 #   verify  bench/verify.sh: GET /v/<token> over N distinct certificates
 #           against GET /healthz of the same server (wrk); BASE with its
-#           parse cache off (--verify-cache 0) and on (its default), then
-#           the working tree (which has no parse cache)
+#           parse cache off (--verify-cache 0) and on (its default) if it
+#           has one, else once, then the working tree (which has no parse
+#           cache)
 #   import  BenchmarkImport100k: import against raw Store.CreateCertificate
 #           at ROWS rows, statistics and audit on
+#   scale   bench/verify.sh with STORE=demo over a store of N certificates
+#           and one of BIG (1,000,000), each made once by the working tree's
+#           `skillreg demo` and copied fresh for every server; the working
+#           tree's binary (and the base's too with SCALE_TREES="base new"):
+#           SAMPLE (100,000) tokens drawn at random from each store (all of
+#           a smaller one), each verified once before wrk; the summary gives
+#           BIG's verify req/s against N's
 #   inproc  the in-process handler benchmarks BenchmarkVerifyAPI/token and
 #           BenchmarkHealthz (no sockets, no wrk: CPU per request), 5000
 #           requests each, 4 times
 #   issue   BenchmarkStatsIssue: one Registry.Issue after another (API
 #           issuance: certificate, statistics upkeep, audit; in the new
 #           tree also the token's signature and MAC), ISSUES each, 3 times
+#   statsread  BenchmarkStatsRead over 10,000 demo certificates: the
+#           tier, province and trend reads, 2000 each, 3 times
 #   demo    skillreg demo --certificates DEMO under /usr/bin/time -v:
 #           wall time, CPU time (user + system) and peak RSS
 #
-#   bench/compare.sh [verify] [inproc] [import] [issue] [demo]  (default: all)
+#   bench/compare.sh [verify] [scale] [inproc] [import] [issue] [statsread] [demo]  (default: all)
 #
 # Environment: BASE (b1d9d08, main just before this work), ROUNDS (2), N (10000), DURATION (20s),
-# CONNS (64), ROWS (100000), ISSUES (500), DEMO (1000000). Needs go, git, curl, jq, bc,
+# CONNS (64), ROWS (100000), ISSUES (500), DEMO (1000000), BIG (1000000), SAMPLE (100000),
+# SCALE_TREES (new), BIG_DATA (a data directory that `skillreg demo --certificates BIG` made
+# earlier, used instead of making one; it is copied, never changed). Needs go, git, curl, jq, bc,
 # python3, wrk and GNU time. Prints "RESULT" lines; the last block is the
 # summary.
 set -euo pipefail
@@ -35,8 +47,11 @@ CONNS=${CONNS:-64}
 ROWS=${ROWS:-100000}
 DEMO=${DEMO:-1000000}
 ISSUES=${ISSUES:-500}
+BIG=${BIG:-1000000}
+SAMPLE=${SAMPLE:-100000}
+SCALE_TREES=${SCALE_TREES:-new}
 what=("$@")
-[ ${#what[@]} -gt 0 ] || what=(verify inproc import issue demo)
+[ ${#what[@]} -gt 0 ] || what=(verify scale inproc import issue statsread demo)
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -60,7 +75,11 @@ for w in "${what[@]}"; do
   for round in $(seq "$ROUNDS"); do
     case $w in
     verify)
-      for run in "base cache-off" "base cache-on" "new"; do
+      runs=("base cache-off" "base cache-on" "new")
+      # A base without the parse cache (main since token MACs) has no
+      # --verify-cache flag: it runs once, as it is.
+      "$work/skillreg-base" serve --help 2>&1 | grep -q -- '-verify-cache' || runs=("base" "new")
+      for run in "${runs[@]}"; do
         set -- $run
         flags=
         [ "$run" = "base cache-off" ] && flags="--verify-cache 0"
@@ -72,6 +91,28 @@ for w in "${what[@]}"; do
       for tree in base new; do
         out=$(cd "$work/$tree" && SKILLREG_BENCH_ROWS=$ROWS go test -run '^$' -bench BenchmarkImport100k -benchtime 1x -timeout 2h ./registry/importer/ 2>/dev/null | grep '^BenchmarkImport100k' || true)
         note "import round $round $tree ($ROWS rows): $(echo "$out" | awk '{for (i=3;i<NF;i+=2) printf "%s=%s ", $(i+1), $i}') load $(cut -d' ' -f1 /proc/loadavg)"
+      done
+      ;;
+    scale)
+      # One demo store of each size, made once by the working tree's
+      # binary; every measurement works on a fresh copy of it.
+      for n in "$N" "$BIG"; do
+        if [ "$n" = "$BIG" ] && [ -n "${BIG_DATA:-}" ] && [ ! -e "$work/demo-$n" ]; then
+          ln -s "$(cd "$BIG_DATA" && pwd)" "$work/demo-$n" # made before, and only copied
+        fi
+        [ -e "$work/demo-$n" ] || "$work/skillreg-new" demo --certificates "$n" --data "$work/demo-$n" --quiet >/dev/null
+      done
+      for tree in $SCALE_TREES; do
+        small= big=
+        for n in "$N" "$BIG"; do
+          out=$(DEMO_DATA="$work/demo-$n" SKILLREG_BIN="$work/skillreg-$tree" STORE=demo SAMPLE=$((n < SAMPLE ? n : SAMPLE)) "$root/bench/verify.sh" "$n" "$DURATION" "$CONNS" 2>&1 | tee /dev/stderr | grep '^RESULT' || true)
+          note "scale round $round $tree: ${out#RESULT } load $(cut -d' ' -f1 /proc/loadavg)"
+          rps=$(sed -n 's/.* verify_rps=\([0-9.]*\).*/\1/p' <<<"$out")
+          if [ "$n" = "$N" ]; then small=$rps; else big=$rps; fi
+        done
+        if [ -n "$small" ] && [ -n "$big" ]; then
+          note "scale round $round $tree: verify req/s at $BIG / at $N = $(printf '%.3f' "$(echo "$big / $small" | bc -l)")"
+        fi
       done
       ;;
     inproc)
@@ -87,6 +128,13 @@ for w in "${what[@]}"; do
         note "issue round $round $tree: ns/op $out load $(cut -d' ' -f1 /proc/loadavg)"
       done
       ;;
+    statsread)
+      for tree in base new; do
+        out=$(cd "$work/$tree" && go test -run '^$' -bench 'BenchmarkStatsRead$' -benchtime 2000x -count 3 ./registry/ 2>/dev/null \
+          | awk '/^BenchmarkStatsRead/ {sub(/^BenchmarkStatsRead\/certs=10000\//, "", $1); sub(/-[0-9]+$/, "", $1); v[$1] = v[$1] " " $3} END {for (k in v) printf "%s:%s; ", k, v[k]}' || true)
+        note "statsread round $round $tree (10,000 certificates, ns/op): $out load $(cut -d' ' -f1 /proc/loadavg)"
+      done
+      ;;
     demo)
       for tree in base new; do
         rm -rf "$work/demo"
@@ -99,7 +147,7 @@ for w in "${what[@]}"; do
       rm -rf "$work/demo"
       ;;
     *)
-      echo "unknown measurement $w (verify, inproc, import, issue, demo)"
+      echo "unknown measurement $w (verify, scale, inproc, import, issue, statsread, demo)"
       exit 2
       ;;
     esac

@@ -11,6 +11,17 @@
 #   SKILLREG_BIN=/path/to/skillreg bench/verify.sh   # a binary built elsewhere
 #   SERVE_FLAGS='--verify-cache 0' bench/verify.sh    # extra serve flags (an
 #                                                     # older binary's parse cache)
+#   STORE=demo SAMPLE=100000 bench/verify.sh 1000000  # a large store, see below
+#
+# With STORE=demo the N certificates are not imported over HTTP (too slow
+# for millions) but made by `skillreg demo --certificates N` before the
+# server starts; SAMPLE (default: all N, at most 100,000) distinct
+# certificates are then drawn at random from the whole table, and each
+# sampled token is verified once before the measurement, which stores its
+# token MAC (demo certificates have none), so that wrk measures the
+# steady state over a store of N rows. DEMO_DATA=DIR copies a data
+# directory that `skillreg demo --certificates N --data DIR` made instead
+# of making one (the copy is measured and thrown away; DIR is unchanged).
 #
 # Needs go, curl, jq, python3 and wrk (Debian: apt-get install wrk).
 set -euo pipefail
@@ -34,6 +45,20 @@ else
   (cd "$root" && CGO_ENABLED=0 go build -o "$work/skillreg" ./cmd/skillreg)
 fi
 
+STORE=${STORE:-import}
+if [ "$STORE" = demo ]; then
+  echo "== demo store of $N certificates"
+  demo0=$(date +%s.%N)
+  if [ -n "${DEMO_DATA:-}" ]; then
+    cp -RL "$DEMO_DATA" "$work/data"
+    echo "demo: copied $DEMO_DATA" >"$work/demo.out"
+  else
+    "$work/skillreg" demo --certificates "$N" --data "$work/data" --quiet >"$work/demo.out"
+  fi
+  demo1=$(date +%s.%N)
+  printf 'made %s certificates in %.1f s: %s\n' "$N" "$(echo "$demo1 - $demo0" | bc)" "$(head -1 "$work/demo.out")"
+fi
+
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 echo "== serve on $base (data in $work/data; request logs to $work/server.log)"
@@ -51,6 +76,43 @@ post /api/v1/issuers '{"name":"基准测试评价机构","kind":"S","org_code":"
 post /api/v1/users '{"username":"bench-issuer","password":"bench-issuer-pass-1","role":"issuer","issuer_id":"S000111000001"}' "$admin" >/dev/null
 issuer=$(post /api/v1/auth/login '{"username":"bench-issuer","password":"bench-issuer-pass-1"}' | jq -r .token)
 
+if [ "$STORE" = demo ]; then
+SAMPLE=${SAMPLE:-$((N < 100000 ? N : 100000))}
+issued=$N t0=$demo0 t1=$demo1 # the store's rows/s are the demo loader's
+echo "== sample $SAMPLE of the $N certificates at random, fetch their tokens, verify each once"
+python3 - "$work/data/skillreg.db" "$SAMPLE" >"$work/numbers.txt" <<'PY'
+import sys, sqlite3
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+for (n,) in db.execute("SELECT number FROM certificates ORDER BY random() LIMIT ?", (int(sys.argv[2]),)):
+    print(n)
+PY
+python3 - "$base" "$admin" "$work/numbers.txt" >"$work/paths.txt" <<'PY'
+import sys, json, http.client, urllib.parse, concurrent.futures, threading
+base, tok, numbers = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().split()
+host = urllib.parse.urlparse(base).netloc
+local = threading.local()
+def get(path, headers):
+    if not hasattr(local, "c"):
+        local.c = http.client.HTTPConnection(host)
+    local.c.request("GET", path, headers=headers)
+    r = local.c.getresponse()
+    b = r.read()
+    if r.status != 200:
+        raise SystemExit("GET %s: %d %s" % (path, r.status, b[:200]))
+    return json.loads(b)
+def token(num):
+    t = get("/api/v1/certificates/" + num, {"Authorization": "Bearer " + tok})["token"]
+    st = get("/v/" + t, {"Accept": "application/json"})["status"]
+    if st not in ("valid", "revoked"):
+        raise SystemExit("token of %s verifies as %s" % (num, st))
+    return t
+with concurrent.futures.ThreadPoolExecutor(8) as ex:
+    toks = list(ex.map(token, numbers, chunksize=64))
+assert len(set(toks)) == len(numbers), "tokens are not distinct"
+for t in toks:
+    print("/v/" + t)
+PY
+else # STORE=import
 echo "== import $N certificates (one CSV, distinct holders)"
 python3 - "$N" >"$work/class.csv" <<'PY'
 import sys, datetime
@@ -111,6 +173,7 @@ assert len(set(toks)) == n, "tokens are not distinct"
 for t in toks:
     print("/v/" + t)
 PY
+fi
 echo "$(wc -l <"$work/paths.txt") distinct tokens"
 curl -fsS -H 'Accept: application/json' "$base$(head -1 "$work/paths.txt")" | jq -c '{status, number: .certificate.number, status_index: .certificate.status_index}'
 
@@ -140,4 +203,4 @@ printf 'ratio (b)/(a): %.1f%%\n' "$(echo "100 * $brps / $arps" | bc -l)"
 [ "$aerr" = 0 ] && [ "$berr" = 0 ] || echo "WARNING: non-2xx responses"
 echo "socket errors: (a) $asock (b) $bsock"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
-echo "RESULT import_rows_per_s=$(printf '%.0f' "$(echo "$issued / ($t1 - $t0)" | bc -l)") healthz_rps=$arps healthz_p99=$ap99 verify_rps=$brps verify_p50=$bp50 verify_p99=$bp99 ratio=$(printf '%.3f' "$(echo "$brps / $arps" | bc -l)") non2xx=$((aerr + berr))"
+echo "RESULT store=$STORE n=$N tokens=$(wc -l <"$work/paths.txt") import_rows_per_s=$(printf '%.0f' "$(echo "$issued / ($t1 - $t0)" | bc -l)") healthz_rps=$arps healthz_p99=$ap99 verify_rps=$brps verify_p50=$bp50 verify_p99=$bp99 ratio=$(printf '%.3f' "$(echo "$brps / $arps" | bc -l)") non2xx=$((aerr + berr))"

@@ -117,3 +117,24 @@ func BenchmarkHealthz(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyPage is GET /v/<token>, the QR code's link, as JSON
+// (what bench/verify.sh measures over sockets) and as the HTML page.
+func BenchmarkVerifyPage(b *testing.B) {
+	h, _, tok := benchServer(b, benchLimits())
+	for _, c := range []struct{ name, accept string }{{"json", "application/json"}, {"html", "text/html"}} {
+		accept := c.accept
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("GET", "/v/"+tok, nil)
+				req.Header.Set("Accept", accept)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 || !strings.Contains(rec.Body.String(), "valid") {
+					b.Fatalf("%d %s", rec.Code, rec.Body.String())
+				}
+			}
+		})
+	}
+}

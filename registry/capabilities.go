@@ -106,3 +106,16 @@ type WriteChecker interface {
 	// EUNAVAILABLE if the storage refuses it.
 	CheckWrite(ctx context.Context) error
 }
+
+// VerificationReader is implemented by a store that can read the part of
+// a certificate's record that a token verification needs more cheaply
+// than CertificateStore.Certificate reads all of it. Registry.Verify uses
+// it when the store has it, and Certificate otherwise.
+type VerificationReader interface {
+	// VerificationRecord returns the certificate numbered number with
+	// Number, IssuerID, HolderName, OccupationCode, Level, IssuedOn,
+	// Status, RevokedAt, RevokeReason, KeyID, StatusIndex and TokenMAC
+	// exactly as Certificate returns them, and every other field zero.
+	// ENOTFOUND if there is none.
+	VerificationRecord(ctx context.Context, number string) (*Certificate, error)
+}

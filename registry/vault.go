@@ -9,6 +9,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash"
+	"sync"
 )
 
 // MasterKeySize is the size in bytes of the registry's master key.
@@ -25,6 +27,17 @@ type Vault struct {
 	hashKey  []byte
 	loginKey []byte
 	tokenKey []byte
+	// tokenMACs holds keyed HMAC states for tokenKey, reset after each
+	// use, so that a verification does not derive the HMAC's padded keys
+	// again.
+	tokenMACs *sync.Pool
+}
+
+// tokenMAC is a pooled HMAC of the token key and a buffer for the bytes
+// of the token it is given.
+type tokenMAC struct {
+	h   hash.Hash
+	buf []byte
 }
 
 // NewVault derives the vault's keys from a 32-byte master key.
@@ -50,13 +63,15 @@ func NewVault(master []byte) (*Vault, error) {
 		}
 		return g
 	}
-	return &Vault{
+	v := &Vault{
 		idAEAD:   aead(derive("id-number encryption v1")),
 		sealAEAD: aead(derive("signing-key seal v1")),
 		hashKey:  derive("id-number hash v1"),
 		loginKey: derive("login token v1"),
 		tokenKey: derive("certificate token mac v1"),
-	}, nil
+	}
+	v.tokenMACs = &sync.Pool{New: func() any { return &tokenMAC{h: hmac.New(sha256.New, v.tokenKey)} }}
+	return v, nil
 }
 
 // HashID returns the keyed hash (hex HMAC-SHA-256) that finds every
@@ -93,15 +108,27 @@ func (v *Vault) Open(b []byte) ([]byte, error) {
 // not even someone who can write the database, can make the MAC of a
 // token of their own.
 func (v *Vault) TokenMAC(token string) []byte {
-	m := hmac.New(sha256.New, v.tokenKey)
-	m.Write([]byte(token))
-	return m.Sum(nil)
+	return v.appendTokenMAC(make([]byte, 0, sha256.Size), token)
+}
+
+// appendTokenMAC appends the MAC of token to b.
+func (v *Vault) appendTokenMAC(b []byte, token string) []byte {
+	m := v.tokenMACs.Get().(*tokenMAC)
+	m.buf = append(m.buf[:0], token...)
+	m.h.Write(m.buf)
+	b = m.h.Sum(b)
+	m.h.Reset()
+	if cap(m.buf) <= 4<<10 { // a token is a few hundred bytes; drop a freak
+		v.tokenMACs.Put(m)
+	}
+	return b
 }
 
 // TokenMACMatches reports, in constant time, whether mac is the MAC of
 // token.
 func (v *Vault) TokenMACMatches(token string, mac []byte) bool {
-	return len(mac) == sha256.Size && hmac.Equal(v.TokenMAC(token), mac)
+	var sum [sha256.Size]byte
+	return len(mac) == sha256.Size && hmac.Equal(v.appendTokenMAC(sum[:0], token), mac)
 }
 
 // LoginKey returns the HMAC key for login tokens. It is not, and cannot be

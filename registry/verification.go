@@ -92,7 +92,7 @@ func (r *Registry) Verify(ctx context.Context, token string) (VerifyResult, erro
 func (r *Registry) verify(ctx context.Context, token string) (VerifyResult, error) {
 	var rec *Certificate // the record read on the first path, for the second
 	if stated, err := r.tokens.Claims(token); err == nil {
-		c, err := r.store.Certificate(ctx, stated.Number)
+		c, err := r.verificationRecord(ctx, stated.Number)
 		if err == nil {
 			if r.vault.TokenMACMatches(token, c.TokenMAC) {
 				return r.answer(ctx, stated, c)
@@ -112,7 +112,7 @@ func (r *Registry) verify(ctx context.Context, token string) (VerifyResult, erro
 	}
 	c := rec
 	if c == nil || c.Number != claims.Number {
-		c, err = r.store.Certificate(ctx, claims.Number)
+		c, err = r.verificationRecord(ctx, claims.Number)
 		if ErrorCode(err) == ENOTFOUND {
 			return VerifyResult{Status: VerifyUnknown, Reason: "the signature is good but this registry has no certificate " + claims.Number}, nil
 		}
@@ -129,6 +129,16 @@ func (r *Registry) verify(ctx context.Context, token string) (VerifyResult, erro
 		}
 	}
 	return res, err
+}
+
+// verificationRecord reads what verify and answer need of the
+// certificate numbered number: through the store's VerificationReader if
+// it has one, else the whole record.
+func (r *Registry) verificationRecord(ctx context.Context, number string) (*Certificate, error) {
+	if vr, ok := r.store.(VerificationReader); ok {
+		return vr.VerificationRecord(ctx, number)
+	}
+	return r.store.Certificate(ctx, number)
 }
 
 // answer holds a token's claims against the certificate's record and

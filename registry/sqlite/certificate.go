@@ -96,9 +96,7 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 	defer rollback(tx)
 
 	if c.ExternalRef != "" {
-		stored, err := scanCertificate(tx.QueryRowContext(ctx,
-			`SELECT `+certificateColumns+` FROM certificates WHERE `+externalRefWhere,
-			c.IssuerID, c.ExternalRef))
+		stored, err := scanCertificate(s.txQueryRow(ctx, tx, selectByRef, c.IssuerID, c.ExternalRef))
 		switch {
 		case err == nil:
 			*c = *stored
@@ -109,10 +107,7 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 	}
 
 	var serial int
-	err = tx.QueryRowContext(ctx, `
-		INSERT INTO serials (prefix, last) VALUES (?, 1)
-		ON CONFLICT (prefix) DO UPDATE SET last = last + 1
-		RETURNING last`, prefix).Scan(&serial)
+	err = s.txQueryRow(ctx, tx, nextSerial, prefix).Scan(&serial)
 	if err != nil {
 		return false, internal(err, "next serial of %s", prefix)
 	}
@@ -123,7 +118,7 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 
 	numbered := *c
 	numbered.Number = number
-	_, err = tx.ExecContext(ctx, insertCertificate, certificateValues(&numbered)...)
+	_, err = s.txExec(ctx, tx, insertCertificate, certificateValues(&numbered)...)
 	switch {
 	case isUnique(err) && strings.Contains(err.Error(), "status_index"):
 		return false, statusIndexTaken(c.StatusIndex)
@@ -143,7 +138,7 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 		}
 		attrs["number"] = number
 		e.Attrs = attrs
-		if err := appendAuditTx(ctx, tx, []*registry.AuditEntry{e}); err != nil {
+		if err := s.appendAuditTx(ctx, tx, []*registry.AuditEntry{e}); err != nil {
 			return false, err
 		}
 	}
@@ -175,6 +170,49 @@ func (s *Store) Certificate(ctx context.Context, number string) (*registry.Certi
 		return nil, registry.Errorf(registry.ENOTFOUND, "no certificate %s", number)
 	case err != nil:
 		return nil, internal(err, "read certificate %s", number)
+	}
+	return c, nil
+}
+
+// verificationQuery reads the columns of a certificate that a token
+// verification needs (registry.VerificationReader), through the primary
+// key's index: not the holder's sealed ID number, its hash, the channel,
+// the external reference, the creation time or the training record.
+const verificationQuery = `SELECT issuer_id, holder_name, occupation_code, level, issued_on, status,
+	revoked_at, revoke_reason, key_id, status_index, token_mac FROM certificates WHERE number = ?`
+
+// VerificationRecord returns the fields of the certificate numbered number
+// that verification reads, converted as Certificate converts them (the
+// columns of certificateTable), and leaves the others zero. ENOTFOUND if
+// there is none. The number is matched exactly (BINARY collation), so the
+// record's Number is the one asked for.
+func (s *Store) VerificationRecord(ctx context.Context, number string) (*registry.Certificate, error) {
+	var (
+		c           = &registry.Certificate{Number: number}
+		level       int64
+		revokedAt   sql.NullString
+		statusIndex sql.NullInt64
+		mac         []byte
+	)
+	err := s.readRow(ctx, verificationQuery, number).Scan(&c.IssuerID, &c.HolderName, &c.OccupationCode,
+		&level, &c.IssuedOn, &c.Status, &revokedAt, &c.RevokeReason, &c.KeyID, &statusIndex, &mac)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, registry.Errorf(registry.ENOTFOUND, "no certificate %s", number)
+	case err != nil:
+		return nil, internal(err, "read certificate %s", number)
+	}
+	c.Level = registry.Level(level)
+	if revokedAt.Valid {
+		t, err := parseTime(revokedAt.String)
+		if err != nil {
+			return nil, internal(err, "read certificate %s", number)
+		}
+		c.RevokedAt = &t
+	}
+	c.StatusIndex = int(statusIndex.Int64)
+	if len(mac) > 0 {
+		c.TokenMAC = mac
 	}
 	return c, nil
 }

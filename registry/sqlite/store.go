@@ -43,12 +43,22 @@ var (
 	_ registry.Restorer                  = (*Store)(nil)
 	_ registry.FileBackuper              = (*Store)(nil)
 	_ registry.AuditedCertificateCreator = (*Store)(nil)
+	_ registry.VerificationReader        = (*Store)(nil)
 )
 
 // BusyTimeout is how long a connection waits for a lock held by another
 // process before SQLite gives up with SQLITE_BUSY. Within one process
 // writers never reach it: they queue for the single write connection.
 const BusyTimeout = 10 * time.Second
+
+// ReadMmapSize is how much of the database file each read connection maps
+// into memory (PRAGMA mmap_size). A read of a mapped page is a memory
+// access instead of a read(2) copied into the connection's own page cache,
+// so point reads of a large store (a verification among millions of
+// certificates) cost about what they cost in a small one; the pages stay in
+// the operating system's file cache, shared by all connections. The write
+// connection does not map the file.
+const ReadMmapSize = 1 << 30
 
 // Store is a registry.Store in one SQLite database file.
 type Store struct {
@@ -57,6 +67,9 @@ type Store struct {
 	read  *sql.DB     // many connections, read-only
 	stmts sync.Map    // query -> *sql.Stmt on read: the hot reads (prepared.go)
 	bulk  atomic.Bool // set during BulkLoad: the write connection runs at synchronous=OFF
+	// writeStmts are issuance's statements on write, prepared by Open and
+	// only read after (prepared.go).
+	writeStmts map[string]*sql.Stmt
 	// journal, during a BulkLoad, holds the statistics ops, markers and
 	// deltas in memory (stats_journal.go).
 	journal atomic.Pointer[bulkJournal]
@@ -94,8 +107,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.write.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
+	s.prepareWrites(ctx)
 
-	s.read, err = sql.Open("sqlite", dsn(path, url.Values{"_query_only": {"1"}}))
+	s.read, err = sql.Open("sqlite", dsn(path, url.Values{"_query_only": {"1"},
+		"_pragma": {fmt.Sprintf("mmap_size(%d)", ReadMmapSize)}}))
 	if err != nil {
 		s.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -163,7 +178,8 @@ func makePrivateFiles(path string) error {
 	return nil
 }
 
-// dsn builds the data source name. The pragmas travel in it, and not as
+// dsn builds the data source name; extra adds parameters (pragmas to the
+// common ones). The pragmas travel in it, and not as
 // statements run after Open, because database/sql opens connections
 // whenever it likes: only the DSN reaches every one of them.
 func dsn(path string, extra url.Values) string {
@@ -174,7 +190,7 @@ func dsn(path string, extra url.Values) string {
 		"synchronous(FULL)",
 	}}
 	for k, v := range extra {
-		q[k] = v
+		q[k] = append(q[k], v...)
 	}
 	return path + "?" + q.Encode()
 }

@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"UserLifecycle", testUserLifecycle},
 		{"CertificateRoundTrip", testCertificateRoundTrip},
 		{"TokenMACs", testTokenMACs},
+		{"VerificationRecord", testVerificationRecord},
 		{"SerialsPerPrefix", testSerialsPerPrefix},
 		{"ExternalRef", testExternalRef},
 		{"ConcurrentSerials", testConcurrentSerials},
