@@ -161,6 +161,30 @@ func (s *Server) apiKeyTake(c echo.Context, limit string) (handled bool, err err
 	return true, nil
 }
 
+// apiKeyJSON is an API key as the admin API shows it: the hint, never the
+// secret's hash.
+type apiKeyJSON struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	Hint          string     `json:"hint"`
+	RatePerMinute int        `json:"rate_per_minute,omitempty"`
+	CreatedBy     string     `json:"created_by"`
+	CreatedAt     time.Time  `json:"created_at"`
+	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+}
+
+func toAPIKeyJSON(k *registry.APIKey) apiKeyJSON {
+	return apiKeyJSON{ID: k.ID, Name: k.Name, Hint: k.Hint, RatePerMinute: k.RatePerMinute,
+		CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+}
+
+// newAPIKeyJSON is a key just made: the key and, this once, its secret.
+type newAPIKeyJSON struct {
+	apiKeyJSON
+	Key  string `json:"key"`
+	Note string `json:"note"`
+}
+
 func (s *Server) createAPIKey(c echo.Context) error {
 	var in registry.APIKeyInput
 	if err := bindJSON(c, &in); err != nil {
@@ -171,11 +195,7 @@ func (s *Server) createAPIKey(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusCreated, struct {
-		*registry.APIKey
-		Key  string `json:"key"`
-		Note string `json:"note"`
-	}{k, secret, "the key is shown only now: store it in the HR system's secret store; send it as X-API-Key"})
+	return c.JSON(http.StatusCreated, newAPIKeyJSON{toAPIKeyJSON(k), secret, "the key is shown only now: store it in the HR system's secret store; send it as X-API-Key"})
 }
 
 func (s *Server) listAPIKeys(c echo.Context) error {
@@ -186,7 +206,7 @@ func (s *Server) listAPIKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": list})
+	return c.JSON(http.StatusOK, toListJSON(list, toAPIKeyJSON))
 }
 
 func (s *Server) revokeAPIKey(c echo.Context) error {
@@ -194,7 +214,7 @@ func (s *Server) revokeAPIKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, k)
+	return c.JSON(http.StatusOK, toAPIKeyJSON(k))
 }
 
 // currentAPIKey tells an HR system which key it is using and its limit,
@@ -206,6 +226,13 @@ func (s *Server) currentAPIKey(c echo.Context) error {
 	}
 	rate := s.emp.buckets.RateOf(k.RatePerMinute)
 	return c.JSON(http.StatusOK, map[string]any{"id": k.ID, "name": k.Name, "hint": k.Hint, "rate": rate.String(), "lookup_cost": ratelimit.LookupCost})
+}
+
+// batchJSON is the answer to a batch verification: one result per item,
+// in input order.
+type batchJSON struct {
+	Count int                `json:"count"`
+	Items []lookupResultJSON `json:"items"`
 }
 
 // maxBatchBody bounds a batch upload: 1,000 tokens of a few hundred bytes.
@@ -258,7 +285,11 @@ func (s *Server) verifyBatch(c echo.Context) error {
 	}
 	s.countItems(c, tokens, lookups)
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, map[string]any{"count": len(res), "items": res})
+	out := batchJSON{Count: len(res), Items: make([]lookupResultJSON, len(res))}
+	for i := range res {
+		out.Items[i] = toLookupResultJSON(res[i])
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // bundleRefresh bounds how long a signed bundle whose status list has not

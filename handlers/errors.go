@@ -52,7 +52,25 @@ type errorDetail struct {
 	Field     string `json:"field,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
 	// Problems lists every bad field of a training record.
-	Problems []registry.Problem `json:"problems,omitempty"`
+	Problems []problemJSON `json:"problems,omitempty"`
+}
+
+// problemJSON is one bad field of an input, in English and Chinese.
+type problemJSON struct {
+	Field     string `json:"field"`
+	Message   string `json:"message"`
+	MessageZH string `json:"message_zh"`
+}
+
+func toProblemsJSON(list []registry.Problem) []problemJSON {
+	if list == nil {
+		return nil
+	}
+	out := make([]problemJSON, len(list))
+	for i, p := range list {
+		out[i] = problemJSON{Field: p.Field, Message: p.Message, MessageZH: p.MessageZH}
+	}
+	return out
 }
 
 // errorHandler renders every error as {"error":{"code","message"}}.
@@ -84,7 +102,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
-		body.Error = errorDetail{Code: code, Message: registry.ErrorMessage(err), Field: registry.ErrorField(err), Problems: registry.ProblemsOf(err)}
+		body.Error = errorDetail{Code: code, Message: registry.ErrorMessage(err), Field: registry.ErrorField(err), Problems: toProblemsJSON(registry.ProblemsOf(err))}
 		if wait := registry.ErrorRetryAfter(err); wait > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		}

@@ -4,6 +4,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -11,6 +12,56 @@ import (
 	"github.com/skillreg/skillreg/registry"
 	"github.com/skillreg/skillreg/web"
 )
+
+// publicCertificateJSON is a certificate as anyone verifying it sees it:
+// no ID number, the holder's name masked.
+type publicCertificateJSON struct {
+	Number         string         `json:"number"`
+	HolderName     string         `json:"holder_name"`
+	OccupationCode string         `json:"occupation_code"`
+	OccupationName string         `json:"occupation_name"`
+	Level          registry.Level `json:"level"`
+	LevelName      string         `json:"level_name"`
+	IssuerID       string         `json:"issuer_id"`
+	IssuerName     string         `json:"issuer_name"`
+	IssuedOn       string         `json:"issued_on"`
+	Status         string         `json:"status"`
+	RevokedAt      *time.Time     `json:"revoked_at,omitempty"`
+	RevokeReason   string         `json:"revoke_reason,omitempty"`
+	StatusIndex    int            `json:"status_index,omitempty"`
+}
+
+// verifyResultJSON is the answer to a verification by token.
+type verifyResultJSON struct {
+	Status      string                 `json:"status"`
+	Reason      string                 `json:"reason,omitempty"`
+	Certificate *publicCertificateJSON `json:"certificate,omitempty"`
+}
+
+func toVerifyResultJSON(r registry.VerifyResult) verifyResultJSON {
+	out := verifyResultJSON{Status: r.Status, Reason: r.Reason}
+	if p := r.Certificate; p != nil {
+		out.Certificate = &publicCertificateJSON{
+			Number: p.Number, HolderName: p.HolderName, OccupationCode: p.OccupationCode,
+			OccupationName: p.OccupationName, Level: p.Level, LevelName: p.LevelName,
+			IssuerID: p.IssuerID, IssuerName: p.IssuerName, IssuedOn: p.IssuedOn, Status: p.Status,
+			RevokedAt: p.RevokedAt, RevokeReason: p.RevokeReason, StatusIndex: p.StatusIndex,
+		}
+	}
+	return out
+}
+
+// lookupResultJSON is the answer to a lookup by number and name: a
+// verification's answer, and whether the ID number matched when one was
+// given.
+type lookupResultJSON struct {
+	verifyResultJSON
+	IDMatches *bool `json:"id_matches,omitempty"`
+}
+
+func toLookupResultJSON(r registry.LookupResult) lookupResultJSON {
+	return lookupResultJSON{verifyResultJSON: toVerifyResultJSON(r.VerifyResult), IDMatches: r.IDMatches}
+}
 
 // verifyRequest is the body of POST /api/v1/verify: a token (from a QR
 // code), or a number and name with an optional ID number.
@@ -41,7 +92,7 @@ func (s *Server) verifyAPI(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, res)
+		return c.JSON(http.StatusOK, toVerifyResultJSON(res))
 	case byNumber:
 		if err := s.take(c, ratelimit.NameLookup); err != nil {
 			return err
@@ -53,7 +104,7 @@ func (s *Server) verifyAPI(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, res)
+		return c.JSON(http.StatusOK, toLookupResultJSON(res))
 	default:
 		if err := s.take(c, ratelimit.NameVerify); err != nil {
 			return err

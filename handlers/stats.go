@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -105,7 +104,7 @@ func (s *Server) statsTiers(c echo.Context) error {
 	if asCSV {
 		return s.sendCSV(c, "skill-tiers", "技能人才统计", st.Query, writeTiersCSV(st))
 	}
-	return c.JSON(http.StatusOK, st)
+	return c.JSON(http.StatusOK, toTierStatsJSON(st))
 }
 
 // statsProvinces answers GET /api/v1/stats/provinces: the same figures,
@@ -123,15 +122,7 @@ func (s *Server) statsProvinces(c echo.Context) error {
 	if asCSV {
 		return s.sendCSV(c, "skill-tiers-by-province", "各省技能人才统计", t.Query, writeProvincesCSV(t))
 	}
-	return c.JSON(http.StatusOK, t)
-}
-
-// trendResponse is the JSON of GET /api/v1/stats/trend.
-type trendResponse struct {
-	By    string              `json:"by"`
-	Query registry.StatsQuery `json:"query"`
-	AsOf  time.Time           `json:"as_of"`
-	Rows  []registry.TrendRow `json:"rows"`
+	return c.JSON(http.StatusOK, toProvinceTableJSON(t))
 }
 
 // statsTrend answers GET /api/v1/stats/trend?by=year: per year, the
@@ -153,7 +144,7 @@ func (s *Server) statsTrend(c echo.Context) error {
 	if asCSV {
 		return s.sendCSV(c, "skill-trend-by-year", "技能人才年度趋势", tt.Query, writeTrendCSV(tt.Query, rows))
 	}
-	return c.JSON(http.StatusOK, trendResponse{By: "year", Query: tt.Query, AsOf: tt.AsOf, Rows: rows})
+	return c.JSON(http.StatusOK, toTrendResponse(tt, rows))
 }
 
 // listPlans answers GET /api/v1/plans: every plan, the default first.
@@ -168,7 +159,7 @@ func (s *Server) listPlans(c echo.Context) error {
 	if list == nil {
 		list = []*stats.Plan{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": list})
+	return c.JSON(http.StatusOK, toListJSON(list, toPlanJSON))
 }
 
 // planInput is what an admin sends to add a plan: the fields a plan is
@@ -191,7 +182,7 @@ func (s *Server) createPlan(c echo.Context) error {
 	if err := s.reg.CreatePlan(c.Request().Context(), actor(c), p); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, p)
+	return c.JSON(http.StatusCreated, toPlanJSON(p))
 }
 
 // planUpdate is what an admin sends to change a plan: the fields the
@@ -213,7 +204,7 @@ func (s *Server) updatePlan(c echo.Context) error {
 	if err := s.reg.UpdatePlan(c.Request().Context(), actor(c), p); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, p)
+	return c.JSON(http.StatusOK, toPlanJSON(p))
 }
 
 // deletePlan answers DELETE /api/v1/plans/:id (admin).

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,16 +17,48 @@ import (
 // trainingJSON is a training record as the API shows it: the ID number
 // only masked, names of the codes alongside them.
 type trainingJSON struct {
-	*registry.TrainingRecord
-	TargetGroupName  string `json:"target_group_name"`
-	TrainingTypeName string `json:"training_type_name"`
-	OccupationName   string `json:"occupation_name"`
-	TargetLevelName  string `json:"target_level_name"`
+	ID                string         `json:"id"`
+	IssuerID          string         `json:"issuer_id"`
+	Province          string         `json:"province"`
+	ClassID           string         `json:"class_id"`
+	Name              string         `json:"name"`
+	IDMasked          string         `json:"id_number_masked"`
+	Sex               string         `json:"sex"`
+	Education         string         `json:"education,omitempty"`
+	Phone             string         `json:"phone,omitempty"`
+	TargetGroup       string         `json:"target_group"`
+	OccupationCode    string         `json:"occupation_code"`
+	TargetLevel       registry.Level `json:"target_level"`
+	TrainingType      string         `json:"training_type"`
+	Hours             int            `json:"hours"`
+	Start             string         `json:"start"`
+	End               string         `json:"end"`
+	Completed         bool           `json:"completed"`
+	ExamResult        string         `json:"exam_result,omitempty"`
+	CertificateNumber string         `json:"certificate_number,omitempty"`
+	Employed          *bool          `json:"employed_within_6_months"`
+	SubsidyCategory   string         `json:"subsidy_category,omitempty"`
+	SubsidyAmountFen  int64          `json:"subsidy_amount_fen"`
+	SubsidyPayee      string         `json:"subsidy_payee,omitempty"`
+	CreatedAt         time.Time      `json:"created_at"`
+	UpdatedAt         time.Time      `json:"updated_at"`
+	TargetGroupName   string         `json:"target_group_name"`
+	TrainingTypeName  string         `json:"training_type_name"`
+	OccupationName    string         `json:"occupation_name"`
+	TargetLevelName   string         `json:"target_level_name"`
 }
 
 func toTrainingJSON(t *registry.TrainingRecord) trainingJSON {
-	out := trainingJSON{TrainingRecord: t, TargetGroupName: registry.TargetGroupName(t.TargetGroup),
-		TrainingTypeName: registry.TrainingTypeName(t.TrainingType), TargetLevelName: t.TargetLevel.Name()}
+	out := trainingJSON{
+		ID: t.ID, IssuerID: t.IssuerID, Province: t.Province, ClassID: t.ClassID, Name: t.Name, IDMasked: t.IDMasked,
+		Sex: t.Sex, Education: t.Education, Phone: t.Phone, TargetGroup: t.TargetGroup, OccupationCode: t.OccupationCode,
+		TargetLevel: t.TargetLevel, TrainingType: t.TrainingType, Hours: t.Hours, Start: t.Start, End: t.End,
+		Completed: t.Completed, ExamResult: t.ExamResult, CertificateNumber: t.CertificateNumber, Employed: t.Employed,
+		SubsidyCategory: t.SubsidyCategory, SubsidyAmountFen: t.SubsidyAmountFen, SubsidyPayee: t.SubsidyPayee,
+		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+		TargetGroupName: registry.TargetGroupName(t.TargetGroup), TrainingTypeName: registry.TrainingTypeName(t.TrainingType),
+		TargetLevelName: t.TargetLevel.Name(),
+	}
 	if o, ok := refdata.LookupOccupation(t.OccupationCode); ok {
 		out.OccupationName = o.Name
 	}
@@ -178,7 +211,7 @@ func (s *Server) trainingStats(c echo.Context) error {
 		}
 		return s.sendCSV(c, ascii, zh, registry.StatsQuery{Province: st.Province}, writeTrainingCSV(st))
 	}
-	return c.JSON(http.StatusOK, st)
+	return c.JSON(http.StatusOK, toTrainingStatsJSON(st))
 }
 
 // trainingTemplateName is the download name of the training template.

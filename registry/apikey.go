@@ -16,14 +16,14 @@ import (
 // registry keeps only the SHA-256 of the secret; the secret itself is
 // shown once, when the key is made.
 type APIKey struct {
-	ID            string     `json:"id"`
-	Name          string     `json:"name"`
-	Hash          string     `json:"-"`    // hex SHA-256 of the secret
-	Hint          string     `json:"hint"` // "sk_…" and the secret's last 4 characters
-	RatePerMinute int        `json:"rate_per_minute,omitempty"`
-	CreatedBy     string     `json:"created_by"`
-	CreatedAt     time.Time  `json:"created_at"`
-	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+	ID            string
+	Name          string
+	Hash          string `json:"-"` // hex SHA-256 of the secret; never encoded
+	Hint          string // "sk_…" and the secret's last 4 characters
+	RatePerMinute int
+	CreatedBy     string
+	CreatedAt     time.Time
+	RevokedAt     *time.Time
 }
 
 // APIKeyPrefix starts every API key secret, so that a leaked key is easy

@@ -40,10 +40,56 @@ func (r *Registry) FindDuplicate(ctx context.Context, actor *User, in IssueInput
 	if err != nil {
 		return nil, err
 	}
+	return duplicateAmong(certs, actor.IssuerID, in)
+}
+
+// FindDuplicates is FindDuplicate for several inputs, with one read of
+// all their holders' certificates: found[i] and errs[i] are what
+// FindDuplicate(ctx, actor, ins[i]) would return, judged against the
+// certificates stored when the read was made. The error result is for
+// the actor or the store, and then nothing is judged.
+func (r *Registry) FindDuplicates(ctx context.Context, actor *User, ins []IssueInput) (found []*Certificate, errs []error, err error) {
+	if err := requireRole(actor, RoleIssuer); err != nil {
+		return nil, nil, err
+	}
+	found, errs = make([]*Certificate, len(ins)), make([]error, len(ins))
+	hashes := make([]string, len(ins))
+	var ask []string
+	seen := map[string]bool{}
+	for i := range ins {
+		id, err := NormalizeIDNumber(ins[i].IDNumber)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		hashes[i] = r.vault.HashID(id)
+		if !seen[hashes[i]] {
+			seen[hashes[i]] = true
+			ask = append(ask, hashes[i])
+		}
+	}
+	if len(ask) == 0 {
+		return found, errs, nil
+	}
+	byHolder, err := r.store.CertificatesByHolders(ctx, ask)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range ins {
+		if errs[i] == nil {
+			found[i], errs[i] = duplicateAmong(byHolder[hashes[i]], actor.IssuerID, ins[i])
+		}
+	}
+	return found, errs, nil
+}
+
+// duplicateAmong is FindDuplicate's judgement over the holder's
+// certificates, newest first.
+func duplicateAmong(certs []*Certificate, issuerID string, in IssueInput) (*Certificate, error) {
 	ref := strings.TrimSpace(in.ExternalRef)
 	var same *Certificate
 	for _, c := range certs {
-		if c.IssuerID != actor.IssuerID {
+		if c.IssuerID != issuerID {
 			continue
 		}
 		if ref != "" && c.ExternalRef == ref {

@@ -118,3 +118,50 @@ func TestFindDuplicate(t *testing.T) {
 		t.Errorf("admin: %v", err)
 	}
 }
+
+// TestFindDuplicates: each input's answer, from one read of all the
+// holders, is FindDuplicate's for that input alone, repeated holders,
+// bad ID numbers and holders with no certificate included.
+func TestFindDuplicates(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.issuerUser(t, centre)
+	withRef, _, err := f.reg.Issue(ctx, a, issueInput(func(in *registry.IssueInput) { in.ExternalRef = "class-1/1"; in.Level = 4 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := f.reg.Issue(ctx, a, issueInput(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := []registry.IssueInput{
+		issueInput(nil),
+		issueInput(func(in *registry.IssueInput) { in.ExternalRef = "class-1/1" }),
+		issueInput(func(in *registry.IssueInput) { in.Level = 2 }),
+		issueInput(func(in *registry.IssueInput) { in.IDNumber = "440524198001010013" }),
+		issueInput(func(in *registry.IssueInput) { in.IDNumber = "110105194912310021" }),
+		issueInput(func(in *registry.IssueInput) { in.IDNumber = "110105491231002" }),
+	}
+	want := []string{plain.Number, withRef.Number, "", "", "", plain.Number}
+	found, errs, err := f.reg.FindDuplicates(ctx, a, ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range ins {
+		one, oneErr := f.reg.FindDuplicate(ctx, a, in)
+		got := ""
+		if found[i] != nil {
+			got = found[i].Number
+		}
+		if got != want[i] || registry.ErrorCode(errs[i]) != registry.ErrorCode(oneErr) || registry.ErrorField(errs[i]) != registry.ErrorField(oneErr) {
+			t.Errorf("input %d: %q %v, want %q and FindDuplicate's error %v", i, got, errs[i], want[i], oneErr)
+		}
+		if (one == nil) != (found[i] == nil) || one != nil && one.Number != got {
+			t.Errorf("input %d: %q, FindDuplicate found %v", i, got, one)
+		}
+	}
+	if _, _, err := f.reg.FindDuplicates(ctx, f.admin, ins); registry.ErrorCode(err) != registry.EFORBIDDEN {
+		t.Errorf("admin: %v", err)
+	}
+}

@@ -49,6 +49,29 @@ package registry
 //
 // Nothing here runs inside another's transaction, so the steps need no
 // multi-document transactions on MongoDB either.
+//
+// # Reads of the holders' certificates
+//
+// Each input's holder has their certificates read at three points; only
+// the identity check reads them input by input:
+//
+//   - the identity check (checkIdentity), one read per input, right
+//     before its certificate is written, as Issue makes it. It is not
+//     read once for the chunk and kept up to date: a certificate that
+//     another writer (an API issue, another import) commits for the same
+//     holder while the chunk runs would then be missed by the inputs
+//     after it, which one Issue after another would see. The check and
+//     the write are not one transaction, in Issue or here, so two writers
+//     racing for one holder can both pass; the window stays one input
+//     wide.
+//   - the duplicate check of an import (FindDuplicates), one read per
+//     batch of rows, in the importer's first stage before the rows are
+//     handed on; it only finds what a row would repeat, and the store's
+//     external_ref check and the identity check above decide.
+//   - the counters (stats.Keeper.EndMany): one read of all the chunk's
+//     holders, after the last certificate of the chunk is committed, so
+//     that each holder's counted state includes them, as End reads one
+//     holder's after Issue's write.
 
 import (
 	"context"

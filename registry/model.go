@@ -22,7 +22,8 @@ const (
 
 // Scope is what an issuing organisation may certify: occupation code
 // prefixes ("6-18", "4-04-05") and the highest level (1 is the highest, so
-// MaxLevel 2 allows levels 2 to 5).
+// MaxLevel 2 allows levels 2 to 5). Its JSON keys are part of what an
+// admin sends (IssuerInput) and of the signed trust bundle.
 type Scope struct {
 	Occupations []string `json:"occupations"`
 	MaxLevel    Level    `json:"max_level"`
@@ -32,14 +33,14 @@ type Scope struct {
 // first 13 characters of every certificate number it issues: kind, 4-digit
 // organisation code, 2-digit province and 6-digit site.
 type Issuer struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Kind      string    `json:"kind"` // "S" social organisation, "Y" employer
-	OrgCode   string    `json:"org_code"`
-	Province  string    `json:"province"`
-	Site      string    `json:"site"`
-	Scope     Scope     `json:"scope"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string
+	Name      string
+	Kind      string // "S" social organisation, "Y" employer
+	OrgCode   string
+	Province  string
+	Site      string
+	Scope     Scope
+	CreatedAt time.Time
 }
 
 // User is a person who logs in. Usernames are unique regardless of case
@@ -48,15 +49,15 @@ type Issuer struct {
 // whenever the password changes or the account is disabled, so that every
 // token made before stops working on its next request, on every server.
 type User struct {
-	ID           string    `json:"id"`
-	Username     string    `json:"username"`
-	PasswordHash string    `json:"-"`
-	Role         string    `json:"role"`
-	IssuerID     string    `json:"issuer_id,omitempty"`
-	Province     string    `json:"province,omitempty"`
-	Disabled     bool      `json:"disabled"`
-	TokenVersion int64     `json:"-"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID           string
+	Username     string
+	PasswordHash string `json:"-"` // never encoded, should a User reach an encoder by mistake
+	Role         string
+	IssuerID     string
+	Province     string
+	Disabled     bool
+	TokenVersion int64 `json:"-"`
+	CreatedAt    time.Time
 }
 
 // Certificate is a skill certificate as the registry stores it. The holder's

@@ -92,38 +92,38 @@ func TrainingTypeName(code string) string { n, _ := codeName(TrainingTypes, code
 // so a trainee is in a class once and registering them again is a no-op.
 // Subsidy amounts are whole fen (分), so that sums are exact.
 type TrainingRecord struct {
-	ID             string `json:"id"`
-	IssuerID       string `json:"issuer_id"`
-	Province       string `json:"province"` // the issuer's, for officials' scope
-	ClassID        string `json:"class_id"`
-	Name           string `json:"name"`
-	IDMasked       string `json:"id_number_masked"`
+	ID             string
+	IssuerID       string
+	Province       string // the issuer's, for officials' scope
+	ClassID        string
+	Name           string
+	IDMasked       string
 	IDHash         string `json:"-"`
 	IDCipher       []byte `json:"-"`
-	Sex            string `json:"sex"` // male or female
-	Education      string `json:"education,omitempty"`
-	Phone          string `json:"phone,omitempty"`
-	TargetGroup    string `json:"target_group"`
-	OccupationCode string `json:"occupation_code"`
-	TargetLevel    Level  `json:"target_level"`
-	TrainingType   string `json:"training_type"`
-	Hours          int    `json:"hours"`
-	Start          string `json:"start"` // YYYY-MM-DD
-	End            string `json:"end"`   // YYYY-MM-DD, not before Start
+	Sex            string // male or female
+	Education      string
+	Phone          string
+	TargetGroup    string
+	OccupationCode string
+	TargetLevel    Level
+	TrainingType   string
+	Hours          int
+	Start          string // YYYY-MM-DD
+	End            string // YYYY-MM-DD, not before Start
 
-	Completed         bool   `json:"completed"`
-	ExamResult        string `json:"exam_result,omitempty"`
-	CertificateNumber string `json:"certificate_number,omitempty"`
+	Completed         bool
+	ExamResult        string
+	CertificateNumber string
 	// Employed is whether the trainee found a job within 6 months of the
 	// end; nil while that is not known.
-	Employed *bool `json:"employed_within_6_months"`
+	Employed *bool
 
-	SubsidyCategory  string `json:"subsidy_category,omitempty"`
-	SubsidyAmountFen int64  `json:"subsidy_amount_fen"`
-	SubsidyPayee     string `json:"subsidy_payee,omitempty"`
+	SubsidyCategory  string
+	SubsidyAmountFen int64
+	SubsidyPayee     string
 
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Year is the year the course started, which is how records are counted
@@ -181,9 +181,9 @@ type TrainingFilter struct {
 // Problem is one thing wrong with an input, in English and Chinese, for
 // inputs that can have many (a training record's fields).
 type Problem struct {
-	Field     string `json:"field"`
-	Message   string `json:"message"`
-	MessageZH string `json:"message_zh"`
+	Field     string
+	Message   string
+	MessageZH string
 }
 
 // Limits of a training record's free-text fields.

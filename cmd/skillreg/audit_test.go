@@ -120,10 +120,11 @@ func TestAuditVerify(t *testing.T) {
 		}
 	}
 	a.call(http.MethodPost, "/api/v1/certificates/"+numbers[1]+"/revoke", tok, map[string]string{"reason": "录入错误"}, http.StatusOK, nil)
-	// Wait for a periodic checkpoint; the shutdown signs the rest.
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if a.do(http.MethodGet, "/api/v1/audit/checkpoint", "", nil, "application/json").status == http.StatusOK {
-			break
+	// Wait for a periodic checkpoint (due every second; hangGuard is a
+	// hang guard only); the shutdown signs the rest.
+	for deadline := time.Now().Add(hangGuard); a.do(http.MethodGet, "/api/v1/audit/checkpoint", "", nil, "application/json").status != http.StatusOK; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no periodic checkpoint within %v", hangGuard)
 		}
 	}
 	if code, _ := s.stop(10 * time.Second); code != 0 {

@@ -195,8 +195,8 @@ func (s *server) kill() {
 	_ = s.cmd.Process.Kill()
 	select {
 	case <-s.done:
-	case <-time.After(10 * time.Second):
-		s.t.Errorf("server pid %d did not die after SIGKILL", s.cmd.Process.Pid)
+	case <-time.After(hangGuard):
+		s.t.Errorf("server pid %d did not die within %v of SIGKILL", s.cmd.Process.Pid, hangGuard)
 	}
 }
 
@@ -229,10 +229,13 @@ type cliResult struct {
 	code           int
 }
 
-// runCLI runs the binary with args to completion (killed after hangGuard).
+// runCLI runs the binary with args to completion. A command may take as
+// long as the machine needs: it is killed only as a hang guard, a minute
+// before the test binary's own -timeout would end the whole package, or
+// after cliGuard when there is no such deadline.
 func runCLI(t *testing.T, args ...string) cliResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	ctx, cancel := cliContext(t, cliGuard)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Env = childEnv()
@@ -244,9 +247,24 @@ func runCLI(t *testing.T, args ...string) cliResult {
 		t.Fatalf("running skillreg %v: %v", args, err)
 	}
 	if ctx.Err() != nil {
-		t.Fatalf("skillreg %v did not finish within 30 s", args)
+		t.Fatalf("skillreg %v was still running at its hang guard; killed\nstdout:\n%s\nstderr:\n%s", args, stdout.String(), stderr.String())
 	}
 	return cliResult{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
+}
+
+// cliGuard is how long a command may run when the test binary has no
+// deadline (go test -timeout 0).
+const cliGuard = 30 * time.Minute
+
+// cliContext returns a context that ends a minute before the test
+// binary's deadline, so that a hung command is reported with its output
+// instead of the package's timeout panic; or after fallback, at least
+// hangGuard, when there is no deadline.
+func cliContext(t *testing.T, fallback time.Duration) (context.Context, context.CancelFunc) {
+	if d, ok := t.Deadline(); ok {
+		return context.WithDeadline(context.Background(), d.Add(-time.Minute))
+	}
+	return context.WithTimeout(context.Background(), max(fallback, hangGuard))
 }
 
 // api is an HTTP client for one server that keeps every response (headers

@@ -5,7 +5,6 @@ package main
 // and the backup's summary.
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -19,10 +18,11 @@ import (
 )
 
 // runCLITimed runs the binary with args and extra environment ("NAME=value")
-// to completion; timeout only guards against a hang.
+// to completion; timeout only guards against a hang, and is stretched as
+// runCLI's guard is (see cliContext).
 func runCLITimed(t *testing.T, timeout time.Duration, env []string, args ...string) cliResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := cliContext(t, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Env = childEnv(env...)
@@ -34,7 +34,7 @@ func runCLITimed(t *testing.T, timeout time.Duration, env []string, args ...stri
 		t.Fatalf("running skillreg %v: %v", args, err)
 	}
 	if ctx.Err() != nil {
-		t.Fatalf("skillreg %v did not finish within %v", args, timeout)
+		t.Fatalf("skillreg %v was still running at its hang guard; killed\nstdout:\n%s\nstderr:\n%s", args, stdout.String(), stderr.String())
 	}
 	return cliResult{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
 }

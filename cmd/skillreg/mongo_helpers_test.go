@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"testing"
-	"time"
 
 	mongodriver "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -32,7 +31,7 @@ func freshMongoURI(t *testing.T) string {
 	u.Path = "/skillreg_cmd_" + randomHex(t, 6)
 	db := u.Path[1:]
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 		defer cancel()
 		client, err := mongodriver.Connect(options.Client().ApplyURI(base))
 		if err != nil {

@@ -342,24 +342,25 @@ func (r *run) pass(out *Outcome, m mode, emit func(RowResult) error) (Counts, er
 	go func() {
 		defer close(checked)
 		defer rd.Close()
-		for ctx.Err() == nil {
-			row, err := rd.Next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			var cr checkedRow
-			if err == nil && !row.blank() {
-				cr.res, cr.in, cr.id, cr.final, err = chk.check(ctx, row, m)
-			} else if err == nil {
-				continue
-			}
-			cr.err = err
+		send := func(cr checkedRow) bool {
 			select {
 			case checked <- cr:
+				return cr.err == nil
 			case <-ctx.Done():
-				return
+				return false
 			}
-			if err != nil {
+		}
+		for ctx.Err() == nil {
+			rows, readErr := readRows(rd, checkBatch)
+			for _, cr := range chk.checkRows(ctx, rows, m) {
+				if !send(cr) {
+					return
+				}
+			}
+			if readErr != nil {
+				if !errors.Is(readErr, io.EOF) {
+					send(checkedRow{err: readErr})
+				}
 				return
 			}
 		}
@@ -505,14 +506,81 @@ type checker struct {
 	names   *nameIndex
 }
 
-// check takes a row as far as it goes without writing. A final result
-// (invalid, exists, or in a checking mode valid or not_issued) is the
-// row's outcome; otherwise the row is to be issued. The error is for
-// failures that are not the row's fault (the store, the context): the run
-// stops.
-func (c *checker) check(ctx context.Context, row Row, m mode) (RowResult, registry.IssueInput, string, bool, error) {
+// checkBatch is how many rows the first stage reads before it looks up
+// their existing certificates, in one read of the store
+// (registry.FindDuplicates).
+const checkBatch = 64
+
+// readRows reads up to n rows that are not blank. The error is the
+// reader's (io.EOF after the last row), after the rows read before it.
+func readRows(rd Reader, n int) ([]Row, error) {
+	var rows []Row
+	for len(rows) < n {
+		row, err := rd.Next()
+		if err != nil {
+			return rows, err
+		}
+		if !row.blank() {
+			rows = append(rows, row)
+		}
+	}
+	return rows, nil
+}
+
+// checkRows takes each row, in order, as far as it goes without writing.
+// A final result (invalid, exists, or in a checking mode valid or
+// not_issued) is the row's outcome; otherwise the row is to be issued. An
+// error is for a failure that is not the row's fault (the store, the
+// context): the run stops, and the rows end with the one that has it.
+// The certificates of all the rows' holders are looked up in one read.
+//
+// The lookup finds what a row would repeat; Issue's own checks, made
+// when the row is issued, stay authoritative. Read for the batch after
+// its rows are read and before any of them is handed on, it sees every
+// certificate a lookup per row would have seen: this run's own
+// certificates never match (the file's rows repeat no holder,
+// occupation and level, nor any given external_ref: dupIndex), and a
+// re-run reads after the interrupted run's last commit.
+func (c *checker) checkRows(ctx context.Context, rows []Row, m mode) []checkedRow {
+	out := make([]checkedRow, len(rows))
+	ps := make([]parsed, len(rows))
+	var look []int
+	var ins []registry.IssueInput
+	for i, row := range rows {
+		var final bool
+		out[i].res, ps[i], final = c.parse(row)
+		if final {
+			out[i].in, out[i].id, out[i].final = ps[i].in, ps[i].id, true
+			continue
+		}
+		look = append(look, i)
+		ins = append(ins, ps[i].in)
+	}
+	if len(look) == 0 {
+		return out
+	}
+	found, errs, err := c.reg.FindDuplicates(ctx, c.actor, ins)
+	for k, i := range look {
+		var existing *registry.Certificate
+		e := err
+		if e == nil {
+			existing, e = found[k], errs[k]
+		}
+		cr := &out[i]
+		cr.res, cr.in, cr.id, cr.final, cr.err = c.judge(ctx, cr.res, ps[i], existing, e, m)
+		if cr.err != nil {
+			return out[:i+1]
+		}
+	}
+	return out
+}
+
+// parse is checkRows' part that needs no store: the row's fields, and its
+// repeats of earlier rows of the file. final reports that res is the
+// row's outcome (invalid).
+func (c *checker) parse(row Row) (res RowResult, p parsed, final bool) {
 	p, problems := c.head.parseRow(row, c.fileRef)
-	res := RowResult{Row: row.Number, ExternalRef: p.in.ExternalRef}
+	res = RowResult{Row: row.Number, ExternalRef: p.in.ExternalRef}
 	if len(problems) == 0 {
 		if first, dup := c.keys.add(p.id+"\x00"+p.in.OccupationCode+"\x00"+strconv.Itoa(int(p.in.Level)), row.Number); dup {
 			problems = append(problems, newProblem(row.Number, c.head.columnName("id_number"), "id_number", CodeDuplicateInFile, first))
@@ -528,10 +596,14 @@ func (c *checker) check(ctx context.Context, row Row, m mode) (RowResult, regist
 	}
 	if len(problems) > 0 {
 		res.Status, res.Errors = StatusInvalid, problems
-		return res, p.in, p.id, true, nil
+		return res, p, true
 	}
+	return res, p, false
+}
 
-	existing, err := c.reg.FindDuplicate(ctx, c.actor, p.in)
+// judge is checkRows' part after the lookup of what the row would repeat
+// (registry.FindDuplicate's answer, existing or err).
+func (c *checker) judge(ctx context.Context, res RowResult, p parsed, existing *registry.Certificate, err error, m mode) (RowResult, registry.IssueInput, string, bool, error) {
 	if err == nil && !registry.SameName(existing.HolderName, p.in.HolderName) {
 		// Not this row's certificate: the holder's name differs, which
 		// the registry's identity check judges.

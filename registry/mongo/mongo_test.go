@@ -53,7 +53,7 @@ func freshURI(t *testing.T) string {
 			t.Errorf("dropping %s: %v", u.Path, err)
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang guard only
 		defer cancel()
 		defer client.Disconnect(ctx)
 		if err := client.Database(u.Path[1:]).Drop(ctx); err != nil {
@@ -65,7 +65,7 @@ func freshURI(t *testing.T) string {
 
 func openTest(t *testing.T) *Store {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang guard only
 	defer cancel()
 	s, err := Open(ctx, freshURI(t))
 	if err != nil {

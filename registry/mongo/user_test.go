@@ -19,7 +19,7 @@ import (
 // with its tokens ended; then the unique index holds.
 func TestUsernameKeyUpgrade(t *testing.T) {
 	uri := freshURI(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard only
 	defer cancel()
 	client, err := mongo.Connect(options.Client().ApplyURI(uri))
 	if err != nil {

@@ -5,11 +5,52 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/skillreg/skillreg/registry"
 )
 
-const auditColumns = `seq, time, event, actor, attrs, prev, hash`
+// auditTable is the audit_log table as the store reads and writes it. Its
+// time and attrs columns read leniently: a changed row must still reach
+// the verifier, which reports it, so an unreadable time or attrs makes the
+// entry's hash mismatch instead of failing the read.
+var auditTable = []column[registry.AuditEntry]{
+	intColumn("seq", func(e *registry.AuditEntry) *int64 { return &e.Seq }),
+	{
+		name:  "time",
+		value: func(e *registry.AuditEntry) any { return formatTime(e.Time) },
+		dest: func(e *registry.AuditEntry) (any, func() error) {
+			var s string
+			return &s, func() error { e.Time, _ = parseTime(s); return nil }
+		},
+	},
+	textColumn("event", func(e *registry.AuditEntry) *string { return &e.Event }),
+	textColumn("actor", func(e *registry.AuditEntry) *string { return &e.Actor }),
+	{
+		name: "attrs",
+		value: func(e *registry.AuditEntry) any {
+			// A map of strings always encodes.
+			b, _ := json.Marshal(nonNilAttrs(e.Attrs))
+			return string(b)
+		},
+		dest: func(e *registry.AuditEntry) (any, func() error) {
+			var s string
+			return &s, func() error {
+				if err := json.Unmarshal([]byte(s), &e.Attrs); err != nil {
+					e.Attrs = map[string]string{"!unreadable": s}
+				}
+				return nil
+			}
+		},
+	},
+	textColumn("prev", func(e *registry.AuditEntry) *string { return &e.Prev }),
+	textColumn("hash", func(e *registry.AuditEntry) *string { return &e.Hash }),
+}
+
+var (
+	auditColumns = columnNames(auditTable)
+	insertAudit  = `INSERT INTO audit_log (` + auditColumns + `) VALUES (` + placeholders(auditTable) + `)`
+)
 
 // AppendAudit appends e to the audit log. Reading the head and inserting
 // the successor are one BEGIN IMMEDIATE transaction, so appenders of this
@@ -27,17 +68,17 @@ func (s *Store) AppendAudit(ctx context.Context, es ...*registry.AuditEntry) err
 	if len(es) == 0 {
 		return nil
 	}
-	return s.withNormalSync(ctx, "audit append", func(conn *sql.Conn) error { return appendAudit(ctx, conn, es) })
+	return s.withNormalSync(ctx, "audit append", func(conn *sql.Conn) error { return s.appendAudit(ctx, conn, es) })
 }
 
 // appendAudit appends es in one transaction: all or none.
-func appendAudit(ctx context.Context, conn *sql.Conn, es []*registry.AuditEntry) error {
+func (s *Store) appendAudit(ctx context.Context, conn *sql.Conn, es []*registry.AuditEntry) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return internal(err, "begin audit append")
 	}
 	defer rollback(tx)
-	if err := appendAuditTx(ctx, tx, es); err != nil {
+	if err := s.appendAuditTx(ctx, tx, es); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -48,8 +89,8 @@ func appendAudit(ctx context.Context, conn *sql.Conn, es []*registry.AuditEntry)
 
 // appendAuditTx appends es inside the write transaction tx, which holds
 // the write lock, so that the head it reads stays the head.
-func appendAuditTx(ctx context.Context, tx *sql.Tx, es []*registry.AuditEntry) error {
-	head, err := scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`))
+func (s *Store) appendAuditTx(ctx context.Context, tx *sql.Tx, es []*registry.AuditEntry) error {
+	head, err := scanAudit(s.txQueryRow(ctx, tx, selectAuditHead))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		head = nil
@@ -58,12 +99,7 @@ func appendAuditTx(ctx context.Context, tx *sql.Tx, es []*registry.AuditEntry) e
 	}
 	for _, e := range es {
 		e.Link(head)
-		attrs, err := json.Marshal(nonNilAttrs(e.Attrs))
-		if err != nil {
-			return internal(err, "encode audit attrs")
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			e.Seq, formatTime(e.Time), e.Event, e.Actor, string(attrs), e.Prev, e.Hash); err != nil {
+		if _, err := s.txExec(ctx, tx, insertAudit, columnValues(auditTable, e)...); err != nil {
 			return internal(err, "append audit entry %d", e.Seq)
 		}
 		head = e
@@ -111,28 +147,29 @@ func (s *Store) AuditHead(ctx context.Context) (*registry.AuditEntry, error) {
 	return e, nil
 }
 
-func scanAudit(row interface{ Scan(...any) error }) (*registry.AuditEntry, error) {
-	var e registry.AuditEntry
-	var t, attrs string
-	if err := row.Scan(&e.Seq, &t, &e.Event, &e.Actor, &attrs, &e.Prev, &e.Hash); err != nil {
-		return nil, err
-	}
-	// A changed row must still reach the verifier, which reports it: an
-	// unreadable time or attrs makes the hash mismatch instead of an error.
-	e.Time, _ = parseTime(t)
-	if err := json.Unmarshal([]byte(attrs), &e.Attrs); err != nil {
-		e.Attrs = map[string]string{"!unreadable": attrs}
-	}
-	return &e, nil
+func scanAudit(row scanner) (*registry.AuditEntry, error) {
+	return scanColumns(auditTable, row)
 }
 
-const checkpointColumns = `count, head_hash, time, key_id, jws`
+// checkpointTable is the audit_checkpoints table as the store reads and
+// writes it.
+var checkpointTable = []column[registry.AuditCheckpoint]{
+	intColumn("count", func(cp *registry.AuditCheckpoint) *int64 { return &cp.Count }),
+	textColumn("head_hash", func(cp *registry.AuditCheckpoint) *string { return &cp.HeadHash }),
+	timeColumn("time", func(cp *registry.AuditCheckpoint) *time.Time { return &cp.Time }),
+	textColumn("key_id", func(cp *registry.AuditCheckpoint) *string { return &cp.KeyID }),
+	textColumn("jws", func(cp *registry.AuditCheckpoint) *string { return &cp.JWS }),
+}
+
+var (
+	checkpointColumns = columnNames(checkpointTable)
+	insertCheckpoint  = `INSERT INTO audit_checkpoints (` + checkpointColumns + `) VALUES (` + placeholders(checkpointTable) + `)`
+)
 
 // CreateAuditCheckpoint stores a checkpoint. ECONFLICT if one with the
 // same count exists.
 func (s *Store) CreateAuditCheckpoint(ctx context.Context, cp *registry.AuditCheckpoint) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO audit_checkpoints (`+checkpointColumns+`) VALUES (?, ?, ?, ?, ?)`,
-		cp.Count, cp.HeadHash, formatTime(cp.Time), cp.KeyID, cp.JWS)
+	_, err := s.write.ExecContext(ctx, insertCheckpoint, columnValues(checkpointTable, cp)...)
 	switch {
 	case isUnique(err):
 		return registry.Errorf(registry.ECONFLICT, "a checkpoint at %d entries exists", cp.Count)
@@ -181,13 +218,6 @@ func (s *Store) AuditCheckpoints(ctx context.Context, after int64, limit int) ([
 	return out, nil
 }
 
-func scanCheckpoint(row interface{ Scan(...any) error }) (*registry.AuditCheckpoint, error) {
-	var cp registry.AuditCheckpoint
-	var t string
-	if err := row.Scan(&cp.Count, &cp.HeadHash, &t, &cp.KeyID, &cp.JWS); err != nil {
-		return nil, err
-	}
-	var err error
-	cp.Time, err = parseTime(t)
-	return &cp, err
+func scanCheckpoint(row scanner) (*registry.AuditCheckpoint, error) {
+	return scanColumns(checkpointTable, row)
 }

@@ -96,9 +96,7 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 	defer rollback(tx)
 
 	if c.ExternalRef != "" {
-		stored, err := scanCertificate(tx.QueryRowContext(ctx,
-			`SELECT `+certificateColumns+` FROM certificates WHERE `+externalRefWhere,
-			c.IssuerID, c.ExternalRef))
+		stored, err := scanCertificate(s.txQueryRow(ctx, tx, selectByRef, c.IssuerID, c.ExternalRef))
 		switch {
 		case err == nil:
 			*c = *stored
@@ -109,10 +107,7 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 	}
 
 	var serial int
-	err = tx.QueryRowContext(ctx, `
-		INSERT INTO serials (prefix, last) VALUES (?, 1)
-		ON CONFLICT (prefix) DO UPDATE SET last = last + 1
-		RETURNING last`, prefix).Scan(&serial)
+	err = s.txQueryRow(ctx, tx, nextSerial, prefix).Scan(&serial)
 	if err != nil {
 		return false, internal(err, "next serial of %s", prefix)
 	}
@@ -123,7 +118,7 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 
 	numbered := *c
 	numbered.Number = number
-	_, err = tx.ExecContext(ctx, insertCertificate, certificateValues(&numbered)...)
+	_, err = s.txExec(ctx, tx, insertCertificate, certificateValues(&numbered)...)
 	switch {
 	case isUnique(err) && strings.Contains(err.Error(), "status_index"):
 		return false, statusIndexTaken(c.StatusIndex)
@@ -143,7 +138,7 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 		}
 		attrs["number"] = number
 		e.Attrs = attrs
-		if err := appendAuditTx(ctx, tx, []*registry.AuditEntry{e}); err != nil {
+		if err := s.appendAuditTx(ctx, tx, []*registry.AuditEntry{e}); err != nil {
 			return false, err
 		}
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -17,8 +18,39 @@ var issuerTable = []column[registry.Issuer]{
 	textColumn("org_code", func(is *registry.Issuer) *string { return &is.OrgCode }),
 	textColumn("province", func(is *registry.Issuer) *string { return &is.Province }),
 	textColumn("site", func(is *registry.Issuer) *string { return &is.Site }),
-	jsonColumn("scope", func(is *registry.Issuer) *registry.Scope { return &is.Scope }),
+	scopeColumn("scope", func(is *registry.Issuer) *registry.Scope { return &is.Scope }),
 	timeColumn("created_at", func(is *registry.Issuer) *time.Time { return &is.CreatedAt }),
+}
+
+// scopeRow is an issuer's scope as the scope column stores it: JSON with
+// these keys, which existing databases hold.
+type scopeRow struct {
+	Occupations []string `json:"occupations"`
+	MaxLevel    int      `json:"max_level"`
+}
+
+// scopeColumn stores a Scope as TEXT holding a scopeRow's JSON.
+func scopeColumn(name string, field func(*registry.Issuer) *registry.Scope) column[registry.Issuer] {
+	return column[registry.Issuer]{
+		name: name,
+		value: func(is *registry.Issuer) any {
+			sc := field(is)
+			// A struct of strings and an int always encodes.
+			b, _ := json.Marshal(scopeRow{Occupations: sc.Occupations, MaxLevel: int(sc.MaxLevel)})
+			return string(b)
+		},
+		dest: func(is *registry.Issuer) (any, func() error) {
+			var s string
+			return &s, func() error {
+				var r scopeRow
+				if err := json.Unmarshal([]byte(s), &r); err != nil {
+					return err
+				}
+				*field(is) = registry.Scope{Occupations: r.Occupations, MaxLevel: registry.Level(r.MaxLevel)}
+				return nil
+			}
+		},
+	}
 }
 
 var (

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"reflect"
 
@@ -103,7 +102,6 @@ func (s *Store) ImportUsers(ctx context.Context, list []*registry.User) (int, er
 // transaction. It returns how many keys it stored. ECONFLICT if a stored
 // key differs from the offered one (whether a key is active aside).
 func (s *Store) ImportSigningKeys(ctx context.Context, keys []*registry.SigningKey) (int, error) {
-	const cols = `id, algorithm, public, sealed, active, created_at`
 	var active string
 	for _, k := range keys {
 		if k.Active {
@@ -113,24 +111,14 @@ func (s *Store) ImportSigningKeys(ctx context.Context, keys []*registry.SigningK
 	n, err := restoreRows(ctx, s, "signing key", keys,
 		func(k *registry.SigningKey) any { return k.ID },
 		func(tx *sql.Tx, k *registry.SigningKey) (*registry.SigningKey, error) {
-			var (
-				got     registry.SigningKey
-				on      int
-				created string
-			)
-			err := tx.QueryRowContext(ctx, `SELECT `+cols+` FROM signing_keys WHERE id = ?`, k.ID).
-				Scan(&got.ID, &got.Algorithm, &got.Public, &got.Sealed, &on, &created)
-			if err != nil {
-				return nil, err
-			}
-			if got.CreatedAt, err = parseTime(created); err != nil {
-				return nil, err
-			}
-			return &got, nil
+			return scanColumns(signingKeyTable, tx.QueryRowContext(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys WHERE id = ?`, k.ID))
 		},
 		func(tx *sql.Tx, k *registry.SigningKey) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (`+cols+`) VALUES (?, ?, ?, ?, 0, ?)`,
-				k.ID, k.Algorithm, nonNil(k.Public), nonNil(k.Sealed), formatTime(k.CreatedAt))
+			// Stored inactive: the offered active key is made active
+			// below, once every key is in.
+			inactive := *k
+			inactive.Active = false
+			_, err := tx.ExecContext(ctx, insertSigningKey, columnValues(signingKeyTable, &inactive)...)
 			return err
 		},
 		func(got, want *registry.SigningKey) bool {
@@ -161,12 +149,7 @@ func (s *Store) ImportAuditEntries(ctx context.Context, list []*registry.AuditEn
 			return scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq = ?`, e.Seq))
 		},
 		func(tx *sql.Tx, e *registry.AuditEntry) error {
-			attrs, err := json.Marshal(nonNilAttrs(e.Attrs))
-			if err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				e.Seq, formatTime(e.Time), e.Event, e.Actor, string(attrs), e.Prev, e.Hash)
+			_, err := tx.ExecContext(ctx, insertAudit, columnValues(auditTable, e)...)
 			return err
 		},
 		func(got, want *registry.AuditEntry) bool { return got.Hash == want.Hash })
@@ -181,8 +164,7 @@ func (s *Store) ImportAuditCheckpoints(ctx context.Context, list []*registry.Aud
 			return scanCheckpoint(tx.QueryRowContext(ctx, `SELECT `+checkpointColumns+` FROM audit_checkpoints WHERE count = ?`, cp.Count))
 		},
 		func(tx *sql.Tx, cp *registry.AuditCheckpoint) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (`+checkpointColumns+`) VALUES (?, ?, ?, ?, ?)`,
-				cp.Count, cp.HeadHash, formatTime(cp.Time), cp.KeyID, cp.JWS)
+			_, err := tx.ExecContext(ctx, insertCheckpoint, columnValues(checkpointTable, cp)...)
 			return err
 		},
 		func(got, want *registry.AuditCheckpoint) bool { return got.JWS == want.JWS })

@@ -2,8 +2,25 @@ package sqlite
 
 import (
 	"context"
+	"time"
 
 	"github.com/skillreg/skillreg/registry"
+)
+
+// signingKeyTable is the signing_keys table as the store reads and writes
+// it.
+var signingKeyTable = []column[registry.SigningKey]{
+	textColumn("id", func(k *registry.SigningKey) *string { return &k.ID }),
+	textColumn("algorithm", func(k *registry.SigningKey) *string { return &k.Algorithm }),
+	blobColumn("public", func(k *registry.SigningKey) *[]byte { return &k.Public }),
+	blobColumn("sealed", func(k *registry.SigningKey) *[]byte { return &k.Sealed }),
+	boolColumn("active", func(k *registry.SigningKey) *bool { return &k.Active }),
+	timeColumn("created_at", func(k *registry.SigningKey) *time.Time { return &k.CreatedAt }),
+}
+
+var (
+	signingKeyColumns = columnNames(signingKeyTable)
+	insertSigningKey  = `INSERT INTO signing_keys (` + signingKeyColumns + `) VALUES (` + placeholders(signingKeyTable) + `)`
 )
 
 // CreateSigningKey stores a key. If k.Active, every other key stops being
@@ -20,14 +37,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k *registry.SigningKey) er
 			return internal(err, "retire active signing key")
 		}
 	}
-	active := 0
-	if k.Active {
-		active = 1
-	}
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO signing_keys (id, algorithm, public, sealed, active, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Algorithm, nonNil(k.Public), nonNil(k.Sealed), active, formatTime(k.CreatedAt))
+	_, err = tx.ExecContext(ctx, insertSigningKey, columnValues(signingKeyTable, k)...)
 	switch {
 	case isUnique(err):
 		return registry.Errorf(registry.ECONFLICT, "signing key %s already exists", k.ID)
@@ -42,33 +52,18 @@ func (s *Store) CreateSigningKey(ctx context.Context, k *registry.SigningKey) er
 
 // SigningKeys returns every key, oldest first (ties in insertion order).
 func (s *Store) SigningKeys(ctx context.Context) ([]*registry.SigningKey, error) {
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT id, algorithm, public, sealed, active, created_at FROM signing_keys ORDER BY created_at, rowid`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys ORDER BY created_at, rowid`)
 	if err != nil {
 		return nil, internal(err, "list signing keys")
 	}
 	defer rows.Close()
 	var keys []*registry.SigningKey
 	for rows.Next() {
-		var (
-			k       registry.SigningKey
-			active  int
-			created string
-		)
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.Public, &k.Sealed, &active, &created); err != nil {
+		k, err := scanColumns(signingKeyTable, rows)
+		if err != nil {
 			return nil, internal(err, "list signing keys")
 		}
-		k.Active = active == 1
-		if k.CreatedAt, err = parseTime(created); err != nil {
-			return nil, internal(err, "list signing keys")
-		}
-		if len(k.Public) == 0 {
-			k.Public = nil
-		}
-		if len(k.Sealed) == 0 {
-			k.Sealed = nil
-		}
-		keys = append(keys, &k)
+		keys = append(keys, k)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, internal(err, "list signing keys")

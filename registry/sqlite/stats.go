@@ -78,6 +78,9 @@ func (s *Store) queryCells(ctx context.Context, q string, args ...any) ([]stats.
 // CreateStatsOps stores each op unless one with its ID is stored, all in
 // one transaction, and reports per op whether it stored it.
 func (s *Store) CreateStatsOps(ctx context.Context, ops []*stats.Op) ([]bool, error) {
+	if j := s.journal.Load(); j != nil {
+		return j.create(ops), nil
+	}
 	created := make([]bool, len(ops))
 	err := s.inStatsTx(ctx, "store counter ops", func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO stats_ops (id, created_at, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`)
@@ -130,11 +133,19 @@ func (s *Store) StatsOps(ctx context.Context) ([]*stats.Op, error) {
 	if err := rows.Err(); err != nil {
 		return nil, internal(err, "list counter ops")
 	}
+	if j := s.journal.Load(); j != nil {
+		out = j.list(out)
+	}
 	return out, nil
 }
 
 // DeleteStatsOps deletes the ops with the given IDs.
 func (s *Store) DeleteStatsOps(ctx context.Context, ids []string) error {
+	if j := s.journal.Load(); j != nil {
+		if ids = j.remove(ids); len(ids) == 0 {
+			return nil
+		}
+	}
 	return s.inStatsTx(ctx, "delete counter ops", func(tx *sql.Tx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM stats_ops WHERE id = ?`, id); err != nil {
@@ -149,6 +160,9 @@ func (s *Store) DeleteStatsOps(ctx context.Context, ids []string) error {
 // that also records the marker; if the marker is recorded already, the
 // deltas were applied and nothing changes.
 func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []stats.Delta) error {
+	if j := s.journal.Load(); j != nil {
+		return j.apply(marker, deltas)
+	}
 	return s.inStatsTx(ctx, "apply counter deltas", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO stats_pending (marker) VALUES (?) ON CONFLICT DO NOTHING`, marker)
 		if err != nil {
@@ -195,11 +209,17 @@ func (s *Store) StatsPendingMarkers(ctx context.Context) ([]string, error) {
 	if err := rows.Err(); err != nil {
 		return nil, internal(err, "list pending markers")
 	}
+	if j := s.journal.Load(); j != nil {
+		out = j.markers(out)
+	}
 	return out, nil
 }
 
 // ReleaseStatsMarker removes marker from every pending list.
 func (s *Store) ReleaseStatsMarker(ctx context.Context, marker string) error {
+	if j := s.journal.Load(); j != nil && j.release(marker) {
+		return nil
+	}
 	return s.inStatsTx(ctx, "release a counter marker", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM stats_pending WHERE marker = ?`, marker)
 		return err
@@ -504,6 +524,9 @@ func (s *Store) withNormalSync(ctx context.Context, what string, fn func(conn *s
 		return internal(err, "%s: connection", what)
 	}
 	defer conn.Close()
+	if s.bulk.Load() {
+		return fn(conn) // BulkLoad has set synchronous=OFF and restores FULL
+	}
 	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
 		return internal(err, "%s: synchronous", what)
 	}

@@ -26,6 +26,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -62,9 +63,16 @@ const ReadMmapSize = 1 << 30
 // Store is a registry.Store in one SQLite database file.
 type Store struct {
 	path  string
-	write *sql.DB  // one connection, BEGIN IMMEDIATE
-	read  *sql.DB  // many connections, read-only
-	stmts sync.Map // query -> *sql.Stmt on read: the hot reads (prepared.go)
+	write *sql.DB     // one connection, BEGIN IMMEDIATE
+	read  *sql.DB     // many connections, read-only
+	stmts sync.Map    // query -> *sql.Stmt on read: the hot reads (prepared.go)
+	bulk  atomic.Bool // set during BulkLoad: the write connection runs at synchronous=OFF
+	// writeStmts are issuance's statements on write, prepared by Open and
+	// only read after (prepared.go).
+	writeStmts map[string]*sql.Stmt
+	// journal, during a BulkLoad, holds the statistics ops, markers and
+	// deltas in memory (stats_journal.go).
+	journal atomic.Pointer[bulkJournal]
 }
 
 // Open opens the database at path, creating it and its parent directory if
@@ -99,6 +107,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.write.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
+	s.prepareWrites(ctx)
 
 	s.read, err = sql.Open("sqlite", dsn(path, url.Values{"_query_only": {"1"},
 		"_pragma": {fmt.Sprintf("mmap_size(%d)", ReadMmapSize)}}))

@@ -67,6 +67,7 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -107,7 +108,7 @@ type Mark struct {
 	DoneAt time.Time `json:"done_at"`
 }
 
-// statsNow is the time of the counter upkeep: the wall clock, not the
+// now is the time of the counter upkeep: the wall clock, not the
 // registry's clock, because leases and marks coordinate processes and
 // must advance even where a test pins the registry's clock.
 func now() time.Time { return time.Now().UTC() }
@@ -121,10 +122,10 @@ func opID(hash string, version int64) string {
 // figures. The domain makes one with NewKeeper and calls it around every
 // certificate write.
 type Keeper struct {
-	store Store
-	certs Certificates
-	log   *slog.Logger
-	fault func(step string) error
+	store  Store
+	certs  Certificates
+	log    *slog.Logger
+	faults atomic.Pointer[func(step string) error] // tests only: SetFault
 }
 
 // NewKeeper returns a Keeper over store, reading certificates through
@@ -133,7 +134,15 @@ func NewKeeper(store Store, certs Certificates, log *slog.Logger) *Keeper {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Keeper{store: store, certs: certs, log: log, fault: func(string) error { return nil }}
+	return &Keeper{store: store, certs: certs, log: log}
+}
+
+// fault is the failure SetFault injects before a step, nil without one.
+func (k *Keeper) fault(step string) error {
+	if f := k.faults.Load(); f != nil {
+		return (*f)(step)
+	}
+	return nil
 }
 
 // SetFault makes the keeper call f before each step of the counter
@@ -141,9 +150,10 @@ func NewKeeper(store Store, certs Certificates, log *slog.Logger) *Keeper {
 // if the process had died there. nil removes it. For tests only.
 func (k *Keeper) SetFault(f func(step string) error) {
 	if f == nil {
-		f = func(string) error { return nil }
+		k.faults.Store(nil)
+		return
 	}
-	k.fault = f
+	k.faults.Store(&f)
 }
 
 // NewMark returns the mark of a change of the holder's certificates, not
@@ -178,7 +188,7 @@ func (k *Keeper) Begin(ctx context.Context, hash string) (*Mark, error) {
 	if err := k.fault("mark"); err != nil {
 		return nil, err
 	}
-	m := &Mark{ID: newID(), Hash: hash, At: now()}
+	m := NewMark(hash)
 	if err := k.store.PutStatsMarks(ctx, m); err != nil {
 		return nil, fmt.Errorf("stats: mark holder: %w", err)
 	}
