@@ -5,7 +5,8 @@
 # then measures with wrk at C connections:
 #   (a) GET /healthz                      a trivial route of the same server
 #   (b) GET /v/<token> (application/json) cycling over the N tokens
-# and prints requests/s, p50, p99, non-2xx counts and the ratio b/a.
+# and prints requests/s, p50, p99, non-2xx counts, the server's CPU time per
+# request (user + system, from /proc) and the ratio b/a.
 #
 #   bench/verify.sh [N=10000] [DURATION=20s] [CONNECTIONS=64]
 #   SKILLREG_BIN=/path/to/skillreg bench/verify.sh   # a binary built elsewhere
