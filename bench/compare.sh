@@ -26,10 +26,12 @@
 #   issue   BenchmarkStatsIssue: one Registry.Issue after another (API
 #           issuance: certificate, statistics upkeep, audit; in the new
 #           tree also the token's signature and MAC), ISSUES each, 3 times
+#   statsread  BenchmarkStatsRead over 10,000 demo certificates: the
+#           tier, province and trend reads, 2000 each, 3 times
 #   demo    skillreg demo --certificates DEMO under /usr/bin/time -v:
 #           wall time, CPU time (user + system) and peak RSS
 #
-#   bench/compare.sh [verify] [scale] [inproc] [import] [issue] [demo]  (default: all)
+#   bench/compare.sh [verify] [scale] [inproc] [import] [issue] [statsread] [demo]  (default: all)
 #
 # Environment: BASE (b1d9d08, main just before this work), ROUNDS (2), N (10000), DURATION (20s),
 # CONNS (64), ROWS (100000), ISSUES (500), DEMO (1000000), BIG (1000000), SAMPLE (100000),
@@ -50,7 +52,7 @@ BIG=${BIG:-1000000}
 SAMPLE=${SAMPLE:-100000}
 SCALE_TREES=${SCALE_TREES:-new}
 what=("$@")
-[ ${#what[@]} -gt 0 ] || what=(verify scale inproc import issue demo)
+[ ${#what[@]} -gt 0 ] || what=(verify scale inproc import issue statsread demo)
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -128,6 +130,13 @@ for w in "${what[@]}"; do
         note "issue round $round $tree: ns/op $out load $(cut -d' ' -f1 /proc/loadavg)"
       done
       ;;
+    statsread)
+      for tree in base new; do
+        out=$(cd "$work/$tree" && go test -run '^$' -bench 'BenchmarkStatsRead$' -benchtime 2000x -count 3 ./registry/ 2>/dev/null \
+          | awk '/^BenchmarkStatsRead/ {sub(/^BenchmarkStatsRead\/certs=10000\//, "", $1); sub(/-[0-9]+$/, "", $1); v[$1] = v[$1] " " $3} END {for (k in v) printf "%s:%s; ", k, v[k]}' || true)
+        note "statsread round $round $tree (10,000 certificates, ns/op): $out load $(cut -d' ' -f1 /proc/loadavg)"
+      done
+      ;;
     demo)
       for tree in base new; do
         rm -rf "$work/demo"
@@ -140,7 +149,7 @@ for w in "${what[@]}"; do
       rm -rf "$work/demo"
       ;;
     *)
-      echo "unknown measurement $w (verify, scale, inproc, import, issue, demo)"
+      echo "unknown measurement $w (verify, scale, inproc, import, issue, statsread, demo)"
       exit 2
       ;;
     esac
