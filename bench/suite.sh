@@ -22,7 +22,8 @@
 # missing; without chromium, zbarimg, curl, jq or those packages some tests
 # skip, and the summary says which.
 #
-# Prints "RESULT" lines as it goes; the last block is the summary. Exits 1
+# Logs: idle.log, measured-1.log and measured-2.log (the runs under load),
+# loop-N.log (the load), compare-SIDE-N.log. Prints "RESULT" lines as it goes; the last block is the summary. Exits 1
 # if any measured run failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -123,32 +124,32 @@ for mode in "${modes[@]}"; do
       while :; do
         i=$((i + 1))
         s=$(date +%s)
-        if go test -count=1 ./... >"'"$LOGDIR"'/load-$i.log" 2>&1; then r=pass; else r=FAIL; fi
-        echo "load run $i: $r, $(( $(date +%s) - s )) s" >>"'"$LOGDIR"'/load-runs.txt"
+        if go test -count=1 ./... >"'"$LOGDIR"'/loop-$i.log" 2>&1; then r=pass; else r=FAIL; fi
+        echo "load run $i: $r, $(( $(date +%s) - s )) s" >>"'"$LOGDIR"'/loop-runs.txt"
       done' </dev/null >/dev/null 2>&1 &
     load_pgid=$!
     sleep 20 # the load is under way before the measured runs start
-    suite load-1
+    suite measured-1
     result "under load, run 1: exit $rc, wall $wall s, load $(load)"
-    [ "$rc" = 0 ] || { failed=1; failures "$LOGDIR/load-1.log"; }
+    [ "$rc" = 0 ] || { failed=1; failures "$LOGDIR/measured-1.log"; }
     rc1=$rc
     if [ "$rc1" = 0 ]; then
-      suite load-2
+      suite measured-2
       result "under load, run 2: exit $rc, wall $wall s, load $(load)"
-      [ "$rc" = 0 ] || { failed=1; failures "$LOGDIR/load-2.log"; }
+      [ "$rc" = 0 ] || { failed=1; failures "$LOGDIR/measured-2.log"; }
     fi
     kill -- "-$load_pgid" 2>/dev/null || true
     load_pgid=
     sleep 1
-    done_runs=$(cat "$LOGDIR/load-runs.txt" 2>/dev/null || true)
+    done_runs=$(cat "$LOGDIR/loop-runs.txt" 2>/dev/null || true)
     result "load loop: ${done_runs:-no run finished} (load $l0 before); the run in progress at the end was stopped"
     if grep -q FAIL <<<"$done_runs"; then
       failed=1
       for i in $(sed -n 's/^load run \([0-9]*\): FAIL.*/\1/p' <<<"$done_runs"); do
-        echo "   load run $i ($LOGDIR/load-$i.log):"; failures "$LOGDIR/load-$i.log"
+        echo "   load run $i ($LOGDIR/loop-$i.log):"; failures "$LOGDIR/loop-$i.log"
       done
     fi
-    for f in "$LOGDIR"/load-1.log "$LOGDIR"/load-2.log; do
+    for f in "$LOGDIR"/measured-1.log "$LOGDIR"/measured-2.log; do
       [ -f "$f" ] || continue
       echo "   $(basename "$f" .log), packages over 30 s:"
       packages "$f" | awk '$1 > 30' | sed 's/^/   /'
