@@ -18,7 +18,8 @@
 #           tree's binary (and the base's too with SCALE_TREES="base new"):
 #           SAMPLE (100,000) tokens drawn at random from each store (all of
 #           a smaller one), each verified once before wrk; the summary gives
-#           BIG's verify req/s against N's
+#           BIG's verify req/s against N's, and the server's CPU time per
+#           verification at BIG against N's (steadier on a busy machine)
 #   inproc  the in-process handler benchmarks BenchmarkVerifyAPI/token and
 #           BenchmarkHealthz (no sockets, no wrk: CPU per request), 5000
 #           requests each, 4 times
@@ -108,10 +109,11 @@ for w in "${what[@]}"; do
           out=$(DEMO_DATA="$work/demo-$n" SKILLREG_BIN="$work/skillreg-$tree" STORE=demo SAMPLE=$((n < SAMPLE ? n : SAMPLE)) "$root/bench/verify.sh" "$n" "$DURATION" "$CONNS" 2>&1 | tee /dev/stderr | grep '^RESULT' || true)
           note "scale round $round $tree: ${out#RESULT } load $(cut -d' ' -f1 /proc/loadavg)"
           rps=$(sed -n 's/.* verify_rps=\([0-9.]*\).*/\1/p' <<<"$out")
-          if [ "$n" = "$N" ]; then small=$rps; else big=$rps; fi
+          cpu=$(sed -n 's/.* verify_cpu_us=\([0-9.]*\).*/\1/p' <<<"$out")
+          if [ "$n" = "$N" ]; then small=$rps smallcpu=$cpu; else big=$rps bigcpu=$cpu; fi
         done
         if [ -n "$small" ] && [ -n "$big" ]; then
-          note "scale round $round $tree: verify req/s at $BIG / at $N = $(printf '%.3f' "$(echo "$big / $small" | bc -l)")"
+          note "scale round $round $tree: verify req/s at $BIG / at $N = $(printf '%.3f' "$(echo "$big / $small" | bc -l)"); server CPU per verification at $BIG / at $N = $(printf '%.3f' "$(echo "$bigcpu / $smallcpu" | bc -l)")"
         fi
       done
       ;;

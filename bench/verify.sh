@@ -5,7 +5,8 @@
 # then measures with wrk at C connections:
 #   (a) GET /healthz                      a trivial route of the same server
 #   (b) GET /v/<token> (application/json) cycling over the N tokens
-# and prints requests/s, p50, p99, non-2xx counts and the ratio b/a.
+# and prints requests/s, p50, p99, non-2xx counts, the server's CPU time per
+# request (user + system, from /proc) and the ratio b/a.
 #
 #   bench/verify.sh [N=10000] [DURATION=20s] [CONNECTIONS=64]
 #   SKILLREG_BIN=/path/to/skillreg bench/verify.sh   # a binary built elsewhere
@@ -179,28 +180,35 @@ curl -fsS -H 'Accept: application/json' "$base$(head -1 "$work/paths.txt")" | jq
 
 run_wrk() { # name, extra args...
   local name=$1; shift
+  # The server's CPU time (user + system, in clock ticks) around the run:
+  # CPU per request depends much less on the machine's load than req/s.
+  local cpu0 cpu1
+  cpu0=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
   wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" >"$work/$name.out"
+  cpu1=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
   cat "$work/$name.out" >&2
-  local rps p50 p99 errs
+  local rps p50 p99 errs reqs cpu
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/$name.out")
   p50=$(awk '$1=="50%" {print $2}' "$work/$name.out")
   p99=$(awk '$1=="99%" {print $2}' "$work/$name.out")
   errs=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$work/$name.out")
   errs=${errs:-0}
   sock=$(awk '/Socket errors:/ {print $0}' "$work/$name.out")
-  echo "$name $rps $p50 $p99 $errs ${sock:-none}"
+  reqs=$(awk '/requests in/ {print $1}' "$work/$name.out")
+  cpu=$(printf '%.1f' "$(echo "($cpu1 - $cpu0) * 1000000 / $(getconf CLK_TCK) / $reqs" | bc -l)")
+  echo "$name $rps $p50 $p99 $errs $cpu ${sock:-none}"
 }
 echo "== wrk: $THREADS threads, $CONNS connections, $DURATION each"
 a=$(run_wrk healthz "$base/healthz" 2>/dev/null)
 b=$(run_wrk verify -s "$root/bench/verify.lua" "$base" -- "$work/paths.txt" 2>/dev/null)
-read -r _ arps ap50 ap99 aerr asock <<<"$a"
-read -r _ brps bp50 bp99 berr bsock <<<"$b"
+read -r _ arps ap50 ap99 aerr acpu asock <<<"$a"
+read -r _ brps bp50 bp99 berr bcpu bsock <<<"$b"
 echo
-printf '%-34s %12s %10s %10s %8s\n' route req/s p50 p99 non-2xx
-printf '%-34s %12s %10s %10s %8s\n' "(a) GET /healthz" "$arps" "$ap50" "$ap99" "$aerr"
-printf '%-34s %12s %10s %10s %8s\n' "(b) GET /v/<token> JSON ($N tokens)" "$brps" "$bp50" "$bp99" "$berr"
+printf '%-34s %12s %10s %10s %8s %14s\n' route req/s p50 p99 non-2xx "server CPU/req"
+printf '%-34s %12s %10s %10s %8s %14s\n' "(a) GET /healthz" "$arps" "$ap50" "$ap99" "$aerr" "$acpu µs"
+printf '%-34s %12s %10s %10s %8s %14s\n' "(b) GET /v/<token> JSON ($N tokens)" "$brps" "$bp50" "$bp99" "$berr" "$bcpu µs"
 printf 'ratio (b)/(a): %.1f%%\n' "$(echo "100 * $brps / $arps" | bc -l)"
 [ "$aerr" = 0 ] && [ "$berr" = 0 ] || echo "WARNING: non-2xx responses"
 echo "socket errors: (a) $asock (b) $bsock"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
-echo "RESULT store=$STORE n=$N tokens=$(wc -l <"$work/paths.txt") import_rows_per_s=$(printf '%.0f' "$(echo "$issued / ($t1 - $t0)" | bc -l)") healthz_rps=$arps healthz_p99=$ap99 verify_rps=$brps verify_p50=$bp50 verify_p99=$bp99 ratio=$(printf '%.3f' "$(echo "$brps / $arps" | bc -l)") non2xx=$((aerr + berr))"
+echo "RESULT store=$STORE n=$N tokens=$(wc -l <"$work/paths.txt") import_rows_per_s=$(printf '%.0f' "$(echo "$issued / ($t1 - $t0)" | bc -l)") healthz_rps=$arps healthz_p99=$ap99 verify_rps=$brps verify_p50=$bp50 verify_p99=$bp99 ratio=$(printf '%.3f' "$(echo "$brps / $arps" | bc -l)") non2xx=$((aerr + berr)) healthz_cpu_us=$acpu verify_cpu_us=$bcpu"

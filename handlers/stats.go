@@ -165,11 +165,11 @@ func (s *Server) listPlans(c echo.Context) error {
 // planInput is what an admin sends to add a plan: the fields a plan is
 // made of, without the ones the registry sets (built_in, created_at).
 type planInput struct {
-	ID      string            `json:"id"`
-	Name    string            `json:"name"`
-	EndDate string            `json:"end_date"`
-	Targets stats.PlanTargets `json:"targets"`
-	Default bool              `json:"default"`
+	ID      string          `json:"id"`
+	Name    string          `json:"name"`
+	EndDate string          `json:"end_date"`
+	Targets planTargetsJSON `json:"targets"`
+	Default bool            `json:"default"`
 }
 
 // createPlan answers POST /api/v1/plans (admin).
@@ -178,7 +178,7 @@ func (s *Server) createPlan(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	p := &stats.Plan{ID: in.ID, Name: in.Name, EndDate: in.EndDate, Targets: in.Targets, Default: in.Default}
+	p := &stats.Plan{ID: in.ID, Name: in.Name, EndDate: in.EndDate, Targets: in.Targets.targets(), Default: in.Default}
 	if err := s.reg.CreatePlan(c.Request().Context(), actor(c), p); err != nil {
 		return err
 	}
@@ -189,9 +189,9 @@ func (s *Server) createPlan(c echo.Context) error {
 // registry lets change (the ID is in the path; the default is chosen
 // with POST /api/v1/plans/:id/default).
 type planUpdate struct {
-	Name    string            `json:"name"`
-	EndDate string            `json:"end_date"`
-	Targets stats.PlanTargets `json:"targets"`
+	Name    string          `json:"name"`
+	EndDate string          `json:"end_date"`
+	Targets planTargetsJSON `json:"targets"`
 }
 
 // updatePlan answers PUT /api/v1/plans/:id (admin).
@@ -200,7 +200,7 @@ func (s *Server) updatePlan(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	p := &stats.Plan{ID: c.Param("id"), Name: in.Name, EndDate: in.EndDate, Targets: in.Targets}
+	p := &stats.Plan{ID: c.Param("id"), Name: in.Name, EndDate: in.EndDate, Targets: in.Targets.targets()}
 	if err := s.reg.UpdatePlan(c.Request().Context(), actor(c), p); err != nil {
 		return err
 	}

@@ -25,7 +25,8 @@ func toStatsQueryJSON(q registry.StatsQuery) statsQueryJSON {
 	return statsQueryJSON{Province: q.Province, Occupation: q.Occupation, Channel: q.Channel, Plan: q.Plan}
 }
 
-// planTargetsJSON are a plan's targets; shares are fractions.
+// planTargetsJSON are a plan's targets, as sent and answered; shares
+// are fractions.
 type planTargetsJSON struct {
 	SkilledWorkers int64   `json:"skilled_workers"`
 	Technician     float64 `json:"technician"`
@@ -35,6 +36,12 @@ type planTargetsJSON struct {
 
 func toPlanTargetsJSON(t stats.PlanTargets) planTargetsJSON {
 	return planTargetsJSON{SkilledWorkers: t.SkilledWorkers, Technician: t.Technician,
+		SeniorWorker: t.SeniorWorker, HighSkilled: t.HighSkilled}
+}
+
+// targets converts targets an admin sent.
+func (t planTargetsJSON) targets() stats.PlanTargets {
+	return stats.PlanTargets{SkilledWorkers: t.SkilledWorkers, Technician: t.Technician,
 		SeniorWorker: t.SeniorWorker, HighSkilled: t.HighSkilled}
 }
 

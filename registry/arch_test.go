@@ -135,6 +135,26 @@ func TestDomainHasNoStorageTags(t *testing.T) {
 	}
 }
 
+// TestStatsTypesHaveNoTags keeps registry/stats free of struct tags:
+// nothing encodes its types as they are. The handlers answer with their
+// own types (handlers/stats_json.go) and each store keeps its own stored
+// shapes (registry/sqlite/stats_rows.go, the documents in
+// registry/mongo/stats.go).
+func TestStatsTypesHaveNoTags(t *testing.T) {
+	for _, f := range parseDir(t, "stats") {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if field, ok := n.(*ast.Field); ok && field.Tag != nil {
+				name := "embedded field"
+				if len(field.Names) > 0 {
+					name = field.Names[0].Name
+				}
+				t.Errorf("stats: field %s has the tag %s; give the encoder its own type", name, field.Tag.Value)
+			}
+			return true
+		})
+	}
+}
+
 func testNoStorageTags(t *testing.T, dir string) {
 	for _, f := range parseDir(t, dir) {
 		ast.Inspect(f, func(n ast.Node) bool {

@@ -436,17 +436,35 @@ func (s *Store) DeleteStatsMarks(ctx context.Context, before time.Time) error {
 }
 
 type planDoc struct {
-	ID        string            `bson:"_id"`
-	Name      string            `bson:"name"`
-	EndDate   string            `bson:"end_date"`
-	Targets   stats.PlanTargets `bson:"targets"`
-	Default   bool              `bson:"default"`
-	CreatedAt time.Time         `bson:"created_at"`
+	ID        string         `bson:"_id"`
+	Name      string         `bson:"name"`
+	EndDate   string         `bson:"end_date"`
+	Targets   planTargetsDoc `bson:"targets"`
+	Default   bool           `bson:"default"`
+	CreatedAt time.Time      `bson:"created_at"`
+}
+
+// planTargetsDoc is a plan's targets as stored; the keys are the field
+// names the driver gave them by default when stats.PlanTargets was
+// stored as it is.
+type planTargetsDoc struct {
+	SkilledWorkers int64   `bson:"skilledworkers"`
+	Technician     float64 `bson:"technician"`
+	SeniorWorker   float64 `bson:"seniorworker"`
+	HighSkilled    float64 `bson:"highskilled"`
+}
+
+func toPlanTargetsDoc(t stats.PlanTargets) planTargetsDoc {
+	return planTargetsDoc{SkilledWorkers: t.SkilledWorkers, Technician: t.Technician, SeniorWorker: t.SeniorWorker, HighSkilled: t.HighSkilled}
+}
+
+func (d planTargetsDoc) targets() stats.PlanTargets {
+	return stats.PlanTargets{SkilledWorkers: d.SkilledWorkers, Technician: d.Technician, SeniorWorker: d.SeniorWorker, HighSkilled: d.HighSkilled}
 }
 
 // CreatePlan stores a plan. ECONFLICT if its ID is taken.
 func (s *Store) CreatePlan(ctx context.Context, p *stats.Plan) error {
-	_, err := s.statsColl(collStatsPlans).InsertOne(ctx, &planDoc{ID: p.ID, Name: p.Name, EndDate: p.EndDate, Targets: p.Targets,
+	_, err := s.statsColl(collStatsPlans).InsertOne(ctx, &planDoc{ID: p.ID, Name: p.Name, EndDate: p.EndDate, Targets: toPlanTargetsDoc(p.Targets),
 		Default: p.Default, CreatedAt: msTime(p.CreatedAt)})
 	switch {
 	case mongo.IsDuplicateKeyError(err):
@@ -470,7 +488,7 @@ func (s *Store) Plans(ctx context.Context) ([]*stats.Plan, error) {
 	}
 	out := make([]*stats.Plan, 0, len(docs))
 	for _, d := range docs {
-		out = append(out, &stats.Plan{ID: d.ID, Name: d.Name, EndDate: d.EndDate, Targets: d.Targets, Default: d.Default, CreatedAt: d.CreatedAt.UTC()})
+		out = append(out, &stats.Plan{ID: d.ID, Name: d.Name, EndDate: d.EndDate, Targets: d.Targets.targets(), Default: d.Default, CreatedAt: d.CreatedAt.UTC()})
 	}
 	return out, nil
 }
@@ -480,7 +498,7 @@ func (s *Store) Plans(ctx context.Context) ([]*stats.Plan, error) {
 // is none.
 func (s *Store) UpdatePlan(ctx context.Context, p *stats.Plan) error {
 	res, err := s.statsColl(collStatsPlans).UpdateOne(ctx, bson.D{{Key: "_id", Value: p.ID}}, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "name", Value: p.Name}, {Key: "end_date", Value: p.EndDate}, {Key: "targets", Value: p.Targets}, {Key: "default", Value: p.Default},
+		{Key: "name", Value: p.Name}, {Key: "end_date", Value: p.EndDate}, {Key: "targets", Value: toPlanTargetsDoc(p.Targets)}, {Key: "default", Value: p.Default},
 	}}})
 	if err != nil {
 		return internal(err, "update plan %s", p.ID)

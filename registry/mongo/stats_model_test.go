@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -65,5 +66,43 @@ func TestStatsDocumentFieldNames(t *testing.T) {
 	}
 	if len(ops) != 1 || len(ops[0].Certs) != 1 || ops[0].Certs[0] != cert || len(ops[0].Deltas) != 1 || ops[0].Deltas[0] != op.Deltas[0] {
 		t.Errorf("StatsOps = %+v, want the stored op back", ops)
+	}
+}
+
+// TestPlanDocumentFieldNames pins the field names of a stored plan's
+// targets, as CreatePlan and UpdatePlan write them.
+func TestPlanDocumentFieldNames(t *testing.T) {
+	testURI(t)
+	ctx := context.Background()
+	s := openTest(t)
+	targets := stats.PlanTargets{SkilledWorkers: 250_000_000, Technician: 0.05, SeniorWorker: 0.2, HighSkilled: 0.25}
+	if err := s.CreatePlan(ctx, &stats.Plan{ID: "created", Name: "c", EndDate: "2030-12-31", Targets: targets, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreatePlan(ctx, &stats.Plan{ID: "updated", Name: "u", EndDate: "2030-12-31", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdatePlan(ctx, &stats.Plan{ID: "updated", Name: "u2", EndDate: "2031-12-31", Targets: targets}); err != nil {
+		t.Fatal(err)
+	}
+	want := bson.D{{Key: "skilledworkers", Value: int64(250_000_000)}, {Key: "technician", Value: 0.05},
+		{Key: "seniorworker", Value: 0.2}, {Key: "highskilled", Value: 0.25}}
+	for _, id := range []string{"created", "updated"} {
+		var raw struct {
+			Targets bson.D `bson:"targets"`
+		}
+		if err := s.statsColl(collStatsPlans).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(raw.Targets, want) {
+			t.Errorf("plan %s: stored targets %v, want %v", id, raw.Targets, want)
+		}
+	}
+	plans, err := s.Plans(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plans) != 2 || plans[0].Targets != targets || plans[1].Targets != targets {
+		t.Errorf("Plans = %+v, want the targets back", plans)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -89,7 +88,7 @@ func (s *Store) CreateStatsOps(ctx context.Context, ops []*stats.Op) ([]bool, er
 		}
 		defer stmt.Close()
 		for i, op := range ops {
-			body, err := json.Marshal(op)
+			body, err := encodeOp(op)
 			if err != nil {
 				return err
 			}
@@ -124,11 +123,11 @@ func (s *Store) StatsOps(ctx context.Context) ([]*stats.Op, error) {
 		if err := rows.Scan(&body); err != nil {
 			return nil, internal(err, "list counter ops")
 		}
-		var op stats.Op
-		if err := json.Unmarshal([]byte(body), &op); err != nil {
+		op, err := decodeOp(body)
+		if err != nil {
 			return nil, internal(err, "decode counter op")
 		}
-		out = append(out, &op)
+		out = append(out, op)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, internal(err, "list counter ops")
@@ -236,7 +235,7 @@ func (s *Store) StatsHolders(ctx context.Context, hashes []string) ([]*stats.Hol
 		for i, h := range chunk {
 			args[i] = h
 		}
-		list, err := s.queryHolders(ctx, `SELECT hash, version, certs FROM stats_holders WHERE hash IN (?`+strings.Repeat(`, ?`, len(chunk)-1)+`)`, args...)
+		list, err := s.queryHolders(ctx, `SELECT `+columnNames(holderTable)+` FROM stats_holders WHERE hash IN (?`+strings.Repeat(`, ?`, len(chunk)-1)+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -250,7 +249,7 @@ func (s *Store) StatsHolders(ctx context.Context, hashes []string) ([]*stats.Hol
 // StatsHoldersAfter returns up to limit holder states whose hashes sort
 // after the given one, in hash order.
 func (s *Store) StatsHoldersAfter(ctx context.Context, after string, limit int) ([]*stats.Holder, error) {
-	return s.queryHolders(ctx, `SELECT hash, version, certs FROM stats_holders WHERE hash > ? ORDER BY hash LIMIT ?`, after, limit)
+	return s.queryHolders(ctx, `SELECT `+columnNames(holderTable)+` FROM stats_holders WHERE hash > ? ORDER BY hash LIMIT ?`, after, limit)
 }
 
 func (s *Store) queryHolders(ctx context.Context, q string, args ...any) ([]*stats.Holder, error) {
@@ -261,15 +260,11 @@ func (s *Store) queryHolders(ctx context.Context, q string, args ...any) ([]*sta
 	defer rows.Close()
 	var out []*stats.Holder
 	for rows.Next() {
-		var h stats.Holder
-		var certs string
-		if err := rows.Scan(&h.Hash, &h.Version, &certs); err != nil {
+		r, err := scanColumns(holderTable, rows)
+		if err != nil {
 			return nil, internal(err, "read holder states")
 		}
-		if err := json.Unmarshal([]byte(certs), &h.Certs); err != nil {
-			return nil, internal(err, "decode holder state")
-		}
-		out = append(out, &h)
+		out = append(out, r.holder())
 	}
 	if err := rows.Err(); err != nil {
 		return nil, internal(err, "read holder states")
@@ -281,7 +276,7 @@ func (s *Store) queryHolders(ctx context.Context, q string, args ...any) ([]*sta
 // Version-1 (absent counts as 0) and skips the others.
 func (s *Store) SetStatsHolders(ctx context.Context, hs []*stats.Holder) error {
 	return s.inStatsTx(ctx, "store holder states", func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO stats_holders (hash, version, certs) VALUES (?, 1, ?) ON CONFLICT (hash) DO NOTHING`)
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO stats_holders (`+columnNames(holderTable)+`) VALUES (`+placeholders(holderTable)+`) ON CONFLICT (hash) DO NOTHING`)
 		if err != nil {
 			return err
 		}
@@ -292,14 +287,12 @@ func (s *Store) SetStatsHolders(ctx context.Context, hs []*stats.Holder) error {
 		}
 		defer upd.Close()
 		for _, h := range hs {
-			certs, err := json.Marshal(nonNilCerts(h.Certs))
-			if err != nil {
-				return err
-			}
+			r := toHolderRow(h)
+			var err error
 			if h.Version == 1 {
-				_, err = ins.ExecContext(ctx, h.Hash, string(certs))
+				_, err = ins.ExecContext(ctx, columnValues(holderTable, &r)...)
 			} else {
-				_, err = upd.ExecContext(ctx, h.Version, string(certs), h.Hash, h.Version-1)
+				_, err = upd.ExecContext(ctx, h.Version, holderCertsColumn.value(&r), h.Hash, h.Version-1)
 			}
 			if err != nil {
 				return err
@@ -307,13 +300,6 @@ func (s *Store) SetStatsHolders(ctx context.Context, hs []*stats.Holder) error {
 		}
 		return nil
 	})
-}
-
-func nonNilCerts(c []stats.HolderCert) []stats.HolderCert {
-	if c == nil {
-		return []stats.HolderCert{}
-	}
-	return c
 }
 
 // CertificatesInHolderOrder returns up to limit certificates of the
@@ -337,9 +323,9 @@ func (s *Store) PutStatsMarks(ctx context.Context, ms ...*stats.Mark) error {
 	return s.inStatsTx(ctx, "store counter marks", func(tx *sql.Tx) error {
 		for _, m := range ms {
 			_, err := tx.ExecContext(ctx, `
-			INSERT INTO stats_marks (id, hash, at, done, done_at) VALUES (?, ?, ?, ?, ?)
+			INSERT INTO stats_marks (`+columnNames(markTable)+`) VALUES (`+placeholders(markTable)+`)
 			ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, at = excluded.at, done = excluded.done, done_at = excluded.done_at`,
-				m.ID, m.Hash, formatTime(m.At), boolInt(m.Done), formatTime(m.DoneAt))
+				columnValues(markTable, m)...)
 			if err != nil {
 				return err
 			}
@@ -348,18 +334,11 @@ func (s *Store) PutStatsMarks(ctx context.Context, ms ...*stats.Mark) error {
 	})
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // StatsMarks returns the marks that are not done, or were made or done at
 // or after since.
 func (s *Store) StatsMarks(ctx context.Context, since time.Time) ([]*stats.Mark, error) {
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT id, hash, at, done, done_at FROM stats_marks WHERE done = 0 OR at >= ? OR done_at >= ? ORDER BY at, id`,
+		SELECT `+columnNames(markTable)+` FROM stats_marks WHERE done = 0 OR at >= ? OR done_at >= ? ORDER BY at, id`,
 		formatTime(since), formatTime(since))
 	if err != nil {
 		return nil, internal(err, "list counter marks")
@@ -367,22 +346,11 @@ func (s *Store) StatsMarks(ctx context.Context, since time.Time) ([]*stats.Mark,
 	defer rows.Close()
 	var out []*stats.Mark
 	for rows.Next() {
-		var (
-			m          stats.Mark
-			at, doneAt string
-			done       int
-		)
-		if err := rows.Scan(&m.ID, &m.Hash, &at, &done, &doneAt); err != nil {
+		m, err := scanColumns(markTable, rows)
+		if err != nil {
 			return nil, internal(err, "list counter marks")
 		}
-		m.Done = done == 1
-		if m.At, err = parseTime(at); err != nil {
-			return nil, err
-		}
-		if m.DoneAt, err = parseTime(doneAt); err != nil {
-			return nil, err
-		}
-		out = append(out, &m)
+		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, internal(err, "list counter marks")
@@ -400,7 +368,7 @@ func (s *Store) DeleteStatsMarks(ctx context.Context, before time.Time) error {
 
 // CreatePlan stores a plan. ECONFLICT if its ID is taken.
 func (s *Store) CreatePlan(ctx context.Context, p *stats.Plan) error {
-	body, err := json.Marshal(p)
+	body, err := encodePlan(p)
 	if err != nil {
 		return internal(err, "encode plan %s", p.ID)
 	}
@@ -427,11 +395,11 @@ func (s *Store) Plans(ctx context.Context) ([]*stats.Plan, error) {
 		if err := rows.Scan(&body); err != nil {
 			return nil, internal(err, "list plans")
 		}
-		var p stats.Plan
-		if err := json.Unmarshal([]byte(body), &p); err != nil {
+		p, err := decodePlan(body)
+		if err != nil {
 			return nil, internal(err, "decode plan")
 		}
-		out = append(out, &p)
+		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, internal(err, "list plans")
@@ -443,7 +411,7 @@ func (s *Store) Plans(ctx context.Context) ([]*stats.Plan, error) {
 // targets and default mark; the creation time stays). ENOTFOUND if there
 // is none.
 func (s *Store) UpdatePlan(ctx context.Context, p *stats.Plan) error {
-	body, err := json.Marshal(p)
+	body, err := encodePlan(p)
 	if err != nil {
 		return internal(err, "encode plan %s", p.ID)
 	}

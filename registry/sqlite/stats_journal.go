@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"sort"
 	"sync"
 
@@ -152,7 +151,7 @@ func (s *Store) flushJournal(ctx context.Context, j *bulkJournal) error {
 			}
 		}
 		for _, op := range j.ops {
-			body, err := json.Marshal(op)
+			body, err := encodeOp(op)
 			if err != nil {
 				return err
 			}

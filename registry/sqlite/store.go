@@ -51,15 +51,6 @@ var (
 // writers never reach it: they queue for the single write connection.
 const BusyTimeout = 10 * time.Second
 
-// ReadMmapSize is how much of the database file each read connection maps
-// into memory (PRAGMA mmap_size). A read of a mapped page is a memory
-// access instead of a read(2) copied into the connection's own page cache,
-// so point reads of a large store (a verification among millions of
-// certificates) cost about what they cost in a small one; the pages stay in
-// the operating system's file cache, shared by all connections. The write
-// connection does not map the file.
-const ReadMmapSize = 1 << 30
-
 // Store is a registry.Store in one SQLite database file.
 type Store struct {
 	path  string
@@ -109,8 +100,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s.prepareWrites(ctx)
 
-	s.read, err = sql.Open("sqlite", dsn(path, url.Values{"_query_only": {"1"},
-		"_pragma": {fmt.Sprintf("mmap_size(%d)", ReadMmapSize)}}))
+	s.read, err = sql.Open("sqlite", dsn(path, url.Values{"_query_only": {"1"}}))
 	if err != nil {
 		s.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

@@ -82,21 +82,21 @@ type CellFilter struct {
 
 // Delta is a change of one counter.
 type Delta struct {
-	Cell string `json:"cell"` // Cell.ID
-	N    int64  `json:"n"`
+	Cell string // Cell.ID
+	N    int64
 }
 
 // HolderCert is what the counters need to know of one certificate of a
 // holder: the counted facts, nothing that names the person.
 type HolderCert struct {
-	Number    string `json:"number"`
-	Level     int    `json:"level"`
-	Province  string `json:"province"` // of the issuer, 2 digits
-	Category  string `json:"category"` // occupation major category, "1".."8"
-	Channel   string `json:"channel"`
-	IssuedOn  string `json:"issued_on"`  // YYYY-MM-DD
-	CreatedMS int64  `json:"created_ms"` // creation, Unix milliseconds: the tie-break after IssuedOn
-	Revoked   bool   `json:"revoked"`
+	Number    string
+	Level     int
+	Province  string // of the issuer, 2 digits
+	Category  string // occupation major category, "1".."8"
+	Channel   string
+	IssuedOn  string // YYYY-MM-DD
+	CreatedMS int64  // creation, Unix milliseconds: the tie-break after IssuedOn
+	Revoked   bool
 }
 
 // ScannedCert is one certificate of the ordered scan of every
@@ -110,9 +110,9 @@ type ScannedCert struct {
 // counters include, as they were counted. Version grows by one with every
 // change; 0 is a holder never counted.
 type Holder struct {
-	Hash    string       `json:"hash"`
-	Version int64        `json:"version"`
-	Certs   []HolderCert `json:"certs"` // sorted by number
+	Hash    string
+	Version int64
+	Certs   []HolderCert // sorted by number
 }
 
 // HoldersInOrder returns the states of hashes in that order from found

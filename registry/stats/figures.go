@@ -19,11 +19,11 @@ type Filter struct {
 // (0.05 is 5%).
 type Shares struct {
 	// Technician is levels 1 and 2 (高级技师 and 技师).
-	Technician float64 `json:"technician"`
+	Technician float64
 	// SeniorWorker is level 3 (高级工).
-	SeniorWorker float64 `json:"senior_worker"`
+	SeniorWorker float64
 	// HighSkilled is levels 1, 2 and 3 (高技能人才).
-	HighSkilled float64 `json:"high_skilled"`
+	HighSkilled float64
 }
 
 // Progress is how far the figures are toward a plan's targets: each field
@@ -33,20 +33,20 @@ type Progress struct {
 	// SkilledWorkers is skilled workers / the plan's total. It is only
 	// given for the unfiltered national figures (nil otherwise): the
 	// total target is a national one.
-	SkilledWorkers *float64    `json:"skilled_workers"`
-	Technician     float64     `json:"technician"`
-	SeniorWorker   float64     `json:"senior_worker"`
-	HighSkilled    float64     `json:"high_skilled"`
-	Met            ProgressMet `json:"met"`
+	SkilledWorkers *float64
+	Technician     float64
+	SeniorWorker   float64
+	HighSkilled    float64
+	Met            ProgressMet
 }
 
 // ProgressMet says which targets are met. SkilledWorkers is nil when the
 // total target does not apply (see Progress).
 type ProgressMet struct {
-	SkilledWorkers *bool `json:"skilled_workers"`
-	Technician     bool  `json:"technician"`
-	SeniorWorker   bool  `json:"senior_worker"`
-	HighSkilled    bool  `json:"high_skilled"`
+	SkilledWorkers *bool
+	Technician     bool
+	SeniorWorker   bool
+	HighSkilled    bool
 }
 
 // Figures are the figures of one selection, levels keyed 1 to 5.

@@ -14,29 +14,29 @@ import (
 // workers (0.05 is 5%).
 type PlanTargets struct {
 	// SkilledWorkers is the total number of skilled workers aimed at.
-	SkilledWorkers int64 `json:"skilled_workers"`
+	SkilledWorkers int64
 	// Technician is the share of levels 1 and 2 (技师 and 高级技师).
-	Technician float64 `json:"technician"`
+	Technician float64
 	// SeniorWorker is the share of level 3 (高级工).
-	SeniorWorker float64 `json:"senior_worker"`
+	SeniorWorker float64
 	// HighSkilled is the share of levels 1 to 3 (高技能人才).
-	HighSkilled float64 `json:"high_skilled"`
+	HighSkilled float64
 }
 
 // Plan is a development plan whose targets the statistics are measured
 // against. Targets are data: a later plan is added by an admin, never
 // written into code.
 type Plan struct {
-	ID      string      `json:"id"`       // short, URL-safe: [a-z0-9-], 2-40 characters
-	Name    string      `json:"name"`     // e.g. 国家"十一五"规划 (2006-2010)
-	EndDate string      `json:"end_date"` // YYYY-MM-DD, when the targets are due
-	Targets PlanTargets `json:"targets"`
+	ID      string // short, URL-safe: [a-z0-9-], 2-40 characters
+	Name    string // e.g. 国家"十一五"规划 (2006-2010)
+	EndDate string // YYYY-MM-DD, when the targets are due
+	Targets PlanTargets
 	// Default marks the plan used when a query names none. The default
 	// is the most recently created plan marked Default, and the built-in
 	// 11th Five-Year Plan when there is none.
-	Default   bool      `json:"default"`
-	BuiltIn   bool      `json:"built_in"`
-	CreatedAt time.Time `json:"created_at,omitzero"` // absent for the built-in plan
+	Default   bool
+	BuiltIn   bool
+	CreatedAt time.Time // zero for the built-in plan
 }
 
 // ElevenFiveYearPlanID is the ID of the built-in plan.

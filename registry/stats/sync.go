@@ -81,13 +81,13 @@ var Lease = 30 * time.Second
 // to From+1, with the counter deltas it makes. An op with no Hash is a
 // repair of counters alone (stats check --repair).
 type Op struct {
-	ID        string       `json:"id"`   // Hash#From+1, or repair-... for a counter repair
-	Hash      string       `json:"hash"` // the holder
-	From      int64        `json:"from"`
-	Certs     []HolderCert `json:"certs"` // the new counted state
-	Deltas    []Delta      `json:"deltas"`
-	Batch     string       `json:"batch,omitempty"` // the shared marker of a bulk batch; "" for the op's own ID
-	CreatedAt time.Time    `json:"created_at"`
+	ID        string // Hash#From+1, or repair-... for a counter repair
+	Hash      string // the holder
+	From      int64
+	Certs     []HolderCert // the new counted state
+	Deltas    []Delta
+	Batch     string // the shared marker of a bulk batch; "" for the op's own ID
+	CreatedAt time.Time
 }
 
 // Marker is the marker the op's deltas carry in the counters.
@@ -101,11 +101,11 @@ func (op *Op) Marker() string {
 // Mark records that a holder's certificates are about to change and
 // their counters need a sync; Done once they are counted.
 type Mark struct {
-	ID     string    `json:"id"`
-	Hash   string    `json:"hash"`
-	At     time.Time `json:"at"`
-	Done   bool      `json:"done"`
-	DoneAt time.Time `json:"done_at"`
+	ID     string
+	Hash   string
+	At     time.Time
+	Done   bool
+	DoneAt time.Time
 }
 
 // now is the time of the counter upkeep: the wall clock, not the

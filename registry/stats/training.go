@@ -54,11 +54,11 @@ type TrainingLabels struct {
 // TrainingPlan is a plan's target for pre-employment training. Targets are
 // data, versioned by plan, never constants in the code that computes.
 type TrainingPlan struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID   string
+	Name string
 	// PreEmploymentShare is the share of 新成长劳动力 to be trained before
 	// employment (劳动预备制度).
-	PreEmploymentShare float64 `json:"pre_employment_share"`
+	PreEmploymentShare float64
 }
 
 // TrainingPlans are the known plans, newest last. The 11th Five-Year Plan
@@ -69,19 +69,19 @@ var TrainingPlans = []TrainingPlan{
 
 // TrainingBucket is the records of one value of a breakdown.
 type TrainingBucket struct {
-	Key       string `json:"key"`
-	Name      string `json:"name,omitempty"`
-	Records   int    `json:"records"`
-	Completed int    `json:"completed"`
-	Certified int    `json:"certified"`
+	Key       string
+	Name      string
+	Records   int
+	Completed int
+	Certified int
 }
 
 // Rate is a share with the counts it comes from; Value is nil when the
 // denominator is 0.
 type Rate struct {
-	Numerator   int      `json:"numerator"`
-	Denominator int      `json:"denominator"`
-	Value       *float64 `json:"value"`
+	Numerator   int
+	Denominator int
+	Value       *float64
 }
 
 func rate(n, d int) Rate {
@@ -97,29 +97,29 @@ func rate(n, d int) Rate {
 // counted as person-times (人次): a trainee in two classes counts twice.
 // Year is the course's start year.
 type TrainingStats struct {
-	Province      string           `json:"province,omitempty"`
-	Year          string           `json:"year,omitempty"`
-	Records       int              `json:"records"`
-	ByTargetGroup []TrainingBucket `json:"by_target_group"`
-	ByType        []TrainingBucket `json:"by_training_type"`
-	ByProvince    []TrainingBucket `json:"by_province"`
-	ByYear        []TrainingBucket `json:"by_year"`
+	Province      string
+	Year          string
+	Records       int
+	ByTargetGroup []TrainingBucket
+	ByType        []TrainingBucket
+	ByProvince    []TrainingBucket
+	ByYear        []TrainingBucket
 	// Completion is completed records / all records.
-	Completion Rate `json:"completion_rate"`
+	Completion Rate
 	// Certification is records with a certificate number / completed
 	// records.
-	Certification Rate `json:"certification_rate"`
+	Certification Rate
 	// PreEmployment is, among new_labour records whose trainee is known to
 	// have found a job (employed_within_6_months true), the share whose
 	// course was completed: those were trained before taking the job.
 	// New labour employed without any training is not in the registry, so
 	// this is the share among the trainees the registry knows, not among
 	// all new labour.
-	PreEmployment Rate         `json:"pre_employment_rate"`
-	Plan          TrainingPlan `json:"plan"`
+	PreEmployment Rate
+	Plan          TrainingPlan
 	// PreEmploymentMet reports whether PreEmployment reaches the plan's
 	// share (false when there is nothing to measure).
-	PreEmploymentMet bool `json:"pre_employment_met"`
+	PreEmploymentMet bool
 }
 
 // TrainingStats returns the training figures of the records of a province
