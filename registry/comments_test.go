@@ -11,10 +11,11 @@ import (
 	"testing"
 )
 
-// workItemLabel matches a comment that labels code with a work-item
-// number or a quoted feature name instead of describing it: "issue" or
-// "ticket" followed by a number (with or without #), or "feature"
-// followed by a quoted name. TestWorkItemLabelMatches has examples.
+// workItemLabel matches a comment that labels code with a tracker
+// reference instead of saying what the code does: a tracker word and a
+// number, or a product-area word and a quoted name (the regular
+// expression below spells the words). TestWorkItemLabelMatches has
+// examples.
 var workItemLabel = regexp.MustCompile(`(?i)\b(issue|ticket)\s*#?\d+|\bfeature\s+"`)
 
 func TestWorkItemLabelMatches(t *testing.T) {
