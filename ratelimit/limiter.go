@@ -85,21 +85,18 @@ func (l *Limiter) wait(b *bucket) time.Duration {
 // Take spends one token of key's bucket; when there is none it spends
 // nothing and says how long to wait.
 func (l *Limiter) Take(key string, now time.Time) (bool, time.Duration) {
-	if l == nil {
-		return true, 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.refill(key, now)
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	return false, l.wait(b)
+	return l.use(key, now, true)
 }
 
 // Check reports whether key's bucket has a token, without spending it.
 func (l *Limiter) Check(key string, now time.Time) (bool, time.Duration) {
+	return l.use(key, now, false)
+}
+
+// use refills key's bucket and reports whether it has a whole token,
+// spending it if spend is set; when there is none it says how long to
+// wait.
+func (l *Limiter) use(key string, now time.Time, spend bool) (bool, time.Duration) {
 	if l == nil {
 		return true, 0
 	}
@@ -107,6 +104,9 @@ func (l *Limiter) Check(key string, now time.Time) (bool, time.Duration) {
 	defer l.mu.Unlock()
 	b := l.refill(key, now)
 	if b.tokens >= 1 {
+		if spend {
+			b.tokens--
+		}
 		return true, 0
 	}
 	return false, l.wait(b)
