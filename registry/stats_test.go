@@ -535,6 +535,40 @@ func TestStatsCrashTwice(t *testing.T) {
 	}
 }
 
+// TestStatsCheckGraceFinishesAbandonedAtOnce: an issuance whose counter
+// upkeep died a moment ago leaves a mark or an op younger than the lease.
+// A check told that no writer is running (a negative Grace) finishes it
+// at once instead of waiting for the lease, and then finds no drift.
+func TestStatsCheckGraceFinishesAbandonedAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, step := range []string{"op", "apply", "done"} {
+		t.Run(step, func(t *testing.T) {
+			t.Parallel()
+			w := newStatsWorld(t)
+			ctx := context.Background()
+			w.issue(t, w.bj, 1, 3, "6-18-01-01", registry.ChannelSocial, "2010-05-01")
+			registry.SetStatsFault(w.reg, func(s string) error {
+				if s == step {
+					return errors.New("crash at " + step)
+				}
+				return nil
+			})
+			w.issue(t, w.gd, 2, 2, "6-18-01-01", registry.ChannelSocial, "2011-05-01")
+			registry.SetStatsFault(w.reg, nil)
+			res, err := w.reg.CheckStats(ctx, stats.CheckOptions{Grace: -1, Passes: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Recovered == 0 || res.Drift() || res.Busy {
+				t.Fatalf("check with no grace after a crash at %s: %+v; want the update finished, no drift, not busy", step, res)
+			}
+			if got := levels(w.tiers(t, registry.StatsQuery{}).ByLevel); got != [5]int64{0, 1, 1, 0, 0} {
+				t.Fatalf("after the check: %v", got)
+			}
+		})
+	}
+}
+
 func TestStatsCheckRepairsDrift(t *testing.T) {
 	t.Parallel()
 	w := newStatsWorld(t)

@@ -24,7 +24,7 @@ var errDrift = errors.New("the statistics counters differ from the certificates 
 // registry.CheckStats).
 func cmdStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "check" {
-		return errors.New("usage: skillreg stats check [--repair] [--data DIR | --mongo-uri URI]")
+		return errors.New("usage: skillreg stats check [--repair] [--grace DUR] [--data DIR | --mongo-uri URI]")
 	}
 	fs := flag.NewFlagSet("stats check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -32,11 +32,19 @@ func cmdStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	d.register(fs)
 	repair := fs.Bool("repair", false, "write the corrections (counters by delta, holder states through ops)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	grace := fs.Duration("grace", stats.Lease, "counter updates left unfinished for longer than GRACE are taken as abandoned and finished first; younger ones are waited for (up to GRACE), as a running server may still be at them. 0 finishes every one at once: use it when no server is running")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if *grace < 0 {
+		return fmt.Errorf("--grace must not be negative, got %s", *grace)
+	}
+	opts := stats.CheckOptions{Repair: *repair, Grace: *grace}
+	if *grace == 0 {
+		opts.Grace = -1 // CheckOptions' "no grace": 0 there means the default
 	}
 	e, err := openEnv(ctx, d, false)
 	if err != nil {
@@ -46,9 +54,10 @@ func cmdStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	reg := registry.New(registry.Config{Store: e.store, Vault: e.vault})
 	bar := newCountBar(stderr, "检查 check", *quiet)
 	start := time.Now()
-	res, err := reg.CheckStats(ctx, stats.CheckOptions{Repair: *repair, Progress: func(h, c int64) {
+	opts.Progress = func(h, c int64) {
 		bar.show(h, 0, fmt.Sprintf("holders, %d certificates", c))
-	}})
+	}
+	res, err := reg.CheckStats(ctx, opts)
 	bar.done()
 	if err != nil {
 		return err

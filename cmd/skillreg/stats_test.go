@@ -65,6 +65,11 @@ func TestStatsCheckCommand(t *testing.T) {
 				t.Fatalf("repair output:\n%s", out)
 			}
 			runOK(0, "stats", "check", "--quiet")
+			// With no server running, --grace 0 takes nothing as in flight.
+			if out := runOK(0, "stats", "check", "--grace", "0", "--quiet"); !strings.Contains(out, "no drift") {
+				t.Fatalf("check --grace 0 output:\n%s", out)
+			}
+			runOK(1, "stats", "check", "--grace", "-1s")
 			runOK(1, "stats")
 		})
 	}

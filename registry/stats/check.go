@@ -20,6 +20,12 @@ type CheckOptions struct {
 	// Passes is how many times to walk before giving up on a quiet pass
 	// (default 3).
 	Passes int
+	// Grace is how long an unfinished counter update may still belong to
+	// a live writer: older ones are finished first, younger ones waited
+	// for (up to Grace). 0 means Lease. A negative value takes every
+	// unfinished update as abandoned and finishes it at once, without
+	// waiting: for a store that no server is writing to.
+	Grace time.Duration
 }
 
 // CellDiff is a counter that differs from what the records say.
@@ -50,8 +56,8 @@ func (c *CheckResult) Drift() bool { return c.HolderDiffs > 0 || len(c.CellDiffs
 // from the certificates and compares. It is safe while the registry
 // serves:
 //
-//   - it first finishes ops and marks left for longer than Lease,
-//     and waits (up to Lease) for younger ones to go;
+//   - it first finishes ops and marks left for longer than Lease
+//     (opts.Grace), and waits (up to as long) for younger ones to go;
 //   - a write that ran during a pass (a mark made, done or pending since
 //     it started, or an op stored at its end) makes the counters of its
 //     holder's certificates unconfirmed for that pass: their differences
@@ -73,13 +79,20 @@ func (k *Keeper) Check(ctx context.Context, opts CheckOptions) (*CheckResult, er
 	if opts.Passes <= 0 {
 		opts.Passes = 3
 	}
+	grace := opts.Grace
+	switch {
+	case grace == 0:
+		grace = Lease
+	case grace < 0:
+		grace = 0
+	}
 	var res *CheckResult
 	for pass := 0; pass < opts.Passes; pass++ {
-		rec, err := k.Recover(ctx, Lease)
+		rec, err := k.Recover(ctx, grace)
 		if err != nil {
 			return nil, err
 		}
-		if err := k.awaitQuiet(ctx); err != nil {
+		if err := k.awaitQuiet(ctx, grace); err != nil {
 			return nil, err
 		}
 		res, err = k.checkPass(ctx, opts)
@@ -95,9 +108,9 @@ func (k *Keeper) Check(ctx context.Context, opts CheckOptions) (*CheckResult, er
 }
 
 // awaitQuiet waits until no op is stored and every mark is done, for at
-// most Lease.
-func (k *Keeper) awaitQuiet(ctx context.Context) error {
-	deadline := time.Now().Add(Lease)
+// most wait.
+func (k *Keeper) awaitQuiet(ctx context.Context, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
 	for {
 		ops, err := k.store.StatsOps(ctx)
 		if err != nil {
