@@ -19,10 +19,19 @@ import (
 	"github.com/skillreg/skillreg/verify"
 )
 
-// migrateCerts is the size of the embedded store TestMigrate copies.
-const migrateCerts = 10_000
+// migrateCerts is the size of the embedded store TestMigrate copies:
+// enough for several batches of --batch migrateBatch and every
+// combination of number prefix, signing key and status. A larger store
+// adds no case, only time: on the FerretDB test server every batch and
+// every lookup by number is a scan of the whole collection.
+const migrateCerts = 2_000
 
-// TestMigrate builds an embedded store of 10,000 certificates (two
+// migrateBatch is TestMigrate's --batch: the resumed run's first batch
+// holds the quarter already copied and 100 new certificates, the next two
+// only new ones, the last is short.
+const migrateBatch = migrateCerts * 3 / 10
+
+// TestMigrate builds an embedded store of 2,000 certificates (two
 // issuers, several prefixes, two signing keys, a third of them with an
 // external_ref, some revoked), pretends an earlier migrate stopped after a
 // quarter of them, runs `skillreg migrate`, and checks that it copied
@@ -128,14 +137,13 @@ func TestMigrate(t *testing.T) {
 	// The counters' rebuild on the target is TestMigrateDirections' to
 	// check, on fewer certificates: here it would only add minutes of
 	// FerretDB writes to a test of the copy itself.
-	// Batches of 3,000: the resumed run's first batch holds the quarter
-	// already copied and 500 new ones, the next two only new ones, the
-	// last is short. Each batch costs the FerretDB test server a scan of
-	// the collection, so the default of 1,000 would only add scans.
+	// Batches of migrateBatch: each batch costs the FerretDB test server
+	// a scan of the collection, so the default of 1,000 would only add
+	// scans.
 	for _, r := range runs {
 		var stdout, stderr bytes.Buffer
 		start := time.Now()
-		code := run(ctx, []string{"migrate", "--stats=false", "--batch", "3000", "--from", dataDir, "--to", uri}, &stdout, &stderr)
+		code := run(ctx, []string{"migrate", "--stats=false", "--batch", fmt.Sprint(migrateBatch), "--from", dataDir, "--to", uri}, &stdout, &stderr)
 		t.Logf("%s: %v\n%s%s", r.name, time.Since(start).Round(time.Millisecond), stderr.String(), stdout.String())
 		if code != 0 {
 			t.Fatalf("%s: exit code %d", r.name, code)
@@ -147,7 +155,7 @@ func TestMigrate(t *testing.T) {
 				t.Errorf("%s: %s row %q; want embedded = mongodb = %d, copied %s, ok", r.name, kind, row, wantCounts[kind], want)
 			}
 		}
-		if !strings.Contains(stderr.String(), "certificates: 10000/10000 (100%)") {
+		if !strings.Contains(stderr.String(), fmt.Sprintf("certificates: %d/%d (100%%)", migrateCerts, migrateCerts)) {
 			t.Errorf("%s: no progress to 100%% on stderr", r.name)
 		}
 	}
@@ -223,11 +231,10 @@ func TestMigrate(t *testing.T) {
 // verifySample picks the certificates TestMigrate verifies through a
 // registry over the copy: one, chosen at random, of every combination of
 // number prefix, signing key and status that the store holds. Not all
-// 10,000: a verification looks the certificate up by number, and the
-// FerretDB test server answers that with a scan of the whole collection
-// (a quarter of a second at this size on a busy machine), so all of them
-// would take most of an hour. Every certificate is still checked, field by
-// field against the embedded store.
+// of them: a verification looks the certificate up by number, and the
+// FerretDB test server answers that with a scan of the whole collection,
+// so all of them would take minutes. Every certificate is still checked,
+// field by field against the embedded store.
 func verifySample(all []*registry.Certificate) []*registry.Certificate {
 	rng := rand.New(rand.NewPCG(1, 2))
 	picked := map[string]bool{}
@@ -243,9 +250,10 @@ func verifySample(all []*registry.Certificate) []*registry.Certificate {
 }
 
 // memDir returns a temporary directory in memory (/dev/shm) when there is
-// one, else on disk. The embedded store is built with 10,000 separate
-// durable transactions, each an fsync: on a busy CI disk that alone took
-// 47 s, and this test is about the copy, not about SQLite's durability.
+// one, else on disk. The embedded store is built with thousands of
+// separate durable transactions, each an fsync: on a busy CI disk 10,000
+// of them alone took 47 s, and this test is about the copy, not about
+// SQLite's durability.
 func memDir(t *testing.T) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("/dev/shm", "skillreg-migrate-")
