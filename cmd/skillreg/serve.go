@@ -93,7 +93,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	stopCheckpoints := cfg.audit.start(ctx, e.store, tokens.SignJSON, logger)
 	defer stopCheckpoints()
-	err = serveOn(ctx, ln, srv, logger)
+	err = serveOn(ctx, ln, srv, logger, defaultTimeouts)
 	srv.Shutdown() // no upload outlives the process
 	return err
 }
@@ -216,15 +216,39 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// serverTimeouts are the limits serve puts on a connection.
+type serverTimeouts struct {
+	readHeader time.Duration // to read a request's headers
+	read       time.Duration // to read a whole request, body included (the upload route extends its own)
+	idle       time.Duration // between requests on a kept-alive connection
+	// writeStall is how long a piece of a response may take to reach
+	// the client. It bounds a client that stops reading, not the
+	// handler: a response may take as long as its handler needs.
+	writeStall time.Duration
+}
+
+// defaultTimeouts are serve's timeouts.
+var defaultTimeouts = serverTimeouts{
+	readHeader: 10 * time.Second,
+	read:       60 * time.Second,
+	idle:       120 * time.Second,
+	writeStall: 60 * time.Second,
+}
+
 // serveOn serves on ln until ctx is cancelled (SIGTERM or SIGINT), then
 // stops accepting connections and lets in-flight requests finish.
-func serveOn(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+//
+// There is no http.Server WriteTimeout: it runs from the end of the
+// request's headers, so it would cut every response whose handler takes
+// longer (a slow store under load, a large export), and the client would
+// get no answer at all, only the connection closed. Instead each write of
+// a response must make progress within to.writeStall (stallWriter).
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, to serverTimeouts) error {
 	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		Handler:           writeProgress(h, to.writeStall),
+		ReadHeaderTimeout: to.readHeader,
+		ReadTimeout:       to.read,
+		IdleTimeout:       to.idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -248,3 +272,62 @@ func serveOn(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.
 	logger.Info("stopped")
 	return nil
 }
+
+// writeProgress gives h's responses a write deadline that moves with
+// progress: none while the handler works, then stall for each piece
+// written (stallWriter), and stall again for the final flush after the
+// handler returns.
+func writeProgress(h http.Handler, stall time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		// A connection keeps its deadline from the previous request:
+		// clear it, so that nothing written before the handler's first
+		// write (a 100 Continue) meets an old deadline.
+		_ = rc.SetWriteDeadline(time.Time{})
+		defer func() { _ = rc.SetWriteDeadline(time.Now().Add(stall)) }()
+		h.ServeHTTP(&stallWriter{ResponseWriter: w, rc: rc, stall: stall}, r)
+	})
+}
+
+// stallChunk is the most a stallWriter hands to the connection under one
+// deadline: a large write is cut into pieces, each given the full stall
+// time, so that a slow client that keeps reading is never cut off.
+const stallChunk = 64 << 10
+
+// stallWriter is a response writer that sets the connection's write
+// deadline to stall from now before each piece it writes and before a
+// flush. A client that stops reading makes a write fail after stall.
+type stallWriter struct {
+	http.ResponseWriter
+	rc    *http.ResponseController
+	stall time.Duration
+}
+
+func (w *stallWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		piece := p[:min(len(p), stallChunk)]
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.stall))
+		m, err := w.ResponseWriter.Write(piece)
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[m:]
+	}
+	return n, nil
+}
+
+// FlushError flushes under a fresh deadline (http.ResponseController
+// calls it).
+func (w *stallWriter) FlushError() error {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(w.stall))
+	return w.rc.Flush()
+}
+
+// Flush is http.Flusher, for code that asserts it.
+func (w *stallWriter) Flush() { _ = w.FlushError() }
+
+// Unwrap lets http.ResponseController reach the connection's writer (a
+// route that sets its own deadlines, a hijack).
+func (w *stallWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
