@@ -174,8 +174,16 @@ func jsonKind(k string) string {
 
 // wantsJSON reports whether the client asked for JSON rather than a page.
 func wantsJSON(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get(echo.HeaderAccept), ",") {
-		mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part))
+	rest := r.Header.Get(echo.HeaderAccept)
+	for rest != "" {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
+		mt := strings.TrimSpace(part)
+		if !knownMediaType(mt) {
+			// Parameters, capitals: what ParseMediaType normalises. A
+			// type written as one of the three needs no parsing.
+			mt, _, _ = mime.ParseMediaType(mt)
+		}
 		switch mt {
 		case echo.MIMEApplicationJSON:
 			return true
@@ -184,4 +192,8 @@ func wantsJSON(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+func knownMediaType(mt string) bool {
+	return mt == echo.MIMEApplicationJSON || mt == "text/html" || mt == "application/xhtml+xml"
 }

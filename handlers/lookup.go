@@ -92,7 +92,7 @@ func (s *Server) verifyAPI(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, toVerifyResultJSON(res))
+		return writeVerifyJSON(c, http.StatusOK, toVerifyResultJSON(res))
 	case byNumber:
 		if err := s.take(c, ratelimit.NameLookup); err != nil {
 			return err

@@ -20,7 +20,7 @@ func (s *Server) verifyPage(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	if wantsJSON(c.Request()) {
-		return c.JSON(http.StatusOK, toVerifyResultJSON(res))
+		return writeVerifyJSON(c, http.StatusOK, toVerifyResultJSON(res))
 	}
 	return s.render(c, http.StatusOK, "verify", web.VerifyView(res, s.now()))
 }

@@ -55,7 +55,7 @@ func (s *Server) scanUpload(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	if wantsJSON(req) {
-		return c.JSON(http.StatusOK, toVerifyResultJSON(res))
+		return writeVerifyJSON(c, http.StatusOK, toVerifyResultJSON(res))
 	}
 	return s.render(c, http.StatusOK, "verify", web.VerifyView(res, s.now()))
 }

@@ -196,3 +196,88 @@ func decodeString(raw json.RawMessage, dst *string) error {
 	}
 	return json.Unmarshal(raw, dst)
 }
+
+// scanPayload reads a payload written the way Sign writes one,
+// {"n":"…","o":"…","l":…,"d":"…","h":"…"} with an optional ,"s":… before
+// the brace, without reflection. It answers only for that shape, with
+// strings of valid UTF-8 holding no quote, backslash or control
+// character and integers of up to nine digits without a leading zero: for
+// such input it gives exactly what json.Unmarshal gives. For anything
+// else it returns false and the caller decodes with json.Unmarshal.
+func scanPayload(b []byte) (payload, bool) {
+	var p payload
+	rest, ok := b, true
+	rest, ok = cutPrefix(rest, `{"n":`)
+	p.N, rest, ok = scanString(rest, ok)
+	rest, ok = cutPrefixIf(rest, `,"o":`, ok)
+	p.O, rest, ok = scanString(rest, ok)
+	rest, ok = cutPrefixIf(rest, `,"l":`, ok)
+	p.L, rest, ok = scanInt(rest, ok)
+	rest, ok = cutPrefixIf(rest, `,"d":`, ok)
+	p.D, rest, ok = scanString(rest, ok)
+	rest, ok = cutPrefixIf(rest, `,"h":`, ok)
+	p.H, rest, ok = scanString(rest, ok)
+	if !ok {
+		return payload{}, false
+	}
+	if r, found := cutPrefix(rest, `,"s":`); found {
+		p.S, rest, ok = scanInt(r, true)
+		if !ok {
+			return payload{}, false
+		}
+	}
+	if string(rest) != "}" {
+		return payload{}, false
+	}
+	return p, true
+}
+
+func cutPrefix(b []byte, prefix string) ([]byte, bool) {
+	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
+		return b, false
+	}
+	return b[len(prefix):], true
+}
+
+func cutPrefixIf(b []byte, prefix string, ok bool) ([]byte, bool) {
+	if !ok {
+		return b, false
+	}
+	return cutPrefix(b, prefix)
+}
+
+// scanString reads a JSON string that needs no unescaping.
+func scanString(b []byte, ok bool) (string, []byte, bool) {
+	if !ok || len(b) == 0 || b[0] != '"' {
+		return "", b, false
+	}
+	for i := 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			s := b[1:i]
+			if !utf8.Valid(s) {
+				return "", b, false
+			}
+			return string(s), b[i+1:], true
+		case c == '\\' || c < 0x20:
+			return "", b, false
+		}
+	}
+	return "", b, false
+}
+
+// scanInt reads a JSON integer of 1 to 9 digits without a leading zero,
+// or a single 0.
+func scanInt(b []byte, ok bool) (int, []byte, bool) {
+	if !ok {
+		return 0, b, false
+	}
+	n, i := 0, 0
+	for ; i < len(b) && i < 10 && b[i] >= '0' && b[i] <= '9'; i++ {
+		n = n*10 + int(b[i]-'0')
+	}
+	if i == 0 || i > 9 || (i > 1 && b[0] == '0') {
+		return 0, b, false
+	}
+	return n, b[i:], true
+}

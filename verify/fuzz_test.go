@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode"
@@ -153,6 +154,37 @@ func FuzzDecodeQR(f *testing.F) {
 			if c := registry.ErrorCode(err); c != registry.EINVALID && c != registry.ETOOLARGE && c != registry.EINTERNAL {
 				t.Fatalf("code %q", c)
 			}
+		}
+	})
+}
+
+// FuzzScanPayload: wherever the reflection-free payload reader answers,
+// json.Unmarshal accepts the same bytes and gives the same claims.
+func FuzzScanPayload(f *testing.F) {
+	for _, s := range []string{
+		`{"n":"S00011100000120250000001","o":"6-18-01-01","l":2,"d":"20250630","h":"张*三"}`,
+		`{"n":"S00011100000120250000001","o":"6-18-01-01","l":2,"d":"20250630","h":"张*三","s":77}`,
+		`{"n":"a","o":"b","l":0,"d":"c","h":"d","s":0}`,
+		`{"n":"a","o":"b","l":012,"d":"c","h":"d"}`,
+		`{"n":"a\u0041","o":"b","l":1,"d":"c","h":"d"}`,
+		`{"N":"a","o":"b","l":1,"d":"c","h":"d"}`,
+		`{"n":"a","o":"b","l":1,"d":"c","h":"d"} `,
+		`{"n":"a","o":"b","l":-1,"d":"c","h":"d"}`,
+		"{\"n\":\"\xff\",\"o\":\"b\",\"l\":1,\"d\":\"c\",\"h\":\"d\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := scanPayload(b)
+		if !ok {
+			return
+		}
+		var want payload
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatalf("scanPayload accepted %q, which json.Unmarshal refuses: %v", b, err)
+		}
+		if got != want {
+			t.Fatalf("scanPayload(%q) = %+v, json.Unmarshal gives %+v", b, got, want)
 		}
 	})
 }

@@ -357,8 +357,14 @@ func (t *Tokens) Claims(token string) (*registry.TokenClaims, error) {
 	if err != nil {
 		return nil, malformed("part 2 is not unpadded base64url")
 	}
-	var w payload
-	if err := json.Unmarshal(b, &w); err != nil || len(w.D) != 8 {
+	w, ok := scanPayload(b)
+	if !ok {
+		w = payload{}
+		if err := json.Unmarshal(b, &w); err != nil {
+			return nil, malformed("payload: not a certificate's claims")
+		}
+	}
+	if len(w.D) != 8 {
 		return nil, malformed("payload: not a certificate's claims")
 	}
 	return &registry.TokenClaims{Number: w.N, OccupationCode: w.O, Level: registry.Level(w.L),

@@ -487,3 +487,44 @@ func TestHandWrittenPayloadIsCanonical(t *testing.T) {
 		t.Errorf("payload %s, want %s", b, want)
 	}
 }
+
+// TestClaimsReadsSignedPayloadsWithoutReflection: every payload Sign
+// writes whose strings need no escaping is read by scanPayload (the
+// reflection-free path of Claims), with the claims Parse gives; one that
+// needs escaping falls back to json.Unmarshal, with the same claims.
+func TestClaimsReadsSignedPayloadsWithoutReflection(t *testing.T) {
+	tk := staticTokens(t, testKey(1, true))
+	ctx := context.Background()
+	withIndex := validClaims
+	withIndex.StatusIndex = 123456
+	for _, c := range []struct {
+		claims  registry.TokenClaims
+		scanned bool
+	}{
+		{validClaims, true},
+		{withIndex, true},
+		{registry.TokenClaims{Number: "Y123444030201255999999", OccupationCode: "4-04-05-05", Level: 5, IssuedOn: "2025-01-01", HolderMasked: "阿依**"}, true},
+		{registry.TokenClaims{Number: "S000011000001242000002", OccupationCode: "6-18-01-01", Level: 2, IssuedOn: "2024-12-31", HolderMasked: "𠀀𠀀**"}, true},
+		{registry.TokenClaims{Number: "S000011000001242000001", OccupationCode: "6-18-01-01", Level: 2, IssuedOn: "2024-12-31", HolderMasked: `Jo"\`}, false},
+	} {
+		tok := mustSign(t, tk, c.claims, "")
+		pl, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := scanPayload(pl); ok != c.scanned {
+			t.Errorf("scanPayload(%s) ok = %v, want %v", pl, ok, c.scanned)
+		}
+		stated, err := tk.Claims(tok)
+		if err != nil {
+			t.Fatalf("Claims(%s): %v", tok, err)
+		}
+		parsed, _, err := tk.Parse(ctx, tok)
+		if err != nil {
+			t.Fatalf("Parse(%s): %v", tok, err)
+		}
+		if *stated != *parsed || *parsed != c.claims {
+			t.Errorf("Claims = %+v, Parse = %+v, signed %+v", *stated, *parsed, c.claims)
+		}
+	}
+}

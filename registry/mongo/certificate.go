@@ -472,6 +472,42 @@ func (s *Store) Certificate(ctx context.Context, number string) (*registry.Certi
 	return d.certificate(), nil
 }
 
+// verificationProjection is what a token verification reads of a
+// certificate (registry.VerificationReader): not the holder's sealed ID
+// number, its hash or mask, the channel, the external reference, the
+// creation time or the training record.
+var verificationProjection = bson.D{
+	{Key: "issuer_id", Value: 1}, {Key: "holder_name", Value: 1}, {Key: "occupation_code", Value: 1},
+	{Key: "level", Value: 1}, {Key: "issued_on", Value: 1}, {Key: "status", Value: 1},
+	{Key: "revoked_at", Value: 1}, {Key: "revoke_reason", Value: 1}, {Key: "key_id", Value: 1},
+	{Key: "status_index", Value: 1}, {Key: "token_mac", Value: 1},
+}
+
+// VerificationRecord returns the fields of the certificate numbered number
+// that verification reads, converted as Certificate converts them, and
+// leaves the others zero. ENOTFOUND if there is none.
+func (s *Store) VerificationRecord(ctx context.Context, number string) (*registry.Certificate, error) {
+	var d certDoc
+	err := s.certs.FindOne(ctx, bson.D{{Key: "_id", Value: number}},
+		options.FindOne().SetProjection(verificationProjection)).Decode(&d)
+	switch {
+	case notFound(err):
+		return nil, registry.Errorf(registry.ENOTFOUND, "no certificate %s", number)
+	case err != nil:
+		return nil, internal(err, "read certificate %s", number)
+	}
+	c := &registry.Certificate{
+		Number: d.Number, IssuerID: d.IssuerID, HolderName: d.HolderName, OccupationCode: d.OccupationCode,
+		Level: registry.Level(d.Level), IssuedOn: d.IssuedOn, Status: d.Status, RevokeReason: d.RevokeReason,
+		KeyID: d.KeyID, StatusIndex: d.StatusIndex, TokenMAC: nilIfEmpty(d.TokenMAC),
+	}
+	if d.RevokedAt != nil {
+		t := d.RevokedAt.UTC()
+		c.RevokedAt = &t
+	}
+	return c, nil
+}
+
 // newestFirst is the listing order: creation time, then number, both
 // descending, as the listing indexes are built.
 var newestFirst = bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}

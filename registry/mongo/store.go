@@ -42,9 +42,10 @@ import (
 
 // The store and the capabilities it has (registry/capabilities.go).
 var (
-	_ registry.Store    = (*Store)(nil)
-	_ registry.Exporter = (*Store)(nil)
-	_ registry.Restorer = (*Store)(nil)
+	_ registry.Store              = (*Store)(nil)
+	_ registry.VerificationReader = (*Store)(nil)
+	_ registry.Exporter           = (*Store)(nil)
+	_ registry.Restorer           = (*Store)(nil)
 )
 
 // DefaultDatabase is the database used when the URI names none.

@@ -33,7 +33,12 @@ func testVerificationRecord(t *testing.T, s registry.Store) {
 	if _, err := s.RevokeCertificate(ctx, revoked.Number, "证书信息录入错误", at(50)); err != nil {
 		t.Fatalf("RevokeCertificate: %v", err)
 	}
-	for _, number := range []string{plain.Number, full.Number, revoked.Number} {
+	// A reason of spaces, digits and minus signs, in several scripts.
+	odd := mustCreate(t, s, newCert(issuerA, 4))
+	if _, err := s.RevokeCertificate(ctx, odd.Number, " 12 -1 录入 错误 ༄ x'00' ", at(51)); err != nil {
+		t.Fatalf("RevokeCertificate: %v", err)
+	}
+	for _, number := range []string{plain.Number, full.Number, revoked.Number, odd.Number} {
 		whole, err := s.Certificate(ctx, number)
 		if err != nil {
 			t.Fatalf("Certificate(%s): %v", number, err)
