@@ -13,8 +13,8 @@ fmt:
 build:
 	CGO_ENABLED=0 go build -o bin/skillreg ./cmd/skillreg
 
-# Each fuzz target for FUZZTIME executions (default 5000x; a duration such
+# Each fuzz target for FUZZTIME executions (default 20000x; a duration such
 # as 30s also works, see .ci/fuzz for why CI counts executions).
-FUZZTIME ?= 5000x
+FUZZTIME ?= 20000x
 fuzz:
 	./.ci/fuzz $(FUZZTIME)
