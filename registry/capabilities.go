@@ -90,6 +90,30 @@ type AuditedCertificateCreator interface {
 	CreateCertificateAudited(ctx context.Context, prefix string, c *Certificate, e *AuditEntry) (created bool, err error)
 }
 
+// CertificateChunkCreator stores several certificates in one transaction:
+// an import's chunk then costs one durable commit instead of one per
+// certificate. The SQLite store has it; elsewhere the registry stores the
+// chunk's certificates one by one.
+type CertificateChunkCreator interface {
+	// CreateCertificateChunk begins a write transaction, runs fn with it
+	// and commits when fn returns nil. If fn returns an error, or the
+	// commit fails, nothing fn wrote is stored and the error is returned.
+	// No other writer commits while fn runs.
+	CreateCertificateChunk(ctx context.Context, fn func(CertificateChunk) error) error
+}
+
+// CertificateChunk is the transaction of CreateCertificateChunk.
+type CertificateChunk interface {
+	// CertificatesByHolders is CertificateStore's, read inside the
+	// transaction: it includes the certificates this transaction created.
+	CertificatesByHolders(ctx context.Context, holderHashes []string) (map[string][]*Certificate, error)
+	// CreateCertificateAudited is AuditedCertificateCreator's inside the
+	// transaction. When it returns an error, nothing of this certificate
+	// or its entry is kept (not its serial either), and the certificates
+	// created before it in the transaction stay.
+	CreateCertificateAudited(ctx context.Context, prefix string, c *Certificate, e *AuditEntry) (created bool, err error)
+}
+
 // FileBackuper copies a live store to a file that can be opened as a store
 // of the same kind.
 type FileBackuper interface {

@@ -153,6 +153,12 @@ func (r *Registry) checkIdentity(ctx context.Context, id string, in *IssueInput)
 	if err != nil {
 		return nil, err
 	}
+	return identityOf(certs, in)
+}
+
+// identityOf is checkIdentity's judgement of in against certs, the
+// holder's certificates, newest first.
+func identityOf(certs []*Certificate, in *IssueInput) (*Certificate, error) {
 	var latest *Certificate
 	for _, c := range certs {
 		if c.Status == StatusValid && (latest == nil || c.CreatedAt.After(latest.CreatedAt)) {

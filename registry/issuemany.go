@@ -9,10 +9,16 @@ package registry
 //  1. marks: one store write holds a stats.Mark for every holder of the
 //     chunk, before any certificate is written (step 0 of registry/stats/sync.go,
 //     for all of them at once);
-//  2. certificates: each in its own durable transaction, so serials stay
-//     gap-free (the store allocates them) and each certificate is on disk
-//     before anyone is told; where the store can (SQLite), the
-//     certificate's audit entry is appended in that same transaction;
+//  2. certificates: where the store can (SQLite: CertificateChunkCreator)
+//     and the chunk has more than one input and links no training record,
+//     all of them in one durable transaction, each certificate with its
+//     audit entry and behind a savepoint, so that a refused input takes
+//     back its own serial and the serials stay gap-free (the store
+//     allocates them); a store failure rolls the whole chunk back. Each
+//     certificate is on disk before anyone is told, since no one is told
+//     before that commit. Elsewhere (one input, a training link, MongoDB)
+//     each certificate is its own durable transaction, with its audit
+//     entry where the store can append it there (AuditedCertificateCreator);
 //  3. counters: one op per holder whose counted state changed, all
 //     sharing one marker, run as `stats check --repair` runs its batches
 //     (one op write, one apply, one holder write, one delete,
@@ -28,15 +34,16 @@ package registry
 //   - Before 1 completes: nothing is written. Running the import again
 //     issues the rows.
 //   - Between 1 and 4: the certificates committed so far exist, the others
-//     do not. Running the import again skips each committed one (its
-//     external_ref, or its holder, occupation and level: FindDuplicate)
-//     and issues the rest, so every row is issued exactly once. The
-//     chunk's marks are stored and not done, so statistics recovery
-//     (every minute in serve, and first in `stats check`) syncs each of
-//     those holders from their certificates: the counters end exact
-//     whichever certificates were committed. Ops left behind are the same
-//     ops Issue and the repair use; recovery finishes or discards them by
-//     the rules in registry/stats/sync.go.
+//     do not (in one transaction, all of the chunk's or none; one by one,
+//     a prefix of them). Running the import again skips each committed one
+//     (its external_ref, or its holder, occupation and level:
+//     FindDuplicate) and issues the rest, so every row is issued exactly
+//     once. The chunk's marks are stored and not done, so statistics
+//     recovery (every minute in serve, and first in `stats check`) syncs
+//     each of those holders from their certificates: the counters end
+//     exact whichever certificates were committed. Ops left behind are the
+//     same ops Issue and the repair use; recovery finishes or discards
+//     them by the rules in registry/stats/sync.go.
 //   - After 4: the counters are exact.
 //   - Token MACs not written: those certificates verify by signature,
 //     which stores their MAC again (verification.go).
@@ -52,24 +59,30 @@ package registry
 //
 // # Reads of the holders' certificates
 //
-// Each input's holder has their certificates read at three points; only
-// the identity check reads them input by input:
+// Each input's holder has their certificates read at three points:
 //
-//   - the identity check (checkIdentity), one read per input, right
-//     before its certificate is written, as Issue makes it. It is not
-//     read once for the chunk and kept up to date: a certificate that
-//     another writer (an API issue, another import) commits for the same
-//     holder while the chunk runs would then be missed by the inputs
-//     after it, which one Issue after another would see. The check and
-//     the write are not one transaction, in Issue or here, so two writers
-//     racing for one holder can both pass; the window stays one input
-//     wide.
+//   - the identity check. In a chunk stored in one transaction
+//     (issueChunk), one read of all the chunk's holders inside that
+//     transaction, before its first certificate; each certificate the
+//     chunk creates is added to what was read, so that every input is
+//     judged against the certificates stored before it, this chunk's
+//     included, as one Issue after another would. No other writer can
+//     commit while the transaction holds the write lock, so nothing
+//     another writer (an API issue, another import) stores for the same
+//     holder can be missed: the check and the writes are one transaction.
+//     Otherwise (checkIdentity) one read per input, right before its
+//     certificate is written, as Issue makes it; there the check and the
+//     write are not one transaction, so two writers racing for one holder
+//     can both pass, and the window stays one input wide. It is never
+//     read once for a chunk outside its transaction: a certificate
+//     another writer commits while the chunk runs would then be missed
+//     by the inputs after it.
 //   - the duplicate check of an import (FindDuplicates), one read per
 //     batch of rows, in the importer's first stage before the rows are
 //     handed on; it only finds what a row would repeat, and the store's
 //     external_ref check and the identity check above decide.
 //   - the counters (stats.Keeper.EndMany): one read of all the chunk's
-//     holders, after the last certificate of the chunk is committed, so
+//     holders, after the chunk's certificates are committed, so
 //     that each holder's counted state includes them, as End reads one
 //     holder's after Issue's write.
 
@@ -111,13 +124,6 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 		return nil, err
 	}
 	out := make([]IssueOutcome, len(ins))
-	type pending struct {
-		i      int
-		c      *Certificate
-		prefix string
-		id     string
-		in     IssueInput
-	}
 	var todo []pending
 	var marks []*stats.Mark
 	stop := func(from int, err error) {
@@ -156,9 +162,13 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 	if actor != nil {
 		name = actor.Username
 	}
-	withCert, _ := r.store.(AuditedCertificateCreator)
 	var created []*Certificate
 	var unlogged []*AuditEntry // entries to append after the certificates
+	if cc, ok := r.store.(CertificateChunkCreator); ok && len(todo) > 1 && !anyTraining(todo) {
+		created = r.issueChunk(ctx, cc, actor, name, todo, out)
+		todo = nil
+	}
+	withCert, _ := r.store.(AuditedCertificateCreator)
 	for k, p := range todo {
 		// The holder's name is checked against the certificates stored so
 		// far, this chunk's included, as one Issue after another would.
@@ -213,6 +223,117 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 		}
 	}
 	return out, nil
+}
+
+// pending is an input of IssueMany that passed its checks: its
+// certificate, built and not yet stored.
+type pending struct {
+	i      int // the input's index
+	c      *Certificate
+	prefix string
+	id     string
+	in     IssueInput
+}
+
+// anyTraining reports whether an input links a training record, whose link
+// is its own write after the certificate's.
+func anyTraining(todo []pending) bool {
+	for _, p := range todo {
+		if p.c.TrainingRecordID != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// issueChunk stores the certificates of todo with their audit entries in
+// one transaction (CertificateChunkCreator), sets their outcomes in out and
+// returns the certificates it created. Inside the transaction, which no
+// other writer can commit during, it reads the holders' certificates once
+// and judges each input's name against them and against the chunk's
+// certificates created before it, as one Issue after another would. A
+// refused input leaves nothing behind and the others go on. Any other
+// failure rolls the whole chunk back: every input of todo then carries the
+// error and nothing was issued. The audit entries are logged, and name
+// changes audited, after the commit.
+func (r *Registry) issueChunk(ctx context.Context, cc CertificateChunkCreator, actor *User, name string, todo []pending, out []IssueOutcome) []*Certificate {
+	type stored struct {
+		p    *pending
+		ok   bool
+		prev *Certificate
+		e    *AuditEntry
+	}
+	var done []stored
+	var hashes []string
+	seen := make(map[string]bool, len(todo))
+	for _, p := range todo {
+		if h := p.c.HolderIDHash; !seen[h] {
+			seen[h] = true
+			hashes = append(hashes, h)
+		}
+	}
+	err := cc.CreateCertificateChunk(ctx, func(tx CertificateChunk) error {
+		done = done[:0]
+		held, err := tx.CertificatesByHolders(ctx, hashes)
+		if err != nil {
+			return err
+		}
+		for k := range todo {
+			p := &todo[k]
+			out[p.i] = IssueOutcome{}
+			hash := p.c.HolderIDHash
+			prev, err := identityOf(held[hash], &p.in)
+			if err != nil {
+				out[p.i].Err = err
+				continue
+			}
+			e := r.newAuditEntry("certificate.issued", name, issuedAttrs(p.c)...)
+			ok, err := r.createWithStatusIndexBy(ctx, tx.CreateCertificateAudited, p.prefix, p.c, e)
+			if err != nil {
+				if refusal(err) {
+					out[p.i].Err = err
+					continue
+				}
+				return err
+			}
+			if ok {
+				held[hash] = withNewest(held[hash], p.c)
+			}
+			done = append(done, stored{p, ok, prev, e})
+		}
+		return nil
+	})
+	if err != nil {
+		for _, p := range todo {
+			out[p.i] = IssueOutcome{Err: err}
+		}
+		return nil
+	}
+	var created []*Certificate
+	for _, d := range done {
+		out[d.p.i] = IssueOutcome{Certificate: d.p.c, Created: d.ok}
+		if !d.ok {
+			continue
+		}
+		c := d.p.c
+		created = append(created, c)
+		r.logAudit(ctx, d.e)
+		if d.prev != nil {
+			r.audit(ctx, "holder.name_changed", actor, "number", c.Number, "previous_number", d.prev.Number,
+				"previous_name", MaskName(d.prev.HolderName), "name", MaskName(c.HolderName), "reason", d.p.in.NameChangeReason)
+		}
+	}
+	return created
+}
+
+// withNewest adds c to certs, a holder's certificates newest first, where
+// the store's order (created_at, then number, descending) puts it.
+func withNewest(certs []*Certificate, c *Certificate) []*Certificate {
+	i := 0
+	for i < len(certs) && (certs[i].CreatedAt.After(c.CreatedAt) || certs[i].CreatedAt.Equal(c.CreatedAt) && certs[i].Number > c.Number) {
+		i++
+	}
+	return append(certs[:i:i], append([]*Certificate{c}, certs[i:]...)...)
 }
 
 // issuedAttrs are the attributes of a certificate.issued event. The number

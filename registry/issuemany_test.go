@@ -206,3 +206,131 @@ func TestIssueManyStoreFailure(t *testing.T) {
 		t.Fatalf("levels %v", got)
 	}
 }
+
+// failingChunk is the real store whose chunk transaction fails at its
+// n-th certificate, as when the disk fails half way through a chunk.
+type failingChunk struct {
+	registry.Store
+	n int
+}
+
+func (s *failingChunk) CreateCertificateChunk(ctx context.Context, fn func(registry.CertificateChunk) error) error {
+	return s.Store.(registry.CertificateChunkCreator).CreateCertificateChunk(ctx, func(tx registry.CertificateChunk) error {
+		return fn(&failingChunkTx{CertificateChunk: tx, n: s.n})
+	})
+}
+
+type failingChunkTx struct {
+	registry.CertificateChunk
+	n, calls int
+}
+
+func (t *failingChunkTx) CreateCertificateAudited(ctx context.Context, prefix string, c *registry.Certificate, e *registry.AuditEntry) (bool, error) {
+	if t.calls++; t.calls >= t.n {
+		return false, errors.New("disk failed")
+	}
+	return t.CertificateChunk.CreateCertificateAudited(ctx, prefix, c, e)
+}
+
+// TestIssueManyChunkFailure: on a store that writes a chunk in one
+// transaction, a store failure half way through it leaves nothing of the
+// chunk (no certificate, audit entry or serial) and gives every input the
+// error; the chunk issued again gets the serials from 1 on, with no gap.
+func TestIssueManyChunkFailure(t *testing.T) {
+	t.Parallel()
+	w := newStatsWorld(t)
+	ctx := context.Background()
+	failing := &failingChunk{Store: w.store, n: 3}
+	reg := registry.New(registry.Config{Store: failing, Tokens: verify.NewTokens(verify.KeyStore{Store: w.store, Vault: w.vault}.Source()),
+		Vault: w.vault, Clock: func() time.Time { return w.now }})
+	head, err := w.store.AuditHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ins []registry.IssueInput
+	for who := range 5 {
+		ins = append(ins, registry.IssueInput{HolderName: "测试人", IDNumber: person(10 + who), OccupationCode: "6-18-01-01",
+			Level: 3, Channel: registry.ChannelSocial, IssuedOn: "2012-01-01"})
+	}
+	out, err := reg.IssueMany(ctx, w.bj, ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range out {
+		if o.Err == nil || o.Certificate != nil || o.Created {
+			t.Fatalf("input %d: %+v, want the store's error", i, o)
+		}
+	}
+	if entries, err := w.store.AuditEntries(ctx, head.Seq, 100); err != nil || len(entries) != 0 {
+		t.Fatalf("%d audit entries, %v; want none", len(entries), err)
+	}
+	if _, err := w.reg.RecoverStats(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	requireNoDrift(t, w.reg)
+	out, err = w.reg.IssueMany(ctx, w.bj, ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := registry.NumberPrefix(w.bj.IssuerID, 2012, 3)
+	for i, o := range out {
+		if o.Err != nil || !o.Created || o.Certificate.Number != registry.FormatNumber(prefix, i+1) {
+			t.Fatalf("input %d: %+v, want serial %d", i, o, i+1)
+		}
+	}
+	requireNoDrift(t, w.reg)
+}
+
+// TestIssueManyChunkIdentity: within one chunk, an input is judged against
+// the certificates the chunk issued before it. The same ID number under
+// another name is refused, and stores nothing (the serials of the inputs
+// after it follow without a gap), unless the input states a change of
+// name, which is audited.
+func TestIssueManyChunkIdentity(t *testing.T) {
+	t.Parallel()
+	w := newStatsWorld(t)
+	ctx := context.Background()
+	in := func(who int, name string, level registry.Level) registry.IssueInput {
+		return registry.IssueInput{HolderName: name, IDNumber: person(who), OccupationCode: "6-18-01-01", Level: level,
+			Channel: registry.ChannelSocial, IssuedOn: "2012-01-01"}
+	}
+	renamed := in(31, registry.DemoName(2), 4)
+	renamed.NameChangeReason = "改名"
+	ins := []registry.IssueInput{in(30, registry.DemoName(1), 3), in(30, registry.DemoName(2), 4), in(31, registry.DemoName(1), 3),
+		renamed, in(32, registry.DemoName(3), 4)}
+	head, err := w.store.AuditHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := w.reg.IssueMany(ctx, w.bj, ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if registry.ErrorCode(out[1].Err) != registry.EIDENTITY || out[1].Certificate != nil {
+		t.Fatalf("input 1: %+v, want EIDENTITY", out[1])
+	}
+	p3, p4 := registry.NumberPrefix(w.bj.IssuerID, 2012, 3), registry.NumberPrefix(w.bj.IssuerID, 2012, 4)
+	want := map[int]string{0: registry.FormatNumber(p3, 1), 2: registry.FormatNumber(p3, 2), 3: registry.FormatNumber(p4, 1), 4: registry.FormatNumber(p4, 2)}
+	for i, number := range want {
+		if o := out[i]; o.Err != nil || !o.Created || o.Certificate.Number != number {
+			t.Fatalf("input %d: %+v, want %s", i, o, number)
+		}
+	}
+	entries, err := w.store.AuditEntries(ctx, head.Seq, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renames := 0
+	for _, e := range entries {
+		if e.Event == "holder.name_changed" {
+			renames++
+			if e.Attrs["number"] != want[3] || e.Attrs["previous_number"] != want[2] {
+				t.Errorf("name change entry %v", e.Attrs)
+			}
+		}
+	}
+	if len(entries) != 5 || renames != 1 {
+		t.Fatalf("%d audit entries (%d name changes), want 4 issuances and 1 name change", len(entries), renames)
+	}
+	requireNoDrift(t, w.reg)
+}

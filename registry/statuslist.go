@@ -118,6 +118,19 @@ func statusIndexTaken(err error) bool {
 // an audit entry e, the store appends it with the certificate (e is only
 // passed for a store that is an AuditedCertificateCreator).
 func (r *Registry) createWithStatusIndex(ctx context.Context, prefix string, c *Certificate, e *AuditEntry) (bool, error) {
+	create := func(ctx context.Context, prefix string, c *Certificate, e *AuditEntry) (bool, error) {
+		if e != nil {
+			return r.store.(AuditedCertificateCreator).CreateCertificateAudited(ctx, prefix, c, e)
+		}
+		return r.store.CreateCertificate(ctx, prefix, c)
+	}
+	return r.createWithStatusIndexBy(ctx, create, prefix, c, e)
+}
+
+// createWithStatusIndexBy is createWithStatusIndex through create, which
+// stores c (and e, when not nil) as CreateCertificateAudited does.
+func (r *Registry) createWithStatusIndexBy(ctx context.Context, create func(context.Context, string, *Certificate, *AuditEntry) (bool, error),
+	prefix string, c *Certificate, e *AuditEntry) (bool, error) {
 	misses := 0
 	for attempt := 0; attempt < statusMaxAttempts; attempt++ {
 		size, err := r.statusCapacity(ctx)
@@ -127,12 +140,7 @@ func (r *Registry) createWithStatusIndex(ctx context.Context, prefix string, c *
 		if c.StatusIndex, err = randomStatusIndex(size); err != nil {
 			return false, err
 		}
-		var created bool
-		if e != nil {
-			created, err = r.store.(AuditedCertificateCreator).CreateCertificateAudited(ctx, prefix, c, e)
-		} else {
-			created, err = r.store.CreateCertificate(ctx, prefix, c)
-		}
+		created, err := create(ctx, prefix, c, e)
 		if !statusIndexTaken(err) {
 			return created, err
 		}

@@ -316,9 +316,9 @@ func (r *run) count() (Outcome, error) {
 // pass reads every data row once in mode m. It is a pipeline of two
 // stages: one goroutine reads, parses and checks rows (the duplicate
 // checks and the registry's reads), the caller's goroutine issues them
-// in file order. Issuing waits on the disk (every certificate is synced
-// before it is acknowledged), so the next rows' reads overlap that wait
-// instead of adding to it. The stages cannot disagree: a repeat within
+// in file order. Issuing waits on the disk (every chunk of certificates
+// is synced before it is acknowledged), so the next rows' reads overlap
+// that wait instead of adding to it. The stages cannot disagree: a repeat within
 // the file is caught by the first stage's index before either row is
 // issued, and the Manager runs one import per organisation at a time.
 func (r *run) pass(out *Outcome, m mode, emit func(RowResult) error) (Counts, error) {
@@ -479,8 +479,9 @@ func (r *run) report(c *Counts, res RowResult, emit func(RowResult) error) error
 }
 
 // pipelineDepth is how many checked rows may wait to be issued, and
-// issueChunk the most rows issued together: their statistics upkeep, token
-// MACs and audit entries are written at once (registry.IssueMany).
+// issueChunk the most rows issued together: their certificates (on
+// SQLite in one transaction), statistics upkeep, token MACs and audit
+// entries are written at once (registry.IssueMany).
 const (
 	pipelineDepth = 256
 	issueChunk    = 128

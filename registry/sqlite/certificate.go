@@ -97,25 +97,41 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 		return false, internal(err, "begin issuing in %s", prefix)
 	}
 	defer rollback(tx)
+	number, created, err := s.createCertificateTx(ctx, tx, prefix, c, e)
+	if !created || err != nil {
+		return false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, internal(err, "commit certificate %s", number)
+	}
+	c.Number = number
+	return true, nil
+}
 
+// createCertificateTx is createCertificate's work inside tx: the lookup of
+// the external_ref, the next serial, the insert and the audit entry. It
+// returns the new certificate's number and leaves c.Number to the caller,
+// to set once the write stands. On an error the caller rolls back what it
+// wrote (the serial included).
+func (s *Store) createCertificateTx(ctx context.Context, tx *sql.Tx, prefix string, c *registry.Certificate, e *registry.AuditEntry) (string, bool, error) {
 	if c.ExternalRef != "" {
 		stored, err := scanCertificate(s.txQueryRow(ctx, tx, selectByRef, c.IssuerID, c.ExternalRef))
 		switch {
 		case err == nil:
 			*c = *stored
-			return false, nil
+			return "", false, nil
 		case !errors.Is(err, sql.ErrNoRows):
-			return false, internal(err, "look up external_ref %q of issuer %s", c.ExternalRef, c.IssuerID)
+			return "", false, internal(err, "look up external_ref %q of issuer %s", c.ExternalRef, c.IssuerID)
 		}
 	}
 
 	var serial int
-	err = s.txQueryRow(ctx, tx, nextSerial, prefix).Scan(&serial)
+	err := s.txQueryRow(ctx, tx, nextSerial, prefix).Scan(&serial)
 	if err != nil {
-		return false, internal(err, "next serial of %s", prefix)
+		return "", false, internal(err, "next serial of %s", prefix)
 	}
 	if serial > registry.MaxSerial {
-		return false, registry.Errorf(registry.EINVALID, "no serials left for prefix %s: all %d are used", prefix, registry.MaxSerial)
+		return "", false, registry.Errorf(registry.EINVALID, "no serials left for prefix %s: all %d are used", prefix, registry.MaxSerial)
 	}
 	number := registry.FormatNumber(prefix, serial)
 
@@ -124,15 +140,15 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 	_, err = s.txExec(ctx, tx, insertCertificate, certificateValues(&numbered)...)
 	switch {
 	case isUnique(err) && strings.Contains(err.Error(), "status_index"):
-		return false, statusIndexTaken(c.StatusIndex)
+		return "", false, statusIndexTaken(c.StatusIndex)
 	case isUnique(err) && c.ExternalRef != "" && strings.Contains(err.Error(), "external_ref"):
-		return false, errRefTaken
+		return "", false, errRefTaken
 	case isUnique(err):
-		return false, registry.Errorf(registry.ECONFLICT, "certificate number %s already exists: the serial counter of %s is behind the stored certificates", number, prefix)
+		return "", false, registry.Errorf(registry.ECONFLICT, "certificate number %s already exists: the serial counter of %s is behind the stored certificates", number, prefix)
 	case isForeignKey(err):
-		return false, registry.FieldError("issuer_id", "no issuer has the id %q", c.IssuerID)
+		return "", false, registry.FieldError("issuer_id", "no issuer has the id %q", c.IssuerID)
 	case err != nil:
-		return false, internal(err, "insert certificate %s", number)
+		return "", false, internal(err, "insert certificate %s", number)
 	}
 	if e != nil {
 		attrs := make(map[string]string, len(e.Attrs)+1)
@@ -142,14 +158,10 @@ func (s *Store) createCertificate(ctx context.Context, prefix string, c *registr
 		attrs["number"] = number
 		e.Attrs = attrs
 		if err := s.appendAuditTx(ctx, tx, []*registry.AuditEntry{e}); err != nil {
-			return false, err
+			return "", false, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return false, internal(err, "commit certificate %s", number)
-	}
-	c.Number = number
-	return true, nil
+	return number, true, nil
 }
 
 func (s *Store) certificateByRef(ctx context.Context, issuerID, ref string) (*registry.Certificate, error) {

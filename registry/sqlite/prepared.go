@@ -65,15 +65,15 @@ var (
 	selectAuditHead = `SELECT ` + auditColumns + ` FROM audit_log ORDER BY seq DESC LIMIT 1`
 )
 
-// prepareWrites prepares the statements of issuing a certificate on the
-// write connection, once when the store opens: parsing them again in
+// prepareWrites prepares the statements of issuing a certificate (and the
+// savepoints around each certificate of a chunk) on the write connection, once when the store opens: parsing them again in
 // every issuance's transaction was a fifth of an import's CPU
 // (BenchmarkImport100k's profile). It runs before any transaction, since
 // preparing on the pool waits for its one connection. A statement that
 // cannot be prepared is left out, and runs unprepared.
 func (s *Store) prepareWrites(ctx context.Context) {
 	s.writeStmts = map[string]*sql.Stmt{}
-	for _, q := range []string{selectByRef, nextSerial, insertCertificate, selectAuditHead, insertAudit} {
+	for _, q := range []string{selectByRef, nextSerial, insertCertificate, selectAuditHead, insertAudit, savepointCert, releaseCert, rollbackCert} {
 		if st, err := s.write.PrepareContext(ctx, q); err == nil {
 			s.writeStmts[q] = st
 		}
