@@ -166,14 +166,13 @@ func (s *failingCreates) CreateCertificate(ctx context.Context, prefix string, c
 	return s.Store.CreateCertificate(ctx, prefix, c)
 }
 
-// TestIssueManyStoreFailure: a store failure half way through a chunk
-// leaves the inputs before it issued (with their audit entries and
-// counters) and gives every later input the error; nothing is half done.
-func TestIssueManyStoreFailure(t *testing.T) {
-	t.Parallel()
-	w := newStatsWorld(t)
+// issueFiveFailing issues five certificates, to five people, in one
+// IssueMany through a registry over failing (the world's store with a
+// failure planted), and returns the audit head before, the inputs and
+// their outcomes.
+func issueFiveFailing(t *testing.T, w *statsWorld, failing registry.Store) (*registry.AuditEntry, []registry.IssueInput, []registry.IssueOutcome) {
+	t.Helper()
 	ctx := context.Background()
-	failing := &failingCreates{Store: w.store, n: 3}
 	reg := registry.New(registry.Config{Store: failing, Tokens: verify.NewTokens(verify.KeyStore{Store: w.store, Vault: w.vault}.Source()),
 		Vault: w.vault, Clock: func() time.Time { return w.now }})
 	head, err := w.store.AuditHead(ctx)
@@ -189,6 +188,17 @@ func TestIssueManyStoreFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return head, ins, out
+}
+
+// TestIssueManyStoreFailure: a store failure half way through a chunk
+// leaves the inputs before it issued (with their audit entries and
+// counters) and gives every later input the error; nothing is half done.
+func TestIssueManyStoreFailure(t *testing.T) {
+	t.Parallel()
+	w := newStatsWorld(t)
+	ctx := context.Background()
+	head, _, out := issueFiveFailing(t, w, &failingCreates{Store: w.store, n: 3})
 	for i, o := range out {
 		if ok := i < 2; ok != (o.Err == nil && o.Created && o.Certificate != nil) || !ok && (o.Err == nil || o.Certificate != nil) {
 			t.Fatalf("input %d: %+v", i, o)
@@ -240,22 +250,7 @@ func TestIssueManyChunkFailure(t *testing.T) {
 	t.Parallel()
 	w := newStatsWorld(t)
 	ctx := context.Background()
-	failing := &failingChunk{Store: w.store, n: 3}
-	reg := registry.New(registry.Config{Store: failing, Tokens: verify.NewTokens(verify.KeyStore{Store: w.store, Vault: w.vault}.Source()),
-		Vault: w.vault, Clock: func() time.Time { return w.now }})
-	head, err := w.store.AuditHead(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ins []registry.IssueInput
-	for who := range 5 {
-		ins = append(ins, registry.IssueInput{HolderName: "测试人", IDNumber: person(10 + who), OccupationCode: "6-18-01-01",
-			Level: 3, Channel: registry.ChannelSocial, IssuedOn: "2012-01-01"})
-	}
-	out, err := reg.IssueMany(ctx, w.bj, ins)
-	if err != nil {
-		t.Fatal(err)
-	}
+	head, ins, out := issueFiveFailing(t, w, &failingChunk{Store: w.store, n: 3})
 	for i, o := range out {
 		if o.Err == nil || o.Certificate != nil || o.Created {
 			t.Fatalf("input %d: %+v, want the store's error", i, o)
@@ -268,7 +263,7 @@ func TestIssueManyChunkFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireNoDrift(t, w.reg)
-	out, err = w.reg.IssueMany(ctx, w.bj, ins)
+	out, err := w.reg.IssueMany(ctx, w.bj, ins)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -379,6 +379,12 @@ const holdersPerQuery = 256
 // ID-number hash is given, newest first, a holder with none having no
 // entry. One query per holdersPerQuery hashes (IN on the holder index).
 func (s *Store) CertificatesByHolders(ctx context.Context, holderHashes []string) (map[string][]*registry.Certificate, error) {
+	return certificatesByHolders(ctx, readQuerier{s}, holderHashes)
+}
+
+// certificatesByHolders is CertificatesByHolders through q: the read pool's
+// prepared statements, or a chunk's transaction.
+func certificatesByHolders(ctx context.Context, q querier, holderHashes []string) (map[string][]*registry.Certificate, error) {
 	out := make(map[string][]*registry.Certificate, len(holderHashes))
 	for len(holderHashes) > 0 {
 		part := holderHashes[:min(len(holderHashes), holdersPerQuery)]
@@ -394,7 +400,7 @@ func (s *Store) CertificatesByHolders(ctx context.Context, holderHashes []string
 				args[i] = part[i]
 			}
 		}
-		list, err := queryCertificates(ctx, readQuerier{s},
+		list, err := queryCertificates(ctx, q,
 			`SELECT `+certificateColumns+` FROM certificates WHERE holder_id_hash IN (?`+strings.Repeat(`, ?`, n-1)+`)
 			ORDER BY holder_id_hash, created_at DESC, number DESC`, args...)
 		if err != nil {

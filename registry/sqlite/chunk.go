@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"github.com/skillreg/skillreg/registry"
 )
@@ -45,27 +44,9 @@ type chunkTx struct {
 }
 
 // CertificatesByHolders reads the holders' certificates in the
-// transaction, newest first, in queries of up to holdersPerQuery hashes.
+// transaction, newest first, as Store.CertificatesByHolders does.
 func (t *chunkTx) CertificatesByHolders(ctx context.Context, holderHashes []string) (map[string][]*registry.Certificate, error) {
-	out := make(map[string][]*registry.Certificate, len(holderHashes))
-	for len(holderHashes) > 0 {
-		part := holderHashes[:min(len(holderHashes), holdersPerQuery)]
-		holderHashes = holderHashes[len(part):]
-		args := make([]any, len(part))
-		for i, h := range part {
-			args[i] = h
-		}
-		list, err := queryCertificates(ctx, t.tx,
-			`SELECT `+certificateColumns+` FROM certificates WHERE holder_id_hash IN (?`+strings.Repeat(`, ?`, len(part)-1)+`)
-			ORDER BY holder_id_hash, created_at DESC, number DESC`, args...)
-		if err != nil {
-			return nil, internal(err, "list certificates of %d holders", len(part))
-		}
-		for _, c := range list {
-			out[c.HolderIDHash] = append(out[c.HolderIDHash], c)
-		}
-	}
-	return out, nil
+	return certificatesByHolders(ctx, t.tx, holderHashes)
 }
 
 // CreateCertificateAudited is Store.CreateCertificateAudited inside the
