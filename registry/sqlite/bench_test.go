@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/skillreg/skillreg/registry"
@@ -34,9 +35,17 @@ func BenchmarkCreateCertificate(b *testing.B) {
 
 // BenchmarkCertificateLookup measures reading one certificate by number,
 // the path every QR scan takes, from parallel goroutines as a web server
-// would.
+// would, over 1,000 certificates:
+//
+//   - whole: Certificate, every column;
+//   - verification: VerificationRecord, the read verification makes (one
+//     text value, not cancelled with the context);
+//   - eleven_columns: the same fields as eleven columns, as
+//     VerificationRecord read them before;
+//   - primary_key: SELECT 1 by number, the floor of a read by primary key.
 func BenchmarkCertificateLookup(b *testing.B) {
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background()) // cancellable, as a request's is
+	defer cancel()
 	s, _ := openTemp(b)
 	const id = "S000011000001"
 	if err := s.CreateIssuer(ctx, &registry.Issuer{ID: id}); err != nil {
@@ -52,16 +61,41 @@ func BenchmarkCertificateLookup(b *testing.B) {
 		}
 		nums[i] = c.Number
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			i++
-			if _, err := s.Certificate(ctx, nums[i%n]); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
+	const elevenColumns = `SELECT issuer_id, holder_name, occupation_code, level, issued_on, status,
+	revoked_at, revoke_reason, key_id, status_index, token_mac FROM certificates WHERE number = ?`
+	for _, r := range []struct {
+		name string
+		read func(number string) error
+	}{
+		{"whole", func(number string) error { _, err := s.Certificate(ctx, number); return err }},
+		{"verification", func(number string) error { _, err := s.VerificationRecord(ctx, number); return err }},
+		{"eleven_columns", func(number string) error {
+			var (
+				issuer, holder, occ, on, status, reason, kid string
+				level                                        int64
+				revokedAt                                    sql.NullString
+				index                                        sql.NullInt64
+				mac                                          []byte
+			)
+			return s.readRow(ctx, elevenColumns, number).Scan(&issuer, &holder, &occ, &level, &on, &status, &revokedAt, &reason, &kid, &index, &mac)
+		}},
+		{"primary_key", func(number string) error {
+			var one int
+			return s.readRow(ctx, `SELECT 1 FROM certificates WHERE number = ?`, number).Scan(&one)
+		}},
+	} {
+		b.Run(r.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					i++
+					if err := r.read(nums[i%n]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
