@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) registry.Store) {
 		{"CertificateRoundTrip", testCertificateRoundTrip},
 		{"TokenMACs", testTokenMACs},
 		{"VerificationRecord", testVerificationRecord},
+		{"CertificateChunk", testCertificateChunk},
 		{"SerialsPerPrefix", testSerialsPerPrefix},
 		{"ExternalRef", testExternalRef},
 		{"ConcurrentSerials", testConcurrentSerials},
