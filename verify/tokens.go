@@ -342,7 +342,8 @@ func (t *Tokens) Parse(ctx context.Context, token string) (*registry.TokenClaims
 // signature or its form, so it vouches for nothing: the registry uses it
 // only to find the certificate record whose stored token MAC then decides
 // whether this is the token it issued, byte for byte. It is cheap on
-// purpose (no header, a plain JSON decode); a token it cannot decode is a
+// purpose (no header; the payload read by scanPayload, json.Unmarshal
+// only for a form Sign does not write); a token it cannot decode is a
 // *registry.TokenError (malformed), and Parse gives the real answer.
 func (t *Tokens) Claims(token string) (*registry.TokenClaims, error) {
 	if len(token) > MaxTokenBytes {

@@ -212,8 +212,12 @@ const verificationQuery = `SELECT
 
 // verificationTexts is the number of text columns in verificationQuery's
 // value: issuer_id, holder_name, occupation_code, issued_on, status,
-// revoked_at, revoke_reason, key_id.
-const verificationTexts = 8
+// revoked_at, revoke_reason, key_id. revokedAtText is revoked_at's place,
+// the one text that may be NULL.
+const (
+	verificationTexts = 8
+	revokedAtText     = 5
+)
 
 // VerificationRecord returns the fields of the certificate numbered number
 // that verification reads, converted as Certificate converts them (the
@@ -272,7 +276,7 @@ func splitVerification(v string) (*registry.Certificate, error) {
 	var texts [verificationTexts]string
 	for i := range texts {
 		n := nums[i]
-		if n == -1 && i == 5 { // revoked_at is NULL
+		if n == -1 && i == revokedAtText {
 			continue
 		}
 		if n < 0 || n > len(v) {
@@ -288,8 +292,8 @@ func splitVerification(v string) (*registry.Certificate, error) {
 		Status: texts[4], RevokeReason: texts[6], KeyID: texts[7],
 		Level: registry.Level(nums[verificationTexts]), TokenMAC: mac,
 	}
-	if nums[5] >= 0 {
-		t, err := parseTime(texts[5])
+	if nums[revokedAtText] >= 0 {
+		t, err := parseTime(texts[revokedAtText])
 		if err != nil {
 			return nil, err
 		}

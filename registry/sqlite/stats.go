@@ -19,6 +19,10 @@ import (
 )
 
 // StatsCells returns the non-zero counters of one rollup.
+// addToCell adds n to a counter cell, creating it at n.
+const addToCell = `INSERT INTO stats_cells (id, kind, province, category, channel, level, year, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO UPDATE SET n = n + excluded.n`
+
 func (s *Store) StatsCells(ctx context.Context, f stats.CellFilter) ([]stats.Cell, error) {
 	q, args := statsCellsQuery(f)
 	return s.queryCells(ctx, q, args...)
@@ -170,9 +174,7 @@ func (s *Store) ApplyStatsDeltas(ctx context.Context, marker string, deltas []st
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err // applied before under this marker (or the error)
 		}
-		add, err := tx.PrepareContext(ctx, `
-			INSERT INTO stats_cells (id, kind, province, category, channel, level, year, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET n = n + excluded.n`)
+		add, err := tx.PrepareContext(ctx, addToCell)
 		if err != nil {
 			return err
 		}

@@ -124,9 +124,7 @@ func (s *Store) flushJournal(ctx context.Context, j *bulkJournal) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return s.inTx(ctx, "bulk load: write the counters", func(tx *sql.Tx) error {
-		add, err := tx.PrepareContext(ctx, `
-			INSERT INTO stats_cells (id, kind, province, category, channel, level, year, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET n = n + excluded.n`)
+		add, err := tx.PrepareContext(ctx, addToCell)
 		if err != nil {
 			return err
 		}
