@@ -461,8 +461,14 @@ func (s *Store) markIssued(ctx context.Context, key, number string) {
 // verification never reports a state that a failover could roll back.
 // ENOTFOUND if there is none.
 func (s *Store) Certificate(ctx context.Context, number string) (*registry.Certificate, error) {
+	return s.findCertificate(ctx, number)
+}
+
+// findCertificate reads the certificate numbered number, with opts (a
+// projection leaves the fields it omits zero). ENOTFOUND if there is none.
+func (s *Store) findCertificate(ctx context.Context, number string, opts ...options.Lister[options.FindOneOptions]) (*registry.Certificate, error) {
 	var d certDoc
-	err := s.certs.FindOne(ctx, bson.D{{Key: "_id", Value: number}}).Decode(&d)
+	err := s.certs.FindOne(ctx, bson.D{{Key: "_id", Value: number}}, opts...).Decode(&d)
 	switch {
 	case notFound(err):
 		return nil, registry.Errorf(registry.ENOTFOUND, "no certificate %s", number)
@@ -487,17 +493,7 @@ var verificationProjection = bson.D{
 // that verification reads, converted as Certificate converts them, and
 // leaves the others zero. ENOTFOUND if there is none.
 func (s *Store) VerificationRecord(ctx context.Context, number string) (*registry.Certificate, error) {
-	var d certDoc
-	err := s.certs.FindOne(ctx, bson.D{{Key: "_id", Value: number}},
-		options.FindOne().SetProjection(verificationProjection)).Decode(&d)
-	switch {
-	case notFound(err):
-		return nil, registry.Errorf(registry.ENOTFOUND, "no certificate %s", number)
-	case err != nil:
-		return nil, internal(err, "read certificate %s", number)
-	}
-	// The fields left out by the projection stay zero.
-	return d.certificate(), nil
+	return s.findCertificate(ctx, number, options.FindOne().SetProjection(verificationProjection))
 }
 
 // newestFirst is the listing order: creation time, then number, both
