@@ -28,6 +28,7 @@ func FuzzParse(f *testing.F) {
 		signRaw(k.Private, hdr, `{"n":"S000011000001253000042","o":"6-18-01-01","l":3.0,"d":"20250630","h":"张*三"}`),
 		parts[0] + "." + parts[1] + ".",
 		parts[0] + "." + parts[1],
+		parts[0] + "." + parts[1] + "." + parts[2][:10] + "\n" + parts[2][10:],
 		"eyJhbGciOiJub25lIn0." + parts[1] + ".",
 		hs,
 		"",

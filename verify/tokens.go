@@ -260,8 +260,11 @@ func (t *Tokens) Parse(ctx context.Context, token string) (*registry.TokenClaims
 	}
 	var seg [3][]byte
 	for i, p := range parts {
+		// The decoder skips CR and LF, so a token with line breaks added
+		// would decode as the token without them: a second spelling of
+		// one token, refused like any other character outside base64url.
 		b, err := base64.RawURLEncoding.Strict().DecodeString(p)
-		if err != nil {
+		if err != nil || strings.ContainsAny(p, "\r\n") {
 			return nil, "", malformed("part %d is not unpadded base64url", i+1)
 		}
 		seg[i] = b

@@ -528,3 +528,19 @@ func TestClaimsReadsSignedPayloadsWithoutReflection(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRefusesLineBreaks: base64 decoding skips CR and LF, so a token
+// with a line break added anywhere would otherwise parse as the token
+// itself; it is malformed, so that one set of claims has one token.
+func TestParseRefusesLineBreaks(t *testing.T) {
+	tk := staticTokens(t, testKey(1, true))
+	tok := mustSign(t, tk, validClaims, "")
+	for _, i := range []int{1, strings.IndexByte(tok, '.') + 3, strings.LastIndexByte(tok, '.') + 5, len(tok) - 1} {
+		for _, br := range []string{"\n", "\r", "\r\n"} {
+			bent := tok[:i] + br + tok[i:]
+			if _, _, err := tk.Parse(context.Background(), bent); tokenStatus(err) != registry.VerifyMalformed {
+				t.Errorf("Parse of the token with %q at %d: %v, want malformed", br, i, err)
+			}
+		}
+	}
+}

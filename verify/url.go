@@ -22,10 +22,14 @@ func VerifyURL(publicURL, token string) string {
 
 // ExtractToken returns the token in what a user pasted or a scanner read:
 // a bare token, or a verify URL <anything>/v/<token> with or without a
-// trailing slash, query or fragment. Surrounding space is dropped. It does
-// not check the token; Parse does.
+// trailing slash, query or fragment. Surrounding space is dropped, and so
+// are line breaks inside, where a pasted token was wrapped (Parse refuses
+// a token with line breaks). It does not check the token; Parse does.
 func ExtractToken(input string) string {
 	s := strings.TrimSpace(input)
+	if strings.ContainsAny(s, "\r\n") {
+		s = lineBreaks.Replace(s)
+	}
 	// Tokens never contain '#', '?' or '/', so cutting at them is safe
 	// even for a bare token.
 	s, _, _ = strings.Cut(s, "#")
@@ -36,6 +40,8 @@ func ExtractToken(input string) string {
 	s = strings.TrimRightFunc(s, func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
 	return strings.TrimLeftFunc(s, unicode.IsSpace)
 }
+
+var lineBreaks = strings.NewReplacer("\r", "", "\n", "")
 
 // worstCaseClaims are the claims with the longest token: a 22-character
 // number, a full X-XX-XX-XX occupation code, and a masked name of

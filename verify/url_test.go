@@ -20,6 +20,7 @@ func TestExtractToken(t *testing.T) {
 		{"https://zscx.hrss.example.gov.cn/v/" + tok + "/?a=/v/x#/v/y", tok},
 		{"https://example.org/prefix/v/v/" + tok, tok},
 		{"\thttps://example.org/v/" + tok + " \r\n", tok},
+		{tok[:20] + "\r\n" + tok[20:40] + "\n" + tok[40:], tok}, // wrapped when pasted
 		{"example.org/v/" + tok, tok},
 		{"/v/" + tok, tok},
 		{"", ""},
