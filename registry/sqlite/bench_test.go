@@ -39,7 +39,10 @@ func BenchmarkCreateCertificate(b *testing.B) {
 //
 //   - whole: Certificate, every column;
 //   - verification: VerificationRecord, the read verification makes (one
-//     text value, not cancelled with the context);
+//     text value, on the store's own driver connections, rawReader);
+//   - verification_database_sql: the same query through database/sql's
+//     read pool, not cancelled with the context, as VerificationRecord
+//     read it before;
 //   - eleven_columns: the same fields as eleven columns, as
 //     VerificationRecord read them before;
 //   - primary_key: SELECT 1 by number, the floor of a read by primary key.
@@ -69,6 +72,14 @@ func BenchmarkCertificateLookup(b *testing.B) {
 	}{
 		{"whole", func(number string) error { _, err := s.Certificate(ctx, number); return err }},
 		{"verification", func(number string) error { _, err := s.VerificationRecord(ctx, number); return err }},
+		{"verification_database_sql", func(number string) error {
+			var v string
+			if err := s.readRow(context.WithoutCancel(ctx), verificationQuery, number).Scan(&v); err != nil {
+				return err
+			}
+			_, err := splitVerification(v)
+			return err
+		}},
 		{"eleven_columns", func(number string) error {
 			var (
 				issuer, holder, occ, on, status, reason, kid string

@@ -54,10 +54,13 @@ const BusyTimeout = 10 * time.Second
 // Store is a registry.Store in one SQLite database file.
 type Store struct {
 	path  string
-	write *sql.DB     // one connection, BEGIN IMMEDIATE
-	read  *sql.DB     // many connections, read-only
-	stmts sync.Map    // query -> *sql.Stmt on read: the hot reads (prepared.go)
-	bulk  atomic.Bool // set during BulkLoad: the write connection runs at synchronous=OFF
+	write *sql.DB // one connection, BEGIN IMMEDIATE
+	read  *sql.DB // many connections, read-only
+	// verification reads the verification record on connections of its
+	// own, opened as read's are (rawread.go).
+	verification *rawReader
+	stmts        sync.Map    // query -> *sql.Stmt on read: the hot reads (prepared.go)
+	bulk         atomic.Bool // set during BulkLoad: the write connection runs at synchronous=OFF
 	// writeStmts are issuance's statements on write, prepared by Open and
 	// only read after (prepared.go).
 	writeStmts map[string]*sql.Stmt
@@ -100,12 +103,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s.prepareWrites(ctx)
 
-	s.read, err = sql.Open("sqlite", dsn(path, url.Values{"_query_only": {"1"}}))
+	readDSN := dsn(path, url.Values{"_query_only": {"1"}})
+	s.read, err = sql.Open("sqlite", readDSN)
 	if err != nil {
 		s.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	n := readConns(runtime.NumCPU())
+	s.verification = newRawReader(readDSN, verificationQuery, n)
 	s.read.SetMaxOpenConns(n)
 	s.read.SetMaxIdleConns(n)
 	if err := s.read.PingContext(ctx); err != nil {
@@ -199,6 +204,7 @@ func readConns(cpus int) int {
 
 // Close releases both pools. In-flight calls finish first.
 func (s *Store) Close() error {
+	s.verification.close()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
