@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -141,5 +142,24 @@ func TestRawReaderClose(t *testing.T) {
 	s.Close()
 	if _, err := s.VerificationRecord(context.Background(), nums[0]); err == nil {
 		t.Error("VerificationRecord after Close: no error")
+	}
+}
+
+func TestVerificationConnectionsMapTheFile(t *testing.T) {
+	s, _, _ := rawTestStore(t, 1)
+	db, err := sql.Open("sqlite", s.verification.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRow(`PRAGMA mmap_size`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2147418112 {
+		t.Errorf("a verification connection's mmap_size is %d; want 2147418112", n)
+	}
+	if err := db.QueryRow(`PRAGMA query_only`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("a verification connection's query_only is %d (%v); want 1", n, err)
 	}
 }

@@ -110,7 +110,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	n := readConns(runtime.NumCPU())
-	s.verification = newRawReader(readDSN, verificationQuery, n)
+	s.verification = newRawReader(dsn(path, url.Values{"_query_only": {"1"}, "_pragma": {verificationMmap}}), verificationQuery, n)
 	s.read.SetMaxOpenConns(n)
 	s.read.SetMaxIdleConns(n)
 	if err := s.read.PingContext(ctx); err != nil {
@@ -189,6 +189,19 @@ func dsn(path string, extra url.Values) string {
 	}
 	return path + "?" + q.Encode()
 }
+
+// verificationMmap lets the verification connections read the database
+// file through a memory map (as much of it as SQLite allows, 2 GiB less
+// 64 KiB), so that a certificate's pages, read at random from a large
+// store, cost neither a read system call nor a place in the connection's
+// own page cache, which made verifications over 1,000,000 certificates
+// 17 % slower than over 10,000 (BENCHMARKS.md). Pages still in the
+// write-ahead log are read as before. SQLite never writes through the map
+// and remaps when another connection changes the file; the registry never
+// shrinks the file (no VACUUM, no auto_vacuum). What a map cannot do is
+// report a failing disk as an error: a read error of a mapped page stops
+// the process instead.
+const verificationMmap = "mmap_size(2147418112)"
 
 // readConns is the size of the read pool on a machine of cpus cores.
 // SQLite's readers in WAL mode do not wait for each other, and a read
