@@ -6,7 +6,8 @@
 #   (a) GET /healthz                      a trivial route of the same server
 #   (b) GET /v/<token> (application/json) cycling over the N tokens
 # and prints requests/s, p50, p99, non-2xx counts, the server's CPU time per
-# request (user + system, from /proc) and the ratio b/a.
+# request (user + system, from /proc), the machine's idle time per request
+# and the ratio b/a.
 #
 #   bench/verify.sh [N=10000] [DURATION=20s] [CONNECTIONS=64]
 #   SKILLREG_BIN=/path/to/skillreg bench/verify.sh   # a binary built elsewhere
@@ -182,10 +183,15 @@ run_wrk() { # name, extra args...
   local name=$1; shift
   # The server's CPU time (user + system, in clock ticks) around the run:
   # CPU per request depends much less on the machine's load than req/s.
-  local cpu0 cpu1
+  # The machine's idle time (idle + iowait of all cores) per request: time
+  # in which neither the server nor wrk had work, such as requests queued
+  # for a database connection while a core waited.
+  local cpu0 cpu1 idle0 idle1
   cpu0=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
+  idle0=$(awk '/^cpu / {print $5 + $6}' /proc/stat)
   wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" >"$work/$name.out"
   cpu1=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
+  idle1=$(awk '/^cpu / {print $5 + $6}' /proc/stat)
   cat "$work/$name.out" >&2
   local rps p50 p99 errs reqs cpu
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/$name.out")
@@ -196,7 +202,8 @@ run_wrk() { # name, extra args...
   sock=$(awk '/Socket errors:/ {print $0}' "$work/$name.out")
   reqs=$(awk '/requests in/ {print $1}' "$work/$name.out")
   cpu=$(printf '%.1f' "$(echo "($cpu1 - $cpu0) * 1000000 / $(getconf CLK_TCK) / $reqs" | bc -l)")
-  echo "$name $rps $p50 $p99 $errs $cpu ${sock:-none}"
+  idle=$(printf '%.1f' "$(echo "($idle1 - $idle0) * 1000000 / $(getconf CLK_TCK) / $reqs" | bc -l)")
+  echo "$name $rps $p50 $p99 $errs $cpu $idle ${sock:-none}"
 }
 echo "== wrk: $THREADS threads, $CONNS connections, $DURATION each"
 # Both routes go through the same wrk script (requests formatted once),
@@ -204,14 +211,14 @@ echo "== wrk: $THREADS threads, $CONNS connections, $DURATION each"
 echo /healthz >"$work/healthz.txt"
 a=$(run_wrk healthz -s "$root/bench/verify.lua" "$base" -- "$work/healthz.txt" 2>/dev/null)
 b=$(run_wrk verify -s "$root/bench/verify.lua" "$base" -- "$work/paths.txt" 2>/dev/null)
-read -r _ arps ap50 ap99 aerr acpu asock <<<"$a"
-read -r _ brps bp50 bp99 berr bcpu bsock <<<"$b"
+read -r _ arps ap50 ap99 aerr acpu aidle asock <<<"$a"
+read -r _ brps bp50 bp99 berr bcpu bidle bsock <<<"$b"
 echo
-printf '%-34s %12s %10s %10s %8s %14s\n' route req/s p50 p99 non-2xx "server CPU/req"
-printf '%-34s %12s %10s %10s %8s %14s\n' "(a) GET /healthz" "$arps" "$ap50" "$ap99" "$aerr" "$acpu µs"
-printf '%-34s %12s %10s %10s %8s %14s\n' "(b) GET /v/<token> JSON ($N tokens)" "$brps" "$bp50" "$bp99" "$berr" "$bcpu µs"
+printf '%-34s %12s %10s %10s %8s %14s %12s\n' route req/s p50 p99 non-2xx "server CPU/req" "idle/req"
+printf '%-34s %12s %10s %10s %8s %14s %12s\n' "(a) GET /healthz" "$arps" "$ap50" "$ap99" "$aerr" "$acpu µs" "$aidle µs"
+printf '%-34s %12s %10s %10s %8s %14s %12s\n' "(b) GET /v/<token> JSON ($N tokens)" "$brps" "$bp50" "$bp99" "$berr" "$bcpu µs" "$bidle µs"
 printf 'ratio (b)/(a): %.1f%%\n' "$(echo "100 * $brps / $arps" | bc -l)"
 [ "$aerr" = 0 ] && [ "$berr" = 0 ] || echo "WARNING: non-2xx responses"
 echo "socket errors: (a) $asock (b) $bsock"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
-echo "RESULT store=$STORE n=$N tokens=$(wc -l <"$work/paths.txt") import_rows_per_s=$(printf '%.0f' "$(echo "$issued / ($t1 - $t0)" | bc -l)") healthz_rps=$arps healthz_p99=$ap99 verify_rps=$brps verify_p50=$bp50 verify_p99=$bp99 ratio=$(printf '%.3f' "$(echo "$brps / $arps" | bc -l)") non2xx=$((aerr + berr)) healthz_cpu_us=$acpu verify_cpu_us=$bcpu"
+echo "RESULT store=$STORE n=$N tokens=$(wc -l <"$work/paths.txt") import_rows_per_s=$(printf '%.0f' "$(echo "$issued / ($t1 - $t0)" | bc -l)") healthz_rps=$arps healthz_p99=$ap99 verify_rps=$brps verify_p50=$bp50 verify_p99=$bp99 ratio=$(printf '%.3f' "$(echo "$brps / $arps" | bc -l)") non2xx=$((aerr + berr)) healthz_cpu_us=$acpu verify_cpu_us=$bcpu healthz_idle_us=$aidle verify_idle_us=$bidle"
