@@ -49,21 +49,8 @@ func BenchmarkCreateCertificate(b *testing.B) {
 func BenchmarkCertificateLookup(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background()) // cancellable, as a request's is
 	defer cancel()
-	s, _ := openTemp(b)
-	const id = "S000011000001"
-	if err := s.CreateIssuer(ctx, &registry.Issuer{ID: id}); err != nil {
-		b.Fatal(err)
-	}
-	prefix := registry.NumberPrefix(id, 2024, 3)
 	const n = 1000
-	nums := make([]string, n)
-	for i := range n {
-		c := testCert(id, i)
-		if _, err := s.CreateCertificate(ctx, prefix, c); err != nil {
-			b.Fatal(err)
-		}
-		nums[i] = c.Number
-	}
+	s, _, nums := storeWithCertificates(b, n)
 	const elevenColumns = `SELECT issuer_id, holder_name, occupation_code, level, issued_on, status,
 	revoked_at, revoke_reason, key_id, status_index, token_mac FROM certificates WHERE number = ?`
 	for _, r := range []struct {

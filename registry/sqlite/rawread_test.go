@@ -14,8 +14,9 @@ import (
 	"github.com/skillreg/skillreg/registry"
 )
 
-// rawTestStore is a store with n certificates; it returns their numbers.
-func rawTestStore(t *testing.T, n int) (*Store, string, []string) {
+// storeWithCertificates is a store with n certificates of one issuer; it
+// returns the store, its path and the certificates' numbers.
+func storeWithCertificates(t testing.TB, n int) (*Store, string, []string) {
 	t.Helper()
 	ctx := context.Background()
 	s, path := openTemp(t)
@@ -36,7 +37,7 @@ func rawTestStore(t *testing.T, n int) (*Store, string, []string) {
 }
 
 func TestRawReaderManyGoroutinesFewConnections(t *testing.T) {
-	_, path, nums := rawTestStore(t, 20)
+	_, path, nums := storeWithCertificates(t, 20)
 	r := newRawReader(dsn(path, url.Values{"_query_only": {"1"}}), `SELECT holder_name || '/' || number FROM certificates WHERE number = ?`, 2)
 	defer r.close()
 	var wg sync.WaitGroup
@@ -71,7 +72,7 @@ func TestRawReaderManyGoroutinesFewConnections(t *testing.T) {
 
 func TestRawReaderSeesWritesAtOnce(t *testing.T) {
 	ctx := context.Background()
-	s, _, nums := rawTestStore(t, 3)
+	s, _, nums := storeWithCertificates(t, 3)
 	if _, err := s.VerificationRecord(ctx, nums[1]); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestRawReaderSeesWritesAtOnce(t *testing.T) {
 }
 
 func TestRawReaderErrors(t *testing.T) {
-	_, path, nums := rawTestStore(t, 1)
+	_, path, nums := storeWithCertificates(t, 1)
 	d := dsn(path, url.Values{"_query_only": {"1"}})
 
 	// A query the database cannot prepare: each call fails and gives its
@@ -116,7 +117,7 @@ func TestRawReaderErrors(t *testing.T) {
 }
 
 func TestRawReaderClose(t *testing.T) {
-	s, path, nums := rawTestStore(t, 1)
+	s, path, nums := storeWithCertificates(t, 1)
 	r := newRawReader(dsn(path, url.Values{"_query_only": {"1"}}), verificationQuery, 2)
 	inUse, err := r.get()
 	if err != nil {
@@ -146,7 +147,7 @@ func TestRawReaderClose(t *testing.T) {
 }
 
 func TestVerificationConnectionsMapTheFile(t *testing.T) {
-	s, _, _ := rawTestStore(t, 1)
+	s, _, _ := storeWithCertificates(t, 1)
 	db, err := sql.Open("sqlite", s.verification.dsn)
 	if err != nil {
 		t.Fatal(err)
