@@ -103,8 +103,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s.prepareWrites(ctx)
 
-	readDSN := dsn(path, url.Values{"_query_only": {"1"}})
-	s.read, err = sql.Open("sqlite", readDSN)
+	s.read, err = sql.Open("sqlite", dsn(path, url.Values{"_query_only": {"1"}}))
 	if err != nil {
 		s.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -203,7 +202,8 @@ func dsn(path string, extra url.Values) string {
 // the process instead.
 const verificationMmap = "mmap_size(2147418112)"
 
-// readConns is the size of the read pool on a machine of cpus cores.
+// readConns is the size of the read pool, and the most verification
+// connections, on a machine of cpus cores.
 // SQLite's readers in WAL mode do not wait for each other, and a read
 // connection costs a few file descriptors and its page cache (up to 2 MiB,
 // filled only as pages are read). The pool is several times the cores so
@@ -215,7 +215,8 @@ func readConns(cpus int) int {
 	return max(16, 8*cpus)
 }
 
-// Close releases both pools. In-flight calls finish first.
+// Close releases the pools and the verification connections. In-flight
+// calls finish first.
 func (s *Store) Close() error {
 	s.verification.close()
 	return errors.Join(s.read.Close(), s.write.Close())
