@@ -30,49 +30,53 @@ func (r verifyResultJSON) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, `{"status":`...)
 	b = appendJSONString(b, r.Status)
 	if r.Reason != "" {
-		b = append(b, `,"reason":`...)
-		b = appendJSONString(b, r.Reason)
+		b = appendStringField(b, "reason", r.Reason)
 	}
 	if p := r.Certificate; p != nil {
 		b = append(b, `,"certificate":{"number":`...)
 		b = appendJSONString(b, p.Number)
-		b = append(b, `,"holder_name":`...)
-		b = appendJSONString(b, p.HolderName)
-		b = append(b, `,"occupation_code":`...)
-		b = appendJSONString(b, p.OccupationCode)
-		b = append(b, `,"occupation_name":`...)
-		b = appendJSONString(b, p.OccupationName)
-		b = append(b, `,"level":`...)
-		b = strconv.AppendInt(b, int64(p.Level), 10)
-		b = append(b, `,"level_name":`...)
-		b = appendJSONString(b, p.LevelName)
-		b = append(b, `,"issuer_id":`...)
-		b = appendJSONString(b, p.IssuerID)
-		b = append(b, `,"issuer_name":`...)
-		b = appendJSONString(b, p.IssuerName)
-		b = append(b, `,"issued_on":`...)
-		b = appendJSONString(b, p.IssuedOn)
-		b = append(b, `,"status":`...)
-		b = appendJSONString(b, p.Status)
+		b = appendStringField(b, "holder_name", p.HolderName)
+		b = appendStringField(b, "occupation_code", p.OccupationCode)
+		b = appendStringField(b, "occupation_name", p.OccupationName)
+		b = appendIntField(b, "level", int(p.Level))
+		b = appendStringField(b, "level_name", p.LevelName)
+		b = appendStringField(b, "issuer_id", p.IssuerID)
+		b = appendStringField(b, "issuer_name", p.IssuerName)
+		b = appendStringField(b, "issued_on", p.IssuedOn)
+		b = appendStringField(b, "status", p.Status)
 		if p.RevokedAt != nil {
 			t, err := p.RevokedAt.MarshalJSON()
 			if err != nil {
 				return b, false
 			}
-			b = append(b, `,"revoked_at":`...)
+			b = appendFieldName(b, "revoked_at")
 			b = append(b, t...)
 		}
 		if p.RevokeReason != "" {
-			b = append(b, `,"revoke_reason":`...)
-			b = appendJSONString(b, p.RevokeReason)
+			b = appendStringField(b, "revoke_reason", p.RevokeReason)
 		}
 		if p.StatusIndex != 0 {
-			b = append(b, `,"status_index":`...)
-			b = strconv.AppendInt(b, int64(p.StatusIndex), 10)
+			b = appendIntField(b, "status_index", p.StatusIndex)
 		}
 		b = append(b, '}')
 	}
 	return append(b, "}\n"...), true
+}
+
+// appendFieldName appends a comma and "name": for a member after the
+// first. Names are constants that need no escaping.
+func appendFieldName(b []byte, name string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	return append(b, '"', ':')
+}
+
+func appendStringField(b []byte, name, s string) []byte {
+	return appendJSONString(appendFieldName(b, name), s)
+}
+
+func appendIntField(b []byte, name string, n int) []byte {
+	return strconv.AppendInt(appendFieldName(b, name), int64(n), 10)
 }
 
 // appendJSONString appends s as encoding/json writes a string. A string

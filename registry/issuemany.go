@@ -207,10 +207,7 @@ func (r *Registry) IssueMany(ctx context.Context, actor *User, ins []IssueInput)
 			r.logAudit(ctx, e)
 			unlogged = append(unlogged, e)
 		}
-		if prev != nil {
-			r.audit(ctx, "holder.name_changed", actor, "number", p.c.Number, "previous_number", prev.Number,
-				"previous_name", MaskName(prev.HolderName), "name", MaskName(p.c.HolderName), "reason", p.in.NameChangeReason)
-		}
+		r.auditNameChange(ctx, actor, p.c, prev, p.in.NameChangeReason)
 	}
 	r.stats.EndMany(ctx, marks) // statistics: never fails the issuance
 	if len(created) > 0 {
@@ -318,12 +315,19 @@ func (r *Registry) issueChunk(ctx context.Context, cc CertificateChunkCreator, a
 		c := d.p.c
 		created = append(created, c)
 		r.logAudit(ctx, d.e)
-		if d.prev != nil {
-			r.audit(ctx, "holder.name_changed", actor, "number", c.Number, "previous_number", d.prev.Number,
-				"previous_name", MaskName(d.prev.HolderName), "name", MaskName(c.HolderName), "reason", d.p.in.NameChangeReason)
-		}
+		r.auditNameChange(ctx, actor, c, d.prev, d.p.in.NameChangeReason)
 	}
 	return created
+}
+
+// auditNameChange records that c, just issued, names its holder otherwise
+// than prev, their latest certificate before it (nothing if prev is nil).
+func (r *Registry) auditNameChange(ctx context.Context, actor *User, c, prev *Certificate, reason string) {
+	if prev == nil {
+		return
+	}
+	r.audit(ctx, "holder.name_changed", actor, "number", c.Number, "previous_number", prev.Number,
+		"previous_name", MaskName(prev.HolderName), "name", MaskName(c.HolderName), "reason", reason)
 }
 
 // withNewest adds c to certs, a holder's certificates newest first, where

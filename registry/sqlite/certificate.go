@@ -78,7 +78,7 @@ func (s *Store) CreateCertificateAudited(ctx context.Context, prefix string, c *
 		// this process or another. If the unique index fires anyway (a
 		// writer that skipped the lookup), that writer won; answer as if it
 		// had committed before we looked.
-		stored, err := s.certificateByRef(ctx, c.IssuerID, c.ExternalRef)
+		stored, err := certificateByRef(s.write.QueryRowContext(ctx, selectByRef, c.IssuerID, c.ExternalRef), c.IssuerID, c.ExternalRef)
 		if err != nil {
 			return false, err
 		}
@@ -164,9 +164,10 @@ func (s *Store) createCertificateTx(ctx context.Context, tx *sql.Tx, prefix stri
 	return number, true, nil
 }
 
-func (s *Store) certificateByRef(ctx context.Context, issuerID, ref string) (*registry.Certificate, error) {
-	c, err := scanCertificate(s.write.QueryRowContext(ctx,
-		`SELECT `+certificateColumns+` FROM certificates WHERE `+externalRefWhere, issuerID, ref))
+// certificateByRef reads the certificate of row, a query of selectByRef
+// for issuerID and ref. ENOTFOUND if there is none.
+func certificateByRef(row *sql.Row, issuerID, ref string) (*registry.Certificate, error) {
+	c, err := scanCertificate(row)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, registry.Errorf(registry.ENOTFOUND, "issuer %s has no certificate with external_ref %q", issuerID, ref)

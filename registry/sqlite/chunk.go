@@ -71,9 +71,9 @@ func (t *chunkTx) CreateCertificateAudited(ctx context.Context, prefix string, c
 		}
 		// As in CreateCertificateAudited: the external_ref is stored
 		// already; answer with that certificate.
-		stored, err := scanCertificate(s.txQueryRow(ctx, tx, selectByRef, c.IssuerID, c.ExternalRef))
+		stored, err := certificateByRef(s.txQueryRow(ctx, tx, selectByRef, c.IssuerID, c.ExternalRef), c.IssuerID, c.ExternalRef)
 		if err != nil {
-			return false, internal(err, "look up external_ref %q of issuer %s", c.ExternalRef, c.IssuerID)
+			return false, err
 		}
 		*c = *stored
 		return false, nil

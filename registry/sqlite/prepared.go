@@ -5,10 +5,11 @@ import (
 	"database/sql"
 )
 
-// readRow runs a single-row query of the verification path on the read
-// pool through a prepared statement, kept for the store's life: the
-// driver would otherwise parse and plan the SQL on every call, which was a
-// fifth of a verification's CPU (bench/verify.sh, BENCHMARKS.md).
+// readRow runs a single-row hot read (a whole certificate, an issuer) on
+// the read pool through a prepared statement, kept for the store's life:
+// the driver would otherwise parse and plan the SQL on every call, which
+// was a fifth of a verification's CPU when verification read through it
+// (bench/verify.sh, BENCHMARKS.md).
 // database/sql prepares the statement once per pooled connection. If the
 // statement cannot be prepared, the query runs unprepared and reports its
 // own error.
@@ -66,9 +67,10 @@ var (
 )
 
 // prepareWrites prepares the statements of issuing a certificate (and the
-// savepoints around each certificate of a chunk) on the write connection, once when the store opens: parsing them again in
-// every issuance's transaction was a fifth of an import's CPU
-// (BenchmarkImport100k's profile). It runs before any transaction, since
+// savepoints around each certificate of a chunk) on the write connection,
+// once when the store opens: parsing them again in every issuance's
+// transaction was a fifth of an import's CPU (BenchmarkImport100k's
+// profile). It runs before any transaction, since
 // preparing on the pool waits for its one connection. A statement that
 // cannot be prepared is left out, and runs unprepared.
 func (s *Store) prepareWrites(ctx context.Context) {

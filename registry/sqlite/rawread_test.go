@@ -164,3 +164,53 @@ func TestVerificationConnectionsMapTheFile(t *testing.T) {
 		t.Errorf("a verification connection's query_only is %d (%v); want 1", n, err)
 	}
 }
+
+// TestVerificationReadsAFileThatGrew: after the verification connections
+// have mapped the file, another store on it adds certificates and moves
+// them from the write-ahead log into the file, which grows past the
+// mapped size; the verification read finds them all.
+func TestVerificationReadsAFileThatGrew(t *testing.T) {
+	ctx := context.Background()
+	s, path, nums := storeWithCertificates(t, 2)
+	if _, err := s.VerificationRecord(ctx, nums[0]); err != nil {
+		t.Fatal(err)
+	}
+	var before int64
+	if err := s.read.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	const id = "S000011000001"
+	prefix := registry.NumberPrefix(id, 2024, 3)
+	var added []string
+	for i := range 2000 {
+		c := testCert(id, 100+i)
+		if _, err := other.CreateCertificate(ctx, prefix, c); err != nil {
+			t.Fatal(err)
+		}
+		added = append(added, c.Number)
+	}
+	if _, err := other.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	var after int64
+	if err := s.read.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after < 2*before {
+		t.Fatalf("the file grew from %d to %d pages only", before, after)
+	}
+	for _, num := range added {
+		c, err := s.VerificationRecord(ctx, num)
+		if err != nil {
+			t.Fatalf("VerificationRecord(%s) after the file grew: %v", num, err)
+		}
+		if c.Number != num || c.Status != registry.StatusValid {
+			t.Fatalf("VerificationRecord(%s) = %s, %s", num, c.Number, c.Status)
+		}
+	}
+}

@@ -18,11 +18,11 @@ import (
 	"github.com/skillreg/skillreg/registry/stats"
 )
 
-// StatsCells returns the non-zero counters of one rollup.
 // addToCell adds n to a counter cell, creating it at n.
 const addToCell = `INSERT INTO stats_cells (id, kind, province, category, channel, level, year, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET n = n + excluded.n`
 
+// StatsCells returns the non-zero counters of one rollup.
 func (s *Store) StatsCells(ctx context.Context, f stats.CellFilter) ([]stats.Cell, error) {
 	q, args := statsCellsQuery(f)
 	return s.queryCells(ctx, q, args...)
